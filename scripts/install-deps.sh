@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of candor from Debian's packages
+# (and the Python client's from PyPI). Idempotent; safe to run twice.
+set -euo pipefail
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+DEBIAN_PACKAGES=(
+  build-essential cmake pkg-config git ccache
+  # RPC: gRPC C++ with its codegen plugin, Protobuf
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  # Utilities: Abseil (Status, flags, synchronization, strings, time)
+  libabsl-dev
+  # Index: FAISS (CPU) over OpenBLAS
+  libfaiss-dev libopenblas-dev
+  # Tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Metrics: prometheus-cpp (registry + civetweb exposer); the real Prometheus
+  # server scrapes candor in the integration test
+  prometheus-cpp-dev prometheus
+  # Checksums (zlib crc32), audit-chain hashing (OpenSSL SHA-256), JSON
+  zlib1g-dev libssl-dev nlohmann-json3-dev
+  # Python client and tests
+  python3 python3-pip python3-venv
+)
+
+export DEBIAN_FRONTEND=noninteractive
+if ! dpkg -s "${DEBIAN_PACKAGES[@]}" >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}"
+fi
