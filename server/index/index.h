@@ -48,9 +48,13 @@ class Index {
   // Bytes held, host and device.
   virtual MemoryBytes memory() const = 0;
 
-  // Approximate indexes must be trained before Add; flat ones always are.
+  // Approximate indexes (IVF) serve exact search over what was added until
+  // they are trained; flat ones are always trained.
   virtual bool trained() const { return true; }
-  virtual absl::Status Train(absl::Span<const float> vectors) {
+  // Trains on `vectors` (rows of dimension() floats, host memory) and
+  // EMPTIES the index: the caller re-adds every live entry afterwards.
+  // `nlist` = 0 keeps the configured count (or chooses one from the rows).
+  virtual absl::Status Train(absl::Span<const float> vectors, int nlist) {
     return absl::OkStatus();
   }
 };
