@@ -1,0 +1,213 @@
+"""Error mapping and retries, against an in-process fake server."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import grpc
+import numpy as np
+import pytest
+
+import candor
+from candor.errors import error_class
+from candor.v1 import candor_pb2 as pb
+from fake_server import FakeServer, gallery
+
+EXPECTED = {
+    grpc.StatusCode.INVALID_ARGUMENT: candor.InvalidArgument,
+    grpc.StatusCode.NOT_FOUND: candor.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: candor.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: candor.PolicyViolation,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: candor.ResourceExhausted,
+    grpc.StatusCode.UNAVAILABLE: candor.Unavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: candor.DeadlineExceeded,
+    grpc.StatusCode.UNAUTHENTICATED: candor.Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: candor.PermissionDenied,
+    grpc.StatusCode.INTERNAL: candor.Internal,
+    grpc.StatusCode.UNIMPLEMENTED: candor.Unimplemented,
+}
+
+
+@pytest.fixture()
+def fake() -> Iterator[FakeServer]:
+    with FakeServer() as f:
+        yield f
+
+
+def no_retry_client(address: str) -> candor.Client:
+    return candor.Client(address, timeout=10.0, retry=candor.RetryPolicy(max_attempts=1))
+
+
+def test_every_status_code_has_its_class() -> None:
+    for code in grpc.StatusCode:
+        if code is grpc.StatusCode.OK:
+            continue
+        cls = error_class(code)
+        assert issubclass(cls, candor.CandorError)
+        assert cls.code is code, code
+    assert candor.FailedPrecondition is candor.PolicyViolation
+
+
+@pytest.mark.parametrize("code", list(EXPECTED))
+def test_server_status_raises_typed_exception_with_message(fake: FakeServer, code: grpc.StatusCode) -> None:
+    fake.servicer.script["GetGallery"] = [code]
+    with no_retry_client(fake.address) as c:
+        with pytest.raises(EXPECTED[code]) as info:
+            c.get_gallery("g")
+    err = info.value
+    assert isinstance(err, candor.CandorError)
+    assert err.code is code
+    assert err.message == f"fake GetGallery says {code.name}"
+    assert err.method == "GetGallery"
+    assert code.name in str(err)
+
+
+def test_idempotent_call_is_retried_on_unavailable(fake: FakeServer) -> None:
+    fake.servicer.script["GetGallery"] = [
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.UNAVAILABLE,
+        gallery("g", 8),
+    ]
+    retry = candor.RetryPolicy(max_attempts=4, initial_backoff_s=0.01, max_backoff_s=0.02)
+    with candor.Client(fake.address, timeout=10.0, retry=retry) as c:
+        g = c.get_gallery("g")
+    assert g.dimension == 8
+    assert len(fake.calls("GetGallery")) == 3
+
+
+def test_retries_are_bounded(fake: FakeServer) -> None:
+    fake.servicer.script["Search"] = [grpc.StatusCode.UNAVAILABLE]
+    retry = candor.RetryPolicy(max_attempts=3, initial_backoff_s=0.01, max_backoff_s=0.02)
+    with candor.Client(fake.address, timeout=10.0, retry=retry) as c:
+        with pytest.raises(candor.Unavailable):
+            c.search("g", np.ones((1, 4)), threshold=0.5)
+    assert len(fake.calls("Search")) == 3
+
+
+def test_other_codes_are_not_retried(fake: FakeServer) -> None:
+    fake.servicer.script["GetGallery"] = [grpc.StatusCode.INTERNAL, gallery()]
+    with candor.Client(fake.address, timeout=10.0) as c:
+        with pytest.raises(candor.Internal):
+            c.get_gallery("g")
+    assert len(fake.calls("GetGallery")) == 1
+
+
+@pytest.mark.parametrize("method", ["Remove", "CreateGallery", "DeleteGallery"])
+def test_non_idempotent_calls_are_never_retried(fake: FakeServer, method: str) -> None:
+    fake.servicer.script[method] = [grpc.StatusCode.UNAVAILABLE, pb.RemoveResponse()]
+    with candor.Client(fake.address, timeout=10.0) as c:
+        with pytest.raises(candor.Unavailable):
+            if method == "Remove":
+                c.remove("g", entry_ids=[1])
+            elif method == "CreateGallery":
+                c.create_gallery("g", 4)
+            else:
+                c.delete_gallery("g")
+    assert len(fake.calls(method)) == 1
+
+
+def test_retried_enroll_repeats_the_same_request_id(fake: FakeServer) -> None:
+    fake.servicer.script["Enroll"] = [
+        grpc.StatusCode.UNAVAILABLE,
+        pb.EnrollResponse(entry_ids=[7, 8], version=1),
+    ]
+    retry = candor.RetryPolicy(initial_backoff_s=0.01, max_backoff_s=0.02)
+    with candor.Client(fake.address, timeout=10.0, retry=retry) as c:
+        ids = c.enroll("g", np.ones((2, 4)), ["a", "b"])
+    assert ids.dtype == np.uint64 and ids.tolist() == [7, 8]
+    sent = fake.calls("Enroll")
+    assert len(sent) == 2
+    assert sent[0].request_id and sent[0].request_id == sent[1].request_id
+
+
+def test_enroll_makes_a_fresh_request_id_per_call_unless_given(fake: FakeServer) -> None:
+    fake.servicer.script["Enroll"] = [pb.EnrollResponse(entry_ids=[1])]
+    with no_retry_client(fake.address) as c:
+        c.enroll("g", np.ones((1, 4)), ["a"])
+        c.enroll("g", np.ones((1, 4)), ["a"])
+        c.enroll("g", np.ones((1, 4)), ["a"], request_id="mine")
+    ids = [r.request_id for r in fake.calls("Enroll")]
+    assert ids[0] != ids[1] and len(ids[0]) >= 16
+    assert ids[2] == "mine"
+
+
+def test_shape_errors_are_raised_before_sending(fake: FakeServer) -> None:
+    fake.servicer.script["GetGallery"] = [gallery("g", 4)]
+    with no_retry_client(fake.address) as c:
+        c.get_gallery("g")  # the client now knows dimension 4
+        with pytest.raises(ValueError, match="dimension is 4"):
+            c.search("g", np.ones((2, 5)))
+        with pytest.raises(ValueError, match="dimension is 4"):
+            c.enroll("g", np.ones((2, 5)), ["a", "b"])
+        with pytest.raises(ValueError, match="2-D"):
+            c.search("g", np.ones(4))
+        with pytest.raises(ValueError, match="empty"):
+            c.search("g", np.ones((0, 4)))
+        with pytest.raises(ValueError, match="subject_ids: 1 values for 2 rows"):
+            c.enroll("g", np.ones((2, 4)), ["a"])
+        with pytest.raises(ValueError, match="refs: 3 values for 2 rows"):
+            c.search("g", np.ones((2, 4)), refs=["a", "b", "c"])
+        with pytest.raises(ValueError, match="exactly one"):
+            c.remove("g")
+        with pytest.raises(ValueError):
+            c.calibrate("g")
+    assert fake.calls("Search") == [] and fake.calls("Enroll") == []
+    assert fake.calls("Remove") == [] and fake.calls("Calibrate") == []
+
+
+def test_request_fields_reach_the_server(fake: FakeServer) -> None:
+    fake.servicer.script["Search"] = [pb.SearchResponse()]
+    x = np.asfortranarray(np.arange(8, dtype=np.float64).reshape(2, 4))
+    with no_retry_client(fake.address) as c:
+        c.search("g", x, threshold=0.25, top_k=3, groups=["a", "b"], refs=["r0", "r1"],
+                 purpose="case 12", omit_report=True, nprobe=5)
+        c.search("g", x)
+    first, second = fake.calls("Search")
+    assert first.gallery == "g"
+    assert (first.probes.rows, first.probes.cols) == (2, 4)
+    assert np.frombuffer(first.probes.data, "<f4").tolist() == list(range(8))
+    assert first.HasField("threshold") and first.threshold == 0.25
+    assert first.top_k == 3 and first.purpose == "case 12" and first.omit_report and first.nprobe == 5
+    assert [(p.group, p.ref) for p in first.probe_info] == [("a", "r0"), ("b", "r1")]
+    assert not second.HasField("threshold")  # None = the policy threshold, unset on the wire
+    assert len(second.probe_info) == 0 and second.top_k == 10
+
+
+def test_search_stream_keeps_order_and_raises_bad_batch_after_earlier_results(fake: FakeServer) -> None:
+    fake.servicer.script["SearchStream"] = [pb.SearchResponse(gallery_version=1)]
+    fake.servicer.script["GetGallery"] = [gallery("g", 4)]
+
+    def batches():
+        yield np.ones((1, 4))
+        yield np.ones((2, 4))
+        yield np.ones((3, 5))  # wrong width: ends the stream
+
+    with no_retry_client(fake.address) as c:
+        c.get_gallery("g")
+        got = []
+        with pytest.raises(ValueError, match="dimension is 4"):
+            for r in c.search_stream("g", batches(), threshold=0.1):
+                got.append(r)
+    assert len(got) == 2
+    assert [r.probes.rows for r in fake.calls("SearchStream")] == [1, 2]
+
+
+def test_connect_timeout_is_unavailable() -> None:
+    with socket_closed_port() as address:
+        with candor.Client(address) as c:
+            with pytest.raises(candor.Unavailable, match="could not connect"):
+                c.wait_ready(timeout=0.2)
+
+
+class socket_closed_port:
+    """An address on which nothing listens, for the life of the block."""
+
+    def __enter__(self) -> str:
+        import socket
+
+        self._s = socket.socket()
+        self._s.bind(("127.0.0.1", 0))  # bound, not listening: connects are refused
+        return f"127.0.0.1:{self._s.getsockname()[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self._s.close()
