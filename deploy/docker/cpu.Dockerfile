@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+# candor-server for CPUs: FAISS's CPU index over OpenBLAS, -DCANDOR_CUDA=OFF.
+# Build from the repository root (the context must be the whole repository):
+#   docker build -f deploy/docker/cpu.Dockerfile -t candor:cpu .
+# Every step below is a script CI also runs (scripts/install-deps.sh,
+# scripts/deploy/build-release.sh); the Dockerfile only orders them.
+
+# ---------------------------------------------------------------- build
+FROM debian:bookworm-slim AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+WORKDIR /src
+# The dependency layer first, alone, so source changes reuse it.
+COPY scripts/install-deps.sh scripts/install-deps.sh
+RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN scripts/deploy/build-release.sh --cuda=OFF --build-dir /tmp/build --prefix /opt/candor
+
+# ---------------------------------------------------------------- runtime
+FROM debian:bookworm-slim AS runtime
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# The shared libraries candor-server links, by their Debian runtime packages.
+# FAISS is linked statically (bookworm's libfaiss-dev ships only libfaiss.a)
+# and brings its BLAS/LAPACK (OpenBLAS, pthread flavour) and OpenMP (libgomp1).
+# tests/deploy checks this list against `ldd` of the built binaries
+# (scripts/deploy/runtime-packages.sh). python3-grpcio is for the
+# HEALTHCHECK (deploy/docker/grpc_health_check.py).
+# Versions are not pinned: bookworm's archive serves one version per package
+# (security updates replace it), so a pin breaks the build on the next update;
+# the base image tag fixes the release.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
+      libopenblas0-pthread libgomp1 \
+      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+      zlib1g libssl3 \
+      python3-grpcio \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 candor \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/candor \
+      --no-create-home --shell /usr/sbin/nologin candor \
+ && install -d -o candor -g candor -m 0750 /var/lib/candor
+COPY --from=build /opt/candor/bin/ /usr/local/bin/
+COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
+
+# OpenBLAS at one thread: FAISS parallelizes over queries with OpenMP, and
+# both at once oversubscribe the cores (see DESIGN.md). Kubernetes sets
+# OMP_NUM_THREADS from the container's CPU limit.
+ENV OPENBLAS_NUM_THREADS=1
+
+# Numeric, so Kubernetes runAsNonRoot can verify it without reading /etc/passwd.
+USER 10001:10001
+WORKDIR /var/lib/candor
+VOLUME ["/var/lib/candor"]
+# 50051: gRPC (candor.v1, grpc.health.v1, reflection); 9464: /metrics.
+EXPOSE 50051 9464
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["/usr/local/bin/candor-health", "--addr", "127.0.0.1:50051", "--timeout", "3"]
+ENTRYPOINT ["/usr/local/bin/candor-server"]
+CMD ["--listen=0.0.0.0:50051", "--metrics-listen=0.0.0.0:9464", "--data-dir=/var/lib/candor"]

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds candor's release binaries and stages them for a container image.
+# The container build stages run exactly this script; CI runs it too (the
+# `--stage-only` half against its own build tree), so no image step exists
+# only inside a Dockerfile.
+#
+#   scripts/deploy/build-release.sh [--cuda=ON|OFF] [--build-dir DIR]
+#                                   [--prefix DIR] [--stage-only]
+#
+#   --cuda=ON|OFF  passed as -DCANDOR_CUDA (default OFF)
+#   --build-dir    CMake build tree (default build-release)
+#   --prefix       staging root (default stage); receives
+#                    bin/candor-server, bin/candor (when built),
+#                    bin/candor-health (the image's gRPC health check),
+#                    share/candor/runtime-packages.txt (the Debian/Ubuntu
+#                    packages that own the binaries' shared libraries)
+#   --stage-only   skip configure and build; stage what --build-dir holds
+#
+# Environment: CANDOR_CMAKE_ARGS: more -D options for the configure step
+# (e.g. -DCANDOR_FAISS_GPU=ON -Dfaiss_DIR=...); CANDOR_TARGETS (default "candor-server candor"): the CMake
+# targets to build; a target the tree does not define is skipped with a note,
+# except candor-server, which must exist.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cuda=OFF
+build_dir=build-release
+prefix=stage
+stage_only=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --cuda=*) cuda=${1#--cuda=} ;;
+    --build-dir) build_dir=$2; shift ;;
+    --prefix) prefix=$2; shift ;;
+    --stage-only) stage_only=1 ;;
+    *) echo "build-release.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+read -r -a targets <<<"${CANDOR_TARGETS:-candor-server candor}"
+read -r -a extra_cmake_args <<<"${CANDOR_CMAKE_ARGS:-}"
+
+if [[ $stage_only -eq 0 ]]; then
+  cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DCANDOR_CUDA="$cuda" "${extra_cmake_args[@]}"
+  # One target at a time so a missing optional target names itself.
+  jobs=$(nproc)
+  for t in "${targets[@]}"; do
+    if cmake --build "$build_dir" --target help | grep -qE "^\.\.\. ${t}( |$)"; then
+      cmake --build "$build_dir" --target "$t" --parallel "$jobs"
+    elif [[ $t == candor-server ]]; then
+      echo "build-release.sh: the build defines no candor-server target" >&2
+      exit 1
+    else
+      echo "build-release.sh: note: no target $t in this build, skipped"
+    fi
+  done
+fi
+
+mkdir -p "$prefix/bin" "$prefix/share/candor"
+staged=()
+for t in "${targets[@]}"; do
+  bin=$(find "$build_dir" -type f -name "$t" -perm -u+x -not -path '*/CMakeFiles/*' | head -n 1)
+  if [[ -z $bin ]]; then
+    if [[ $t == candor-server ]]; then
+      echo "build-release.sh: no candor-server binary under $build_dir" >&2
+      exit 1
+    fi
+    continue
+  fi
+  install -m 0755 "$bin" "$prefix/bin/$t"
+  staged+=("$prefix/bin/$t")
+done
+install -m 0755 "$repo/deploy/docker/grpc_health_check.py" "$prefix/bin/candor-health"
+
+"$repo/scripts/deploy/runtime-packages.sh" "${staged[@]}" \
+  >"$prefix/share/candor/runtime-packages.txt"
+echo "build-release.sh: staged ${staged[*]} under $prefix; runtime packages:"
+sed 's/^/  /' "$prefix/share/candor/runtime-packages.txt"
