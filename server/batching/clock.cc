@@ -1,0 +1,10 @@
+#include "server/batching/clock.h"
+
+namespace candor::batching {
+
+Clock* DefaultClock() {
+  static RealClock* const clock = new RealClock();
+  return clock;
+}
+
+}  // namespace candor::batching

@@ -1,0 +1,29 @@
+// One accepted search request while it waits in the batcher.
+#ifndef CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_
+#define CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "server/batching/batcher_options.h"
+#include "server/common/types.h"
+
+namespace candor::batching {
+
+struct PendingRequest {
+  std::string key;
+  int dim = 0;
+  // queries.size() rows of dim floats, host memory, L2-normalized.
+  std::vector<float> probes;
+  std::vector<ProbeQuery> queries;
+  absl::Time deadline = absl::InfiniteFuture();
+  absl::Time enqueued;
+  DoneFn done;
+
+  int num_probes() const { return static_cast<int>(queries.size()); }
+};
+
+}  // namespace candor::batching
+
+#endif  // CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_

@@ -1,0 +1,74 @@
+// The batcher's waiting requests: one FIFO lane per (gallery, dimension),
+// served round-robin across lanes. Not thread-safe; the batcher guards it.
+//
+// Fairness: within a lane, requests leave in arrival order and a batch stops
+// at the first request that does not fit, so a large request is never passed
+// by later small ones; across lanes, a lane that was just served goes to the
+// back of the line, so a busy gallery cannot starve a quiet one.
+#ifndef CANDOR_SERVER_BATCHING_REQUEST_QUEUE_H_
+#define CANDOR_SERVER_BATCHING_REQUEST_QUEUE_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "server/batching/pending_request.h"
+
+namespace candor::batching {
+
+using RequestList = std::vector<std::unique_ptr<PendingRequest>>;
+
+// When a lane may run: once its oldest request has waited `max_delay`, once
+// it holds `max_batch_probes` probes, or at once when `flush` (shutdown).
+struct ReadyRule {
+  absl::Duration max_delay = absl::ZeroDuration();
+  int max_batch_probes = 1024;
+  bool flush = false;
+};
+
+class RequestQueue {
+ public:
+  void Push(std::unique_ptr<PendingRequest> request);
+
+  bool empty() const { return requests_ == 0; }
+  int64_t requests() const { return requests_; }
+  int64_t probes() const { return probes_; }
+
+  // Takes the next batch from the first ready lane in round-robin order:
+  // its oldest requests, in order, while their probes fit in
+  // rule.max_batch_probes (the first is always taken, however large).
+  // Requests met on the way whose deadline is <= now go to *expired instead.
+  // Returns an empty list when no lane is ready (or only expired requests
+  // were found).
+  RequestList PopBatch(absl::Time now, const ReadyRule& rule,
+                       RequestList* expired);
+
+  // The earliest time a lane becomes ready without new arrivals (its oldest
+  // request's delay runs out or its deadline passes); InfiniteFuture when
+  // empty.
+  absl::Time NextDue(const ReadyRule& rule) const;
+
+ private:
+  using LaneKey = std::pair<std::string, int>;
+  struct Lane {
+    std::deque<std::unique_ptr<PendingRequest>> requests;
+    int64_t probes = 0;
+  };
+
+  bool Ready(const Lane& lane, absl::Time now, const ReadyRule& rule) const;
+
+  std::map<LaneKey, Lane> lanes_;
+  // Lanes with requests, next to serve first.
+  std::deque<LaneKey> order_;
+  int64_t requests_ = 0;
+  int64_t probes_ = 0;
+};
+
+}  // namespace candor::batching
+
+#endif  // CANDOR_SERVER_BATCHING_REQUEST_QUEUE_H_
