@@ -60,8 +60,8 @@ class ServerProcess:
         return [
             self.binary,
             f"--listen={self.address}",
-            f"--data-dir={self.data_dir}",
-            f"--metrics-listen=127.0.0.1:{free_port()}",
+            f"--data_dir={self.data_dir}",
+            "--metrics_listen=",  # empty: no metrics endpoint, no second port
             *shlex.split(os.environ.get("CANDOR_SERVER_ARGS", "")),
         ]
 
