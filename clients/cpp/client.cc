@@ -1,0 +1,307 @@
+#include "clients/cpp/client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "clients/cpp/grpc_status.h"
+#include "clients/cpp/matrix.h"
+
+namespace candor {
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  // Search responses grow with batch size x top_k; the caller decides how
+  // large a batch to send, so no receive cap here (-1 = unlimited).
+  args.SetMaxReceiveMessageSize(-1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+absl::Status CheckPerRow(absl::string_view what, size_t count, int64_t rows,
+                         bool may_be_empty) {
+  if (may_be_empty && count == 0) return absl::OkStatus();
+  if (static_cast<int64_t>(count) != rows) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "got ", count, " ", what, " for ", rows, " rows; need one per row"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Client::Client(const std::string& address, absl::Duration call_timeout)
+    : Client(MakeChannel(address), call_timeout) {}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel,
+               absl::Duration call_timeout)
+    : channel_(std::move(channel)),
+      stub_(v1::Candor::NewStub(channel_)),
+      call_timeout_(call_timeout) {}
+
+void Client::PrepareContext(grpc::ClientContext* context) const {
+  if (call_timeout_ > absl::ZeroDuration()) {
+    context->set_deadline(absl::ToChronoTime(absl::Now() + call_timeout_));
+  }
+}
+
+absl::StatusOr<v1::Gallery> Client::CreateGallery(const std::string& name,
+                                                  uint32_t dimension,
+                                                  const v1::IndexSpec& index,
+                                                  const v1::Policy& policy) {
+  v1::CreateGalleryRequest request;
+  request.set_name(name);
+  request.set_dimension(dimension);
+  *request.mutable_index() = index;
+  *request.mutable_policy() = policy;
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::Gallery response;
+  absl::Status status =
+      ToAbslStatus(stub_->CreateGallery(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::Gallery> Client::GetGallery(const std::string& name) {
+  v1::GetGalleryRequest request;
+  request.set_name(name);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::Gallery response;
+  absl::Status status =
+      ToAbslStatus(stub_->GetGallery(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::Gallery>> Client::ListGalleries() {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::ListGalleriesResponse response;
+  absl::Status status = ToAbslStatus(
+      stub_->ListGalleries(&context, v1::ListGalleriesRequest(), &response));
+  if (!status.ok()) return status;
+  return std::vector<v1::Gallery>(response.galleries().begin(),
+                                  response.galleries().end());
+}
+
+absl::Status Client::DeleteGallery(const std::string& name) {
+  v1::DeleteGalleryRequest request;
+  request.set_name(name);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::DeleteGalleryResponse response;
+  return ToAbslStatus(stub_->DeleteGallery(&context, request, &response));
+}
+
+absl::StatusOr<v1::CompactGalleryResponse> Client::CompactGallery(
+    const std::string& name) {
+  v1::CompactGalleryRequest request;
+  request.set_name(name);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::CompactGalleryResponse response;
+  absl::Status status =
+      ToAbslStatus(stub_->CompactGallery(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<std::vector<uint64_t>> Client::Enroll(
+    const std::string& gallery, absl::Span<const float> vectors, int64_t rows,
+    int64_t dim, absl::Span<const std::string> subject_ids,
+    absl::Span<const std::string> groups, const std::string& request_id) {
+  if (absl::Status s = CheckPerRow("subject ids", subject_ids.size(), rows,
+                                   /*may_be_empty=*/false);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckPerRow("groups", groups.size(), rows,
+                                   /*may_be_empty=*/true);
+      !s.ok()) {
+    return s;
+  }
+  v1::EnrollRequest request;
+  absl::StatusOr<v1::Matrix> matrix = PackMatrix(vectors, rows, dim);
+  if (!matrix.ok()) return matrix.status();
+  request.set_gallery(gallery);
+  *request.mutable_vectors() = *std::move(matrix);
+  request.mutable_subject_ids()->Assign(subject_ids.begin(),
+                                        subject_ids.end());
+  request.mutable_groups()->Assign(groups.begin(), groups.end());
+  request.set_request_id(request_id);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::EnrollResponse response;
+  absl::Status status =
+      ToAbslStatus(stub_->Enroll(&context, request, &response));
+  if (!status.ok()) return status;
+  return std::vector<uint64_t>(response.entry_ids().begin(),
+                               response.entry_ids().end());
+}
+
+namespace {
+
+absl::StatusOr<std::vector<uint64_t>> CallRemove(
+    v1::Candor::Stub& stub, grpc::ClientContext& context,
+    const v1::RemoveRequest& request) {
+  v1::RemoveResponse response;
+  absl::Status status =
+      ToAbslStatus(stub.Remove(&context, request, &response));
+  if (!status.ok()) return status;
+  return std::vector<uint64_t>(response.removed_entry_ids().begin(),
+                               response.removed_entry_ids().end());
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint64_t>> Client::RemoveEntries(
+    const std::string& gallery, absl::Span<const uint64_t> entry_ids) {
+  v1::RemoveRequest request;
+  request.set_gallery(gallery);
+  request.mutable_entry_ids()->mutable_ids()->Assign(entry_ids.begin(),
+                                                     entry_ids.end());
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  return CallRemove(*stub_, context, request);
+}
+
+absl::StatusOr<std::vector<uint64_t>> Client::RemoveSubject(
+    const std::string& gallery, const std::string& subject_id) {
+  v1::RemoveRequest request;
+  request.set_gallery(gallery);
+  request.set_subject_id(subject_id);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  return CallRemove(*stub_, context, request);
+}
+
+absl::StatusOr<v1::CalibrationReport> Client::CalibrateLabeled(
+    const std::string& gallery, int64_t dim, const LabeledSetInput& set,
+    uint32_t top_k) {
+  if (absl::Status s = CheckPerRow("non-mated groups",
+                                   set.nonmated_groups.size(),
+                                   set.nonmated_rows, /*may_be_empty=*/true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckPerRow("mated groups", set.mated_groups.size(),
+                                   set.mated_rows, /*may_be_empty=*/true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckPerRow("mated subject ids", set.mated_subject_ids.size(),
+                      set.mated_rows, /*may_be_empty=*/false);
+      !s.ok()) {
+    return s;
+  }
+  v1::CalibrateRequest request;
+  request.set_gallery(gallery);
+  request.set_top_k(top_k);
+  v1::LabeledSet* labeled = request.mutable_labeled();
+  absl::StatusOr<v1::Matrix> nonmated =
+      PackMatrix(set.nonmated, set.nonmated_rows, dim);
+  if (!nonmated.ok()) return nonmated.status();
+  *labeled->mutable_nonmated() = *std::move(nonmated);
+  labeled->mutable_nonmated_groups()->Assign(set.nonmated_groups.begin(),
+                                             set.nonmated_groups.end());
+  if (set.mated_rows > 0) {
+    absl::StatusOr<v1::Matrix> mated =
+        PackMatrix(set.mated, set.mated_rows, dim);
+    if (!mated.ok()) return mated.status();
+    *labeled->mutable_mated() = *std::move(mated);
+    labeled->mutable_mated_groups()->Assign(set.mated_groups.begin(),
+                                            set.mated_groups.end());
+    labeled->mutable_mated_subject_ids()->Assign(
+        set.mated_subject_ids.begin(), set.mated_subject_ids.end());
+  }
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::CalibrationReport response;
+  absl::Status status =
+      ToAbslStatus(stub_->Calibrate(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::CalibrationReport> Client::CalibrateSelfAudit(
+    const std::string& gallery, uint32_t sample_size, uint64_t seed,
+    uint32_t top_k) {
+  v1::CalibrateRequest request;
+  request.set_gallery(gallery);
+  request.set_top_k(top_k);
+  request.mutable_self_audit()->set_sample_size(sample_size);
+  request.mutable_self_audit()->set_seed(seed);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::CalibrationReport response;
+  absl::Status status =
+      ToAbslStatus(stub_->Calibrate(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::CalibrationReport> Client::GetCalibration(
+    const std::string& gallery, absl::Span<const float> thresholds,
+    double target_fpir) {
+  v1::GetCalibrationRequest request;
+  request.set_gallery(gallery);
+  request.mutable_thresholds()->Assign(thresholds.begin(), thresholds.end());
+  request.set_target_fpir(target_fpir);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::CalibrationReport response;
+  absl::Status status =
+      ToAbslStatus(stub_->GetCalibration(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::Gallery> Client::SetPolicy(const std::string& gallery,
+                                              const v1::Policy& policy,
+                                              bool clear) {
+  v1::SetPolicyRequest request;
+  request.set_gallery(gallery);
+  *request.mutable_policy() = policy;
+  request.set_clear(clear);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::Gallery response;
+  absl::Status status =
+      ToAbslStatus(stub_->SetPolicy(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::Gallery> Client::TrainIndex(const std::string& gallery,
+                                               uint32_t nlist) {
+  v1::TrainIndexRequest request;
+  request.set_gallery(gallery);
+  request.set_nlist(nlist);
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::Gallery response;
+  absl::Status status =
+      ToAbslStatus(stub_->TrainIndex(&context, request, &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+absl::StatusOr<v1::Stats> Client::GetStats() {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::Stats response;
+  absl::Status status = ToAbslStatus(
+      stub_->GetStats(&context, v1::GetStatsRequest(), &response));
+  if (!status.ok()) return status;
+  return response;
+}
+
+}  // namespace candor
