@@ -1,0 +1,199 @@
+#include "server/gallery/gallery_store.h"
+
+#include <map>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/gallery/file_util.h"
+#include "server/gallery/layout.h"
+#include "server/gallery/log.h"
+
+namespace candor::gallery {
+namespace {
+
+constexpr size_t kMaxGalleryNameBytes = 64;
+constexpr int kMaxDimension = 4096;
+constexpr char kGalleriesDir[] = "galleries";
+
+}  // namespace
+
+absl::Status ValidateGalleryName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxGalleryNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "gallery name must be 1..", kMaxGalleryNameBytes, " bytes, got ",
+        name.size()));
+  }
+  if (name[0] == '.') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gallery name '", name, "' starts with '.'"));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "gallery name '", name, "' has a character outside [a-zA-Z0-9_.-]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+class GalleryStore::Impl {
+ public:
+  explicit Impl(StoreOptions options)
+      : options_(std::move(options)),
+        root_(JoinPath(options_.data_dir, kGalleriesDir)) {}
+  ~Impl() { Shutdown(); }
+
+  absl::Status Load() {
+    if (auto s = MakeDirs(root_); !s.ok()) return s;
+    auto names = ListDir(root_);
+    if (!names.ok()) return names.status();
+    absl::MutexLock lock(&mu_);
+    for (const std::string& name : *names) {
+      const std::string dir = JoinPath(root_, name);
+      if (!IsDirectory(dir)) continue;
+      if (!ValidateGalleryName(name).ok() ||
+          !PathExists(JoinPath(dir, kManifestFileName))) {
+        // A crash during Create leaves a directory without a manifest.
+        LogWarning(absl::StrCat("erasing ", dir,
+                                ": not a gallery (no manifest; an "
+                                "interrupted create?)"));
+        if (auto s = EraseDirectory(dir); !s.ok()) return s;
+        continue;
+      }
+      auto gallery = Gallery::Open(dir, options_.gallery);
+      if (!gallery.ok()) {
+        return absl::Status(gallery.status().code(),
+                            absl::StrCat("opening gallery ", name, ": ",
+                                         gallery.status().message()));
+      }
+      galleries_[name] = std::shared_ptr<Gallery>(std::move(*gallery));
+    }
+    return absl::OkStatus();
+  }
+
+  void StartCompactor() {
+    compactor_ = std::thread([this] { CompactorLoop(); });
+  }
+
+  absl::StatusOr<std::shared_ptr<Gallery>> Create(const GalleryConfig& config) {
+    if (auto s = ValidateGalleryName(config.name); !s.ok()) return s;
+    const int dim = config.index.dimension;
+    if (dim < 1 || dim > kMaxDimension) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dimension ", dim, " is outside 1..", kMaxDimension));
+    }
+    absl::MutexLock lock(&mu_);
+    if (galleries_.count(config.name) > 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("gallery ", config.name, " already exists"));
+    }
+    auto gallery = Gallery::Create(JoinPath(root_, config.name), config,
+                                   options_.gallery);
+    if (!gallery.ok()) return gallery.status();
+    std::shared_ptr<Gallery> shared(std::move(*gallery));
+    galleries_[config.name] = shared;
+    return shared;
+  }
+
+  absl::StatusOr<std::shared_ptr<Gallery>> Get(const std::string& name) const {
+    absl::MutexLock lock(&mu_);
+    auto it = galleries_.find(name);
+    if (it == galleries_.end()) {
+      return absl::NotFoundError(absl::StrCat("gallery ", name, " not found"));
+    }
+    return it->second;
+  }
+
+  std::vector<std::shared_ptr<Gallery>> List() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::shared_ptr<Gallery>> out;
+    out.reserve(galleries_.size());
+    for (const auto& [name, gallery] : galleries_) out.push_back(gallery);
+    return out;
+  }
+
+  absl::Status Delete(const std::string& name) {
+    // Held while the files go, so a Create of the same name waits.
+    absl::MutexLock lock(&mu_);
+    auto it = galleries_.find(name);
+    if (it == galleries_.end()) {
+      return absl::NotFoundError(absl::StrCat("gallery ", name, " not found"));
+    }
+    std::shared_ptr<Gallery> gallery = std::move(it->second);
+    galleries_.erase(it);
+    return gallery->DestroyFiles();
+  }
+
+  void Shutdown() {
+    {
+      absl::MutexLock lock(&stop_mu_);
+      stop_ = true;
+      stop_cv_.SignalAll();
+    }
+    if (compactor_.joinable()) compactor_.join();
+  }
+
+ private:
+  void CompactorLoop() {
+    absl::MutexLock lock(&stop_mu_);
+    while (!stop_) {
+      stop_cv_.WaitWithTimeout(&stop_mu_, options_.compaction_poll);
+      if (stop_) break;
+      stop_mu_.Unlock();
+      const absl::Time now = absl::Now();
+      for (const auto& gallery : List()) {
+        if (auto s = gallery->MaybeCompact(now); !s.ok()) {
+          LogWarning(absl::StrCat("automatic compaction of ", gallery->name(),
+                                  " failed: ", s.ToString()));
+        }
+      }
+      stop_mu_.Lock();
+    }
+  }
+
+  const StoreOptions options_;
+  const std::string root_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Gallery>> galleries_
+      ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex stop_mu_;
+  absl::CondVar stop_cv_;
+  bool stop_ ABSL_GUARDED_BY(stop_mu_) = false;
+  std::thread compactor_;
+};
+
+absl::StatusOr<std::unique_ptr<GalleryStore>> GalleryStore::Open(
+    const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (auto s = impl->Load(); !s.ok()) return s;
+  impl->StartCompactor();
+  return std::unique_ptr<GalleryStore>(new GalleryStore(std::move(impl)));
+}
+
+GalleryStore::GalleryStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+GalleryStore::~GalleryStore() = default;
+
+absl::StatusOr<std::shared_ptr<Gallery>> GalleryStore::Create(
+    const GalleryConfig& config) {
+  return impl_->Create(config);
+}
+absl::StatusOr<std::shared_ptr<Gallery>> GalleryStore::Get(
+    const std::string& name) const {
+  return impl_->Get(name);
+}
+std::vector<std::shared_ptr<Gallery>> GalleryStore::List() const {
+  return impl_->List();
+}
+absl::Status GalleryStore::Delete(const std::string& name) {
+  return impl_->Delete(name);
+}
+void GalleryStore::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace candor::gallery

@@ -1,0 +1,77 @@
+#include "server/gallery/manifest.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "server/gallery/byte_io.h"
+#include "server/gallery/file_util.h"
+#include "server/gallery/layout.h"
+
+namespace candor::gallery {
+
+std::string EncodeManifest(const Manifest& manifest) {
+  const GalleryConfig& c = manifest.config;
+  std::string out(kManifestMagic, 8);
+  ByteWriter w(&out);
+  w.U32(kManifestFormatVersion);
+  w.Str(c.name);
+  w.I32(c.index.dimension);
+  w.U8(static_cast<uint8_t>(c.index.type));
+  w.I32(c.index.nlist);
+  w.I32(c.index.default_nprobe);
+  w.U8(static_cast<uint8_t>(c.index.storage));
+  w.Str(c.policy_blob);
+  w.I64(c.created_at_us);
+  w.U8(manifest.index_trained ? 1 : 0);
+  w.U32(Crc32(out));
+  return out;
+}
+
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes,
+                                        const std::string& what) {
+  if (bytes.size() < 12 || std::memcmp(bytes.data(), kManifestMagic, 8) != 0) {
+    return absl::DataLossError(absl::StrCat(what, ": not a manifest"));
+  }
+  const size_t body = bytes.size() - 4;
+  if (DecodeU32(bytes.data() + body) != Crc32(bytes.substr(0, body))) {
+    return absl::DataLossError(absl::StrCat(what, ": checksum mismatch"));
+  }
+  ByteReader in(bytes.substr(8, body - 8), what);
+  Manifest m;
+  GalleryConfig& c = m.config;
+  uint32_t format;
+  uint8_t type, storage, trained;
+  for (auto s : {in.U32(&format), in.Str(&c.name), in.I32(&c.index.dimension),
+                 in.U8(&type), in.I32(&c.index.nlist),
+                 in.I32(&c.index.default_nprobe), in.U8(&storage),
+                 in.Str(&c.policy_blob), in.I64(&c.created_at_us),
+                 in.U8(&trained)}) {
+    if (!s.ok()) return s;
+  }
+  if (format != kManifestFormatVersion) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": unsupported manifest format ", format));
+  }
+  if (type > static_cast<uint8_t>(index::IndexType::kIvfFlat) ||
+      storage > static_cast<uint8_t>(index::Storage::kFp16)) {
+    return absl::DataLossError(absl::StrCat(what, ": bad index settings"));
+  }
+  c.index.type = static_cast<index::IndexType>(type);
+  c.index.storage = static_cast<index::Storage>(storage);
+  m.index_trained = trained != 0;
+  return m;
+}
+
+absl::Status WriteManifest(const std::string& dir, const Manifest& manifest) {
+  return WriteFileAtomically(JoinPath(dir, kManifestFileName),
+                             EncodeManifest(manifest));
+}
+
+absl::StatusOr<Manifest> ReadManifest(const std::string& dir) {
+  const std::string path = JoinPath(dir, kManifestFileName);
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeManifest(*bytes, path);
+}
+
+}  // namespace candor::gallery

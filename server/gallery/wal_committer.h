@@ -1,0 +1,65 @@
+// Group commit over the active write-ahead log segment. Writers append a
+// record (getting a ticket) and then wait for it to be durable; the first
+// waiter to find no sync running becomes the leader and issues one fdatasync
+// covering every record appended so far, so concurrent writers share one
+// sync. A failed write or sync poisons the log: every later append fails
+// with that error (the gallery must be reopened, which replays what is on
+// disk).
+#ifndef CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_
+#define CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "server/gallery/wal_writer.h"
+
+namespace candor::gallery {
+
+class WalCommitter {
+ public:
+  // `sync` false skips fdatasync (tests that measure something else).
+  // `older_segments_bytes`: bytes of live segments before `segment`.
+  WalCommitter(std::unique_ptr<WalWriter> segment, bool sync,
+               uint64_t older_segments_bytes);
+
+  // Appends one framed record and returns its ticket (1, 2, 3, ... in
+  // append order, across segments).
+  absl::StatusOr<uint64_t> Append(absl::string_view framed_record);
+  // Returns once record `ticket` is durable, or the error that prevented it.
+  absl::Status WaitDurable(uint64_t ticket);
+  // Makes every appended record durable, then appends to `next` from now
+  // on (the old segment is sealed and closed).
+  absl::Status Rotate(std::unique_ptr<WalWriter> next);
+  // Forgets the bytes of sealed segments (after compaction erased them).
+  void ForgetSealedBytes();
+  // Marks the log unusable (e.g. memory and log disagree after a failed
+  // apply).
+  void Poison(const absl::Status& error);
+
+  absl::Status health() const;
+  uint64_t segment_seq() const;
+  // Bytes of every live segment, the active one included.
+  uint64_t total_bytes() const;
+
+ private:
+  absl::Status SyncUpTo(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const bool sync_;
+  mutable absl::Mutex mu_;
+  std::unique_ptr<WalWriter> segment_ ABSL_GUARDED_BY(mu_);
+  uint64_t sealed_bytes_ ABSL_GUARDED_BY(mu_);
+  uint64_t appended_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;
+  // A leader is inside fdatasync (with mu_ released).
+  bool syncing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace candor::gallery
+
+#endif  // CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_

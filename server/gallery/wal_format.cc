@@ -1,0 +1,190 @@
+#include "server/gallery/wal_format.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "server/gallery/byte_io.h"
+#include "server/gallery/file_util.h"
+
+namespace candor::gallery {
+namespace {
+
+std::string Frame(const std::string& payload) {
+  std::string out(kRecordHeaderBytes, '\0');
+  EncodeU32(static_cast<uint32_t>(payload.size()), out.data());
+  EncodeU32(Crc32(payload), out.data() + 4);
+  EncodeU32(Crc32(absl::string_view(out.data(), 8)), out.data() + 8);
+  out += payload;
+  return out;
+}
+
+absl::StatusOr<WalRecord> DecodePayload(absl::string_view payload,
+                                        int dimension,
+                                        const std::string& what) {
+  ByteReader in(payload, what);
+  WalRecord r;
+  uint8_t kind;
+  if (auto s = in.U8(&kind); !s.ok()) return s;
+  uint32_t count;
+  if (kind == static_cast<uint8_t>(WalRecord::Kind::kEnroll)) {
+    r.kind = WalRecord::Kind::kEnroll;
+    if (auto s = in.U64(&r.first_id); !s.ok()) return s;
+    if (auto s = in.U32(&count); !s.ok()) return s;
+    if (auto s = in.Str(&r.request_id); !s.ok()) return s;
+    // Every row takes at least 8 bytes of strings: bound before reserving.
+    if (count > in.remaining() / 8) {
+      return absl::DataLossError(absl::StrCat(what, ": bad row count ", count));
+    }
+    r.subject_ids.resize(count);
+    r.groups.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      if (auto s = in.Str(&r.subject_ids[i]); !s.ok()) return s;
+      if (auto s = in.Str(&r.groups[i]); !s.ok()) return s;
+    }
+    const size_t floats = size_t{count} * static_cast<size_t>(dimension);
+    if (floats > in.remaining() / sizeof(float)) {
+      return absl::DataLossError(absl::StrCat(what, ": short vector data"));
+    }
+    r.vectors.resize(floats);
+    if (auto s = in.Floats(floats, r.vectors.data()); !s.ok()) return s;
+  } else if (kind == static_cast<uint8_t>(WalRecord::Kind::kRemove)) {
+    r.kind = WalRecord::Kind::kRemove;
+    if (auto s = in.U32(&count); !s.ok()) return s;
+    if (count > in.remaining() / 8) {
+      return absl::DataLossError(absl::StrCat(what, ": bad id count ", count));
+    }
+    r.removed_ids.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+      if (auto s = in.U64(&r.removed_ids[i]); !s.ok()) return s;
+    }
+  } else {
+    return absl::DataLossError(
+        absl::StrCat(what, ": unknown record kind ", int{kind}));
+  }
+  if (in.remaining() != 0) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": ", in.remaining(), " trailing payload bytes"));
+  }
+  return r;
+}
+
+bool AllZero(absl::string_view bytes) {
+  for (char c : bytes) {
+    if (c != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeWalHeader(int dimension) {
+  std::string out(kWalMagic, 8);
+  ByteWriter w(&out);
+  w.U32(kWalFormatVersion);
+  w.U32(static_cast<uint32_t>(dimension));
+  return out;
+}
+
+std::string EncodeEnrollRecord(EntryId first_id, absl::string_view request_id,
+                               const std::vector<std::string>& subject_ids,
+                               const std::vector<std::string>& groups,
+                               absl::Span<const float> vectors) {
+  std::string payload;
+  size_t string_bytes = request_id.size();
+  for (const auto& s : subject_ids) string_bytes += s.size() + 8;
+  for (const auto& g : groups) string_bytes += g.size();
+  payload.reserve(32 + string_bytes + vectors.size() * sizeof(float));
+  ByteWriter w(&payload);
+  w.U8(static_cast<uint8_t>(WalRecord::Kind::kEnroll));
+  w.U64(first_id);
+  w.U32(static_cast<uint32_t>(subject_ids.size()));
+  w.Str(request_id);
+  for (size_t i = 0; i < subject_ids.size(); ++i) {
+    w.Str(subject_ids[i]);
+    w.Str(groups.empty() ? absl::string_view() : absl::string_view(groups[i]));
+  }
+  w.Floats(vectors);
+  return Frame(payload);
+}
+
+std::string EncodeRemoveRecord(absl::Span<const EntryId> ids) {
+  std::string payload;
+  ByteWriter w(&payload);
+  w.U8(static_cast<uint8_t>(WalRecord::Kind::kRemove));
+  w.U32(static_cast<uint32_t>(ids.size()));
+  for (EntryId id : ids) w.U64(id);
+  return Frame(payload);
+}
+
+absl::StatusOr<SegmentReadResult> ReadWalSegment(
+    const std::string& path, int dimension, bool last_segment,
+    const std::function<absl::Status(const WalRecord&, uint64_t offset)>&
+        on_record) {
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  const absl::string_view bytes(*data);
+  if (bytes.size() < kWalHeaderBytes ||
+      std::memcmp(bytes.data(), kWalMagic, 8) != 0) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": not a write-ahead log segment (bad header)"));
+  }
+  const uint32_t version = DecodeU32(bytes.data() + 8);
+  const uint32_t dim = DecodeU32(bytes.data() + 12);
+  if (version != kWalFormatVersion) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": unsupported log format version ", version));
+  }
+  if (dim != static_cast<uint32_t>(dimension)) {
+    return absl::DataLossError(absl::StrCat(path, ": dimension ", dim,
+                                            ", gallery has ", dimension));
+  }
+
+  SegmentReadResult result;
+  size_t pos = kWalHeaderBytes;
+  while (pos < bytes.size()) {
+    const size_t left = bytes.size() - pos;
+    const std::string where = absl::StrCat(path, " at offset ", pos);
+    // Why this record is unreadable; empty while it is good.
+    std::string bad;
+    bool torn = false;
+    uint32_t payload_bytes = 0;
+    if (left < kRecordHeaderBytes) {
+      bad = "truncated record header";
+      torn = true;
+    } else {
+      const char* h = bytes.data() + pos;
+      payload_bytes = DecodeU32(h);
+      if (DecodeU32(h + 8) != Crc32(absl::string_view(h, 8))) {
+        bad = "record header checksum mismatch";
+        // A zero-filled tail is space the file system allocated for a
+        // write that never landed.
+        torn = AllZero(bytes.substr(pos));
+      } else if (payload_bytes > left - kRecordHeaderBytes) {
+        bad = "record runs past the end of the file";
+        torn = true;
+      } else if (DecodeU32(h + 4) !=
+                 Crc32(bytes.substr(pos + kRecordHeaderBytes, payload_bytes))) {
+        bad = "record checksum mismatch";
+        torn = pos + kRecordHeaderBytes + payload_bytes == bytes.size();
+      }
+    }
+    if (!bad.empty()) {
+      if (torn && last_segment) {
+        result.torn_bytes = left;
+        break;
+      }
+      return absl::DataLossError(absl::StrCat(where, ": ", bad));
+    }
+    auto record = DecodePayload(
+        bytes.substr(pos + kRecordHeaderBytes, payload_bytes), dimension,
+        where);
+    if (!record.ok()) return record.status();
+    if (auto s = on_record(*record, pos); !s.ok()) return s;
+    ++result.records;
+    pos += kRecordHeaderBytes + payload_bytes;
+  }
+  result.valid_bytes = pos;
+  return result;
+}
+
+}  // namespace candor::gallery
