@@ -1,0 +1,68 @@
+// The operator's policy on thresholds: what it allows, what it asks for when
+// a request names no threshold, and its verdict on a request.
+#ifndef CANDOR_SERVER_TELEMETRY_POLICY_H_
+#define CANDOR_SERVER_TELEMETRY_POLICY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/telemetry/calibration.h"
+#include "server/telemetry/report.h"
+#include "server/telemetry/verdict.h"
+
+namespace candor::telemetry {
+
+enum class PolicyAction {
+  kUnspecified,  // inherit; after Merge it still acts as kReject
+  kReject,       // FAILED_PRECONDITION with the numbers
+  kWarn,         // answer, with the breach in the report and metrics
+};
+
+// Mirrors candor.v1.Policy. Unset fields do not constrain.
+struct Policy {
+  std::optional<float> min_threshold;
+  std::optional<double> max_fpir;
+  std::optional<double> max_disparity;
+  PolicyAction action = PolicyAction::kUnspecified;
+};
+
+// InvalidArgument unless min_threshold lies in [-1, 1], max_fpir in [0, 1]
+// and max_disparity >= 1.
+absl::Status ValidatePolicy(const Policy& policy);
+
+// The server default with every field the override sets replaced.
+Policy Merge(const Policy& server_default, const Policy& override_policy);
+
+// The policy's verdict on a request answered at `threshold`. `report` is the
+// threshold report at that threshold, or nullptr when the gallery has no
+// calibration (then max_fpir and max_disparity are breaches: they cannot be
+// checked). When the calibration is stale, max_fpir is checked against the
+// FPIR extrapolated to the current gallery size.
+Verdict Evaluate(const Policy& policy, float threshold,
+                 const ThresholdReport* report);
+
+// The threshold a request without one gets: the lowest T that holds every
+// group under max_fpir at the current gallery size, raised to min_threshold.
+// FailedPrecondition when the policy needs a calibration the gallery lacks,
+// when no T in [-1, 1] meets max_fpir, or when the policy sets neither
+// max_fpir nor min_threshold (there is no threshold to give, and candor
+// never picks a silent constant).
+absl::StatusOr<float> PolicyThreshold(const Policy& policy,
+                                      const Calibration* calibration,
+                                      std::string_view gallery,
+                                      uint64_t gallery_size_now);
+
+// FailedPrecondition carrying every violation; OK unless the verdict is
+// kReject.
+absl::Status ToRejectError(const Verdict& verdict);
+
+// A small JSON text, stored as an opaque per-gallery blob.
+std::string PolicyToJson(const Policy& policy);
+absl::StatusOr<Policy> PolicyFromJson(std::string_view json);
+
+}  // namespace candor::telemetry
+
+#endif  // CANDOR_SERVER_TELEMETRY_POLICY_H_
