@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Cross-checks rendered Kubernetes manifests for mistakes that each object's
+schema cannot see, because they live between objects.
+
+  check_manifests.py RENDERED.yaml...
+
+  - every Service, PodDisruptionBudget, NetworkPolicy and ServiceMonitor
+    selects at least one workload's pods (or, for a ServiceMonitor, a
+    Service), and named target ports exist on those pods;
+  - every $(VAR) in a container's command or args is defined by its env or by
+    the keys of a ConfigMap it loads with envFrom (Kubernetes leaves an
+    undefined reference as literal text, so a typo reaches the server as a
+    flag value);
+  - every configMapRef / configMapKeyRef / persistentVolumeClaim names an
+    object in the same rendering (a StatefulSet's claim templates count);
+  - a StatefulSet's serviceName is a headless Service in the rendering;
+  - every container runs as non-root, with a read-only root filesystem, all
+    capabilities dropped, and startup, readiness and liveness probes.
+Prints each finding and exits 1 if there is any.
+"""
+
+import re
+import sys
+
+import yaml
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def matches(selector, labels):
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check(path, docs):
+    findings = []
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    pods = []  # (workload name, pod template)
+    for kind in WORKLOADS:
+        for w in by_kind.get(kind, []):
+            pods.append((f"{kind}/{w['metadata']['name']}", w["spec"]["template"]))
+    configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
+    claims = {c["metadata"]["name"] for c in by_kind.get("PersistentVolumeClaim", [])}
+
+    def pods_selected(selector):
+        return [(n, t) for n, t in pods if matches(selector, t["metadata"].get("labels", {}))]
+
+    def port_names(template):
+        return {
+            p.get("name")
+            for c in template["spec"].get("containers", [])
+            for p in c.get("ports", [])
+        }
+
+    for s in by_kind.get("Service", []):
+        name = f"{path}: Service/{s['metadata']['name']}"
+        selected = pods_selected(s["spec"].get("selector", {}))
+        if not selected:
+            findings.append(f"{name}: selects no pods")
+        for p in s["spec"].get("ports", []):
+            tp = p.get("targetPort")
+            if isinstance(tp, str) and any(tp not in port_names(t) for _, t in selected):
+                findings.append(f"{name}: target port {tp} is not a port of every selected pod")
+    for pdb in by_kind.get("PodDisruptionBudget", []):
+        if not pods_selected(pdb["spec"].get("selector", {}).get("matchLabels", {})):
+            findings.append(f"{path}: PodDisruptionBudget/{pdb['metadata']['name']}: selects no pods")
+    for np in by_kind.get("NetworkPolicy", []):
+        name = f"{path}: NetworkPolicy/{np['metadata']['name']}"
+        selected = pods_selected(np["spec"].get("podSelector", {}).get("matchLabels", {}))
+        if not selected:
+            findings.append(f"{name}: selects no pods")
+        for rule in np["spec"].get("ingress", []):
+            for p in rule.get("ports", []):
+                port = p.get("port")
+                if isinstance(port, str) and any(port not in port_names(t) for _, t in selected):
+                    findings.append(f"{name}: port {port} is not a port of every selected pod")
+            for peer in rule.get("from", []):
+                sel = peer.get("podSelector", {}).get("matchLabels")
+                if sel and not pods_selected(sel):
+                    findings.append(f"{name}: a `from` podSelector selects no pods")
+    services = by_kind.get("Service", [])
+    for sm in by_kind.get("ServiceMonitor", []):
+        name = f"{path}: ServiceMonitor/{sm['metadata']['name']}"
+        selected = [
+            s for s in services
+            if matches(sm["spec"].get("selector", {}).get("matchLabels", {}), s["metadata"].get("labels", {}))
+        ]
+        if not selected:
+            findings.append(f"{name}: selects no Service")
+        for ep in sm["spec"].get("endpoints", []):
+            for s in selected:
+                if ep.get("port") not in {p.get("name") for p in s["spec"].get("ports", [])}:
+                    findings.append(f"{name}: Service/{s['metadata']['name']} has no port {ep.get('port')}")
+    for ss in by_kind.get("StatefulSet", []):
+        svc = [s for s in services if s["metadata"]["name"] == ss["spec"].get("serviceName")]
+        if not svc or svc[0]["spec"].get("clusterIP") != "None":
+            findings.append(f"{path}: StatefulSet/{ss['metadata']['name']}: serviceName is not a headless Service here")
+        claims |= {t["metadata"]["name"] for t in ss["spec"].get("volumeClaimTemplates", [])}
+
+    for wname, t in pods:
+        spec = t["spec"]
+        pod_sc = spec.get("securityContext", {})
+        for vol in spec.get("volumes", []):
+            claim = vol.get("persistentVolumeClaim", {}).get("claimName")
+            if claim and claim not in claims:
+                findings.append(f"{path}: {wname}: claim {claim} is not in the rendering")
+        for c in spec.get("containers", []):
+            where = f"{path}: {wname} container {c['name']}"
+            defined = set()
+            for e in c.get("env", []):
+                defined.add(e["name"])
+                ref = e.get("valueFrom", {}).get("configMapKeyRef")
+                if ref and ref["key"] not in configmaps.get(ref["name"], {}):
+                    findings.append(f"{where}: env {e['name']} reads a missing ConfigMap key {ref['name']}/{ref['key']}")
+            for src in c.get("envFrom", []):
+                ref = src.get("configMapRef")
+                if ref:
+                    if ref["name"] not in configmaps:
+                        findings.append(f"{where}: envFrom names a missing ConfigMap {ref['name']}")
+                    defined |= set(configmaps.get(ref["name"], {}))
+            for arg in c.get("command", []) + c.get("args", []):
+                for var in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
+                    if var not in defined:
+                        findings.append(f"{where}: {arg!r} refers to $({var}), which nothing defines")
+            sc = c.get("securityContext", {})
+            if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+                findings.append(f"{where}: may run as root")
+            if not sc.get("readOnlyRootFilesystem"):
+                findings.append(f"{where}: root filesystem is writable")
+            if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+                findings.append(f"{where}: does not drop ALL capabilities")
+            for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                if probe not in c:
+                    findings.append(f"{where}: no {probe}")
+    return findings
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    findings = []
+    for path in argv[1:]:
+        with open(path, encoding="utf-8") as f:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        findings += check(path, docs)
+    for f in findings:
+        print(f"check_manifests: {f}", file=sys.stderr)
+    if findings:
+        return 1
+    print(f"check_manifests: {len(argv) - 1} rendering(s) consistent")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

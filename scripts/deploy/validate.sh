@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Validates everything under deploy/: renders each Kustomize overlay (and the
+# optional components on top), validates the renderings against the
+# Kubernetes schemas (strict), cross-checks them, runs checkov on them and on
+# both Dockerfiles, hadolint on both Dockerfiles, shellcheck on
+# scripts/deploy, checks the Grafana dashboard and the alert rules against
+# deploy/grafana/expected-metrics.txt, and the Prometheus files with promtool
+# where it is installed. Any finding fails the run.
+#
+#   scripts/deploy/validate.sh            # install the tools if needed, validate
+#   scripts/deploy/validate.sh --setup    # only install the tools
+#
+# The tools come from PyPI, pinned in deploy/tools/, into a venv under the
+# repository (deploy/.venv, gitignored; CANDOR_DEPLOY_VENV overrides). After
+# that install the run is offline. CANDOR_K8S_VERSIONS (default
+# "1.31.0 1.37.0") names the Kubernetes versions whose schemas are used:
+# 1.31 is the oldest the manifests support (native gRPC probes, the preStop
+# sleep action, unhealthyPodEvictionPolicy), 1.37 the newest the pinned
+# kubernetes-validate knows.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+venv=${CANDOR_DEPLOY_VENV:-$repo/deploy/.venv}
+k8s_versions=${CANDOR_K8S_VERSIONS:-1.31.0 1.37.0}
+tools=$repo/deploy/tools
+
+say() { printf '== %s\n' "$*"; }
+
+# ---------------------------------------------------------------- tools
+setup_tools() {
+  local stamp want
+  want=$(cat "$tools/requirements.txt" "$tools/constraints.txt" | sha256sum | cut -d' ' -f1)
+  stamp=$venv/.candor-tools-stamp
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    return 0
+  fi
+  say "installing the pinned tools into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
+    -r "$tools/requirements.txt" -c "$tools/constraints.txt"
+  echo "$want" >"$stamp"
+}
+mkdir -p "$(dirname "$venv")"
+# Two runs at once (ctest -j) share one venv: the first installs, the other waits.
+exec 9>"$venv.lock"
+flock 9
+setup_tools
+flock -u 9
+if [[ ${1:-} == --setup ]]; then
+  exit 0
+fi
+
+export PATH=$venv/bin:$PATH
+# checkov: no calls home (it would wait on the network for guidelines).
+export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
+py=$venv/bin/python
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+failures=()
+step() {  # step NAME COMMAND...: run, record a failure, go on
+  local name=$1
+  shift
+  say "$name"
+  if ! "$@"; then
+    failures+=("$name")
+    echo "FAILED: $name" >&2
+  fi
+}
+
+# ---------------------------------------------------------------- render
+k8s=$repo/deploy/k8s
+renders=()
+render() { kubectl kustomize "$1" >"$2"; }
+for overlay in "$k8s"/overlays/*/; do
+  name=$(basename "$overlay")
+  step "render overlay $name" render "$overlay" "$out/$name.yaml"
+  renders+=("$out/$name.yaml")
+done
+# The optional components composed with the overlays they are meant for.
+# Kustomize takes no absolute paths, so the combinations refer back by
+# relative path from their temporary folder.
+compose() {  # compose NAME OVERLAY COMPONENT...
+  local name=$1 overlay=$2 dir rel
+  shift 2
+  dir=$out/compose-$name
+  mkdir -p "$dir"
+  rel=$(realpath --relative-to="$dir" "$k8s")
+  {
+    echo "apiVersion: kustomize.config.k8s.io/v1beta1"
+    echo "kind: Kustomization"
+    echo "resources: [$rel/overlays/$overlay]"
+    echo "components:"
+    for c in "$@"; do echo "  - $rel/components/$c"; done
+  } >"$dir/kustomization.yaml"
+  step "render $name ($overlay + $*)" render "$dir" "$out/$name.yaml"
+  renders+=("$out/$name.yaml")
+}
+compose single-node-monitoring single-node monitoring
+compose sharded-gpu-monitoring sharded gpu monitoring
+
+# ---------------------------------------------------------------- schemas
+# Strict: unknown fields are errors. The only schema allowed to be missing is
+# the Prometheus Operator's ServiceMonitor (a CRD no schema set carries);
+# check_manifests.py checks what it selects.
+schema_check() {
+  local v=$1 log=$out/validate-$1.log rc=0
+  kubernetes-validate --strict --quiet -k "$v" "${renders[@]}" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  if grep -v "Couldn't find schema for kind ServiceMonitor with api version monitoring.coreos.com/v1" "$log" |
+      grep -qE '^(WARN|ERROR)'; then
+    rc=1
+  fi
+  return $rc
+}
+for v in $k8s_versions; do
+  step "kubernetes-validate --strict, Kubernetes $v" schema_check "$v"
+done
+step "cross-object checks" "$py" "$repo/scripts/deploy/check_manifests.py" "${renders[@]}"
+
+# ---------------------------------------------------------------- lint
+dockerfiles=("$repo/deploy/docker/cpu.Dockerfile" "$repo/deploy/docker/cuda.Dockerfile")
+step "hadolint" hadolint --failure-threshold info "${dockerfiles[@]}"
+checkov_args=(--quiet --compact --skip-download)
+for r in "${renders[@]}"; do checkov_args+=(-f "$r"); done
+step "checkov (Kubernetes renderings)" checkov "${checkov_args[@]}" --framework kubernetes
+checkov_args=(--quiet --compact --skip-download)
+for d in "${dockerfiles[@]}"; do checkov_args+=(-f "$d"); done
+step "checkov (Dockerfiles)" checkov "${checkov_args[@]}" --framework dockerfile
+step "shellcheck scripts/deploy" shellcheck "$repo"/scripts/deploy/*.sh
+step "python syntax" "$py" -m py_compile "$repo"/scripts/deploy/*.py \
+  "$repo/deploy/docker/grpc_health_check.py"
+
+# ---------------------------------------------------------------- metrics
+step "dashboard and rules use only expected metrics" \
+  "$py" "$repo/scripts/deploy/check_metrics.py" "$repo/deploy/grafana/expected-metrics.txt" \
+  "$repo/deploy/grafana/candor.json" "$repo/deploy/prometheus/candor-rules.yml"
+if command -v promtool >/dev/null; then
+  step "promtool check rules" promtool check rules "$repo/deploy/prometheus/candor-rules.yml"
+  # Debian's promtool is built without Kubernetes service discovery, so it
+  # rejects kubernetes_sd_configs; then the rest of the file is checked
+  # without those jobs (their relabel rules use only core fields).
+  prom_config_check() {
+    local log=$out/promtool.log
+    if promtool check config "$repo/deploy/prometheus/prometheus.yml" >"$log" 2>&1; then
+      cat "$log"
+      return 0
+    fi
+    cat "$log"
+    grep -q 'field kubernetes_sd_configs not found' "$log" || return 1
+    echo "(this promtool lacks Kubernetes discovery: checking the other jobs)"
+    cp "$repo/deploy/prometheus/candor-rules.yml" "$out/"
+    "$py" - "$repo/deploy/prometheus/prometheus.yml" "$out/prometheus.yml" <<'EOF'
+import sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1]))
+cfg["scrape_configs"] = [j for j in cfg["scrape_configs"] if "kubernetes_sd_configs" not in j]
+yaml.safe_dump(cfg, open(sys.argv[2], "w"))
+EOF
+    promtool check config "$out/prometheus.yml"
+  }
+  step "promtool check config" prom_config_check
+else
+  say "promtool not installed: Prometheus files not checked by promtool (scripts/install-deps.sh installs it)"
+fi
+
+if [[ ${#failures[@]} -gt 0 ]]; then
+  printf 'deploy validation FAILED: %s\n' "${failures[@]}" >&2
+  exit 1
+fi
+say "deploy validation: all checks clean (${#renders[@]} renderings, Kubernetes $k8s_versions)"
