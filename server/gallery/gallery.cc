@@ -93,10 +93,9 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
   } else {
     status = segment.status();
   }
-  absl::StatusOr<std::unique_ptr<Impl>> impl = status;
-  if (status.ok()) {
-    impl = Impl::FromRecovered(dir, options, std::move(fresh));
-  }
+  absl::StatusOr<std::unique_ptr<Impl>> impl =
+      status.ok() ? Impl::FromRecovered(dir, options, std::move(fresh))
+                  : absl::StatusOr<std::unique_ptr<Impl>>(status);
   if (!impl.ok()) {
     if (auto s = EraseDirectory(dir); !s.ok()) {
       LogWarning(absl::StrCat("cleaning up ", dir, ": ", s.message()));
