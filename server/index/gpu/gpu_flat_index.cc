@@ -74,6 +74,9 @@ struct GpuFlatIndex::Device {
   CudaStream streams[2];
   CudaEvent selected[2];
   CudaEvent inputs_ready;
+  // Timing events (cheap to record: two per Search).
+  CudaEvent search_start;
+  CudaEvent search_end;
 
   // The gallery: capacity rows of RowBytes(), row-major, and their ids
   // (kRemovedId for tombstones). Rows [0, stored) are in use.
@@ -172,6 +175,11 @@ absl::StatusOr<std::unique_ptr<GpuFlatIndex>> GpuFlatIndex::Create(
   auto ready = CudaEvent::Create();
   if (!ready.ok()) return ready.status();
   device->inputs_ready = *std::move(ready);
+  for (CudaEvent* event : {&device->search_start, &device->search_end}) {
+    auto timing = CudaEvent::Create(/*timing=*/true);
+    if (!timing.ok()) return timing.status();
+    *event = *std::move(timing);
+  }
 
   std::unique_ptr<GpuFlatIndex> index(new GpuFlatIndex(options));
   {
@@ -217,6 +225,14 @@ MemoryBytes GpuFlatIndex::memory() const {
       row_ids_.capacity() * sizeof(EntryId) + device_->PinnedBytes();
   bytes.device_bytes = device_->DeviceBytes();
   return bytes;
+}
+
+absl::StatusOr<double> GpuFlatIndex::LastSearchGpuSeconds() const {
+  absl::MutexLock lock(&mu_);
+  float ms = 0.0f;
+  CUDA_RETURN_IF_ERROR(cudaEventElapsedTime(&ms, device_->search_start.get(),
+                                            device_->search_end.get()));
+  return ms * 1e-3;
 }
 
 absl::Status GpuFlatIndex::EnsureCapacity(int64_t rows) {
@@ -490,6 +506,7 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
     d.host_thresholds.data()[p] = queries[p].threshold;
   }
   cudaStream_t s0 = d.streams[0].get();
+  CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_start.get(), s0));
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.probes32.data(), d.host_probes.data(),
                                        probe_floats * sizeof(float),
                                        cudaMemcpyHostToDevice, s0));
@@ -556,6 +573,7 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
       d.host_list_ids.data(), d.list_ids.data(), list_slots * sizeof(uint64_t),
       cudaMemcpyDeviceToHost, last));
+  CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_end.get(), last));
   for (const auto& s : d.streams) {
     CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(s.get()));
   }

@@ -87,6 +87,10 @@ class GpuFlatIndex final : public Index {
   int64_t stored_rows() const;     // live + tombstoned
   int64_t capacity_rows() const;   // rows the device buffer holds
   int64_t ScoreTileCols(int64_t probes) const;
+  // GPU time of the last device pass of the last successful Search, from
+  // CUDA events: from its probe upload to its result download (the
+  // benchmark's measure; host-side copies before and after are excluded).
+  absl::StatusOr<double> LastSearchGpuSeconds() const;
 
  private:
   struct Device;  // CUDA state, defined in gpu_flat_index.cc.
