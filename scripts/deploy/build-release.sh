@@ -10,16 +10,19 @@
 #   --cuda=ON|OFF  passed as -DCANDOR_CUDA (default OFF)
 #   --build-dir    CMake build tree (default build-release)
 #   --prefix       staging root (default stage); receives
-#                    bin/candor-server, bin/candor (when built),
+#                    bin/candor-server, bin/candor and bin/candor-audit (when built),
 #                    bin/candor-health (the image's gRPC health check),
 #                    share/candor/runtime-packages.txt (the Debian/Ubuntu
 #                    packages that own the binaries' shared libraries)
 #   --stage-only   skip configure and build; stage what --build-dir holds
 #
-# Environment: CANDOR_CMAKE_ARGS: more -D options for the configure step
-# (e.g. -DCANDOR_FAISS_GPU=ON -Dfaiss_DIR=...); CANDOR_TARGETS (default "candor-server candor"): the CMake
-# targets to build; a target the tree does not define is skipped with a note,
-# except candor-server, which must exist.
+# Environment:
+#   CANDOR_CMAKE_ARGS  more -D options for the configure step
+#                      (e.g. -DCANDOR_FAISS_GPU=ON -Dfaiss_DIR=...)
+#   CANDOR_TARGETS     the CMake targets to build and stage (default
+#                      "candor-server candor candor-audit"); one the tree does
+#                      not define is skipped with a note, except
+#                      candor-server, which must exist.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,16 +40,17 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-read -r -a targets <<<"${CANDOR_TARGETS:-candor-server candor}"
+read -r -a targets <<<"${CANDOR_TARGETS:-candor-server candor candor-audit}"
 read -r -a extra_cmake_args <<<"${CANDOR_CMAKE_ARGS:-}"
 
 if [[ $stage_only -eq 0 ]]; then
   cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
     -DCANDOR_CUDA="$cuda" "${extra_cmake_args[@]}"
-  # One target at a time so a missing optional target names itself.
+  # One target at a time so a missing optional target names itself. `help`
+  # lists "... target" (Makefiles) or "target: phony" (Ninja).
   jobs=$(nproc)
   for t in "${targets[@]}"; do
-    if cmake --build "$build_dir" --target help | grep -qE "^\.\.\. ${t}( |$)"; then
+    if cmake --build "$build_dir" --target help | grep -qE "^(\.\.\. )?${t}(:| |$)"; then
       cmake --build "$build_dir" --target "$t" --parallel "$jobs"
     elif [[ $t == candor-server ]]; then
       echo "build-release.sh: the build defines no candor-server target" >&2
