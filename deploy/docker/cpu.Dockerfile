@@ -43,11 +43,8 @@ RUN apt-get update \
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
 COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
 
-# OpenBLAS at one thread: FAISS parallelizes over queries with OpenMP, and
-# both at once oversubscribe the cores (see DESIGN.md). Kubernetes sets
-# OMP_NUM_THREADS from the container's CPU limit.
-ENV OPENBLAS_NUM_THREADS=1
-
+# candor-server sizes OpenBLAS's threads from --threads and keeps OpenMP at
+# one (DESIGN.md); Kubernetes passes --threads from the CPU limit.
 # Numeric, so Kubernetes runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /var/lib/candor
@@ -57,4 +54,4 @@ EXPOSE 50051 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
   CMD ["/usr/local/bin/candor-health", "--addr", "127.0.0.1:50051", "--timeout", "3"]
 ENTRYPOINT ["/usr/local/bin/candor-server"]
-CMD ["--listen=0.0.0.0:50051", "--metrics-listen=0.0.0.0:9464", "--data-dir=/var/lib/candor"]
+CMD ["--listen=0.0.0.0:50051", "--metrics_listen=0.0.0.0:9464", "--data_dir=/var/lib/candor"]

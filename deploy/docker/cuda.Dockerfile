@@ -42,8 +42,7 @@ RUN apt-get update \
  && install -d -o candor -g candor -m 0750 /var/lib/candor
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
 
-ENV OPENBLAS_NUM_THREADS=1 \
-    NVIDIA_VISIBLE_DEVICES=all \
+ENV NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
 
 USER 10001:10001
@@ -54,4 +53,4 @@ EXPOSE 50051 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=180s --retries=3 \
   CMD ["/usr/local/bin/candor-health", "--addr", "127.0.0.1:50051", "--timeout", "3"]
 ENTRYPOINT ["/usr/local/bin/candor-server"]
-CMD ["--backend=gpu", "--listen=0.0.0.0:50051", "--metrics-listen=0.0.0.0:9464", "--data-dir=/var/lib/candor"]
+CMD ["--backend=gpu", "--listen=0.0.0.0:50051", "--metrics_listen=0.0.0.0:9464", "--data_dir=/var/lib/candor"]

@@ -49,8 +49,11 @@ if [[ $stage_only -eq 0 ]]; then
   # One target at a time so a missing optional target names itself. `help`
   # lists "... target" (Makefiles) or "target: phony" (Ninja).
   jobs=$(nproc)
+  # Read whole: `grep -q` on the pipe would close it early, and pipefail
+  # would count the build tool's broken pipe as a missing target.
+  known_targets=$(cmake --build "$build_dir" --target help)
   for t in "${targets[@]}"; do
-    if cmake --build "$build_dir" --target help | grep -qE "^(\.\.\. )?${t}(:| |$)"; then
+    if grep -qE "^(\.\.\. )?${t}(:| |$)" <<<"$known_targets"; then
       cmake --build "$build_dir" --target "$t" --parallel "$jobs"
     elif [[ $t == candor-server ]]; then
       echo "build-release.sh: the build defines no candor-server target" >&2

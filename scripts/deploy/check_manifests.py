@@ -2,7 +2,8 @@
 """Cross-checks rendered Kubernetes manifests for mistakes that each object's
 schema cannot see, because they live between objects.
 
-  check_manifests.py RENDERED.yaml...
+  check_manifests.py [--flags-from DIR] [--pending-flags a,b]
+                     [--dockerfile FILE]... RENDERED.yaml...
 
   - every Service, PodDisruptionBudget, NetworkPolicy and ServiceMonitor
     selects at least one workload's pods (or, for a ServiceMonitor, a
@@ -15,10 +16,18 @@ schema cannot see, because they live between objects.
     object in the same rendering (a StatefulSet's claim templates count);
   - a StatefulSet's serviceName is a headless Service in the rendering;
   - every container runs as non-root, with a read-only root filesystem, all
-    capabilities dropped, and startup, readiness and liveness probes.
+    capabilities dropped, and startup, readiness and liveness probes;
+  - with --flags-from, every --flag in the containers' args and in the
+    Dockerfiles' CMD is one the server defines (ABSL_FLAG in the .cc files
+    under DIR; Abseil spells them with underscores) or is named in
+    --pending-flags (flags the manifests need before the server has them).
 Prints each finding and exits 1 if there is any.
 """
 
+import argparse
+import glob
+import json
+import os
 import re
 import sys
 
@@ -31,7 +40,35 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def check(path, docs):
+def server_flags(src_dir):
+    names = set()
+    for path in glob.glob(os.path.join(src_dir, "**", "*.cc"), recursive=True):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            names |= set(re.findall(r"ABSL_FLAG\(\s*[^,]+,\s*(\w+)\s*,", f.read()))
+    return names
+
+
+def flag_findings(where, args, known):
+    findings = []
+    for arg in args:
+        m = re.match(r"--([^=]+)", arg)
+        if m and m.group(1) not in known:
+            findings.append(f"{where}: {arg!r}: the server has no flag --{m.group(1)}")
+    return findings
+
+
+def dockerfile_flags(path, known):
+    """Flags in the last stage's ENTRYPOINT/CMD (exec form) of a Dockerfile."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    last = re.split(r"(?m)^FROM\s", text)[-1]
+    args = []
+    for m in re.finditer(r"(?m)^(?:CMD|ENTRYPOINT)\s+(\[.*\])\s*$", last):
+        args += json.loads(m.group(1))
+    return flag_findings(f"{path}: CMD", args, known)
+
+
+def check(path, docs, known_flags=None):
     findings = []
     by_kind = {}
     for d in docs:
@@ -119,6 +156,8 @@ def check(path, docs):
                     if ref["name"] not in configmaps:
                         findings.append(f"{where}: envFrom names a missing ConfigMap {ref['name']}")
                     defined |= set(configmaps.get(ref["name"], {}))
+            if known_flags is not None:
+                findings += flag_findings(where, c.get("args", []), known_flags)
             for arg in c.get("command", []) + c.get("args", []):
                 for var in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
                     if var not in defined:
@@ -137,19 +176,30 @@ def check(path, docs):
 
 
 def main(argv):
-    if len(argv) < 2:
-        print(__doc__, file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flags-from", help="server source folder (ABSL_FLAG definitions)")
+    parser.add_argument("--pending-flags", default="", help="comma-separated flag names")
+    parser.add_argument("--dockerfile", action="append", default=[])
+    parser.add_argument("rendered", nargs="+")
+    args = parser.parse_args(argv[1:])
     findings = []
-    for path in argv[1:]:
+    known = None
+    if args.flags_from:
+        known = server_flags(args.flags_from)
+        if not known:
+            findings.append(f"{args.flags_from}: no ABSL_FLAG definitions found")
+        known |= {f for f in args.pending_flags.split(",") if f}
+        for d in args.dockerfile:
+            findings += dockerfile_flags(d, known)
+    for path in args.rendered:
         with open(path, encoding="utf-8") as f:
             docs = [d for d in yaml.safe_load_all(f) if d]
-        findings += check(path, docs)
+        findings += check(path, docs, known)
     for f in findings:
         print(f"check_manifests: {f}", file=sys.stderr)
     if findings:
         return 1
-    print(f"check_manifests: {len(argv) - 1} rendering(s) consistent")
+    print(f"check_manifests: {len(args.rendered)} rendering(s) consistent")
     return 0
 
 
