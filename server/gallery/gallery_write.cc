@@ -11,6 +11,9 @@
 namespace candor::gallery {
 namespace {
 
+constexpr size_t kMaxEnrollRows = size_t{1} << 24;
+constexpr size_t kMaxEnrollBytes = size_t{1} << 30;
+
 std::vector<EntryId> IdRange(EntryId first, uint32_t count) {
   std::vector<EntryId> ids(count);
   for (uint32_t i = 0; i < count; ++i) ids[i] = first + i;
@@ -80,7 +83,13 @@ absl::StatusOr<EnrollResult> Gallery::Impl::Enroll(
   const size_t rows = subjects.size();
   const size_t dim = static_cast<size_t>(dimension_);
   if (rows == 0) return absl::InvalidArgumentError("enroll has no rows");
-  if (rows > UINT32_MAX) return absl::InvalidArgumentError("too many rows");
+  // A log record's length is a u32: keep a batch well inside it.
+  if (rows > kMaxEnrollRows ||
+      vectors.size() > kMaxEnrollBytes / sizeof(float)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "enroll batch too large: ", rows, " rows of ", dim,
+        " (split it; at most ", kMaxEnrollBytes, " bytes of vectors)"));
+  }
   if (vectors.size() != rows * dim) {
     return absl::InvalidArgumentError(absl::StrCat(
         "enroll has ", vectors.size(), " values for ", rows, " rows of ",
