@@ -38,10 +38,53 @@ absl::Status SelectTopKDevice(const float* scores, int64_t probes,
   }
   if (probes == 0) return absl::OkStatus();
   detail::SelectTopKKernel<kThreads, kItemsPerThread>
-      <<<static_cast<unsigned>(probes), kThreads, 0,
+      <<<dim3(static_cast<unsigned>(probes), 1), kThreads, 0,
          static_cast<cudaStream_t>(stream)>>>(
-          scores, cols, ld, col_ids, thresholds, k, merge_into_lists,
-          lists.scores, lists.ids, lists.counts);
+          scores, cols, ld, col_ids, /*ids_ld=*/0, thresholds, k,
+          merge_into_lists, /*pad_lists=*/false, lists.scores, lists.ids,
+          lists.counts);
+  CUDA_RETURN_IF_LAUNCH_FAILED();
+  return absl::OkStatus();
+}
+
+absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
+                                   int64_t cols, int64_t ld,
+                                   const uint64_t* col_ids,
+                                   const float* thresholds, int k, int splits,
+                                   DeviceTopKLists partial,
+                                   bool merge_into_lists,
+                                   DeviceTopKLists lists, void* stream) {
+  if (splits < 1 || splits > kMaxSelectSplits) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "splits ", splits, " out of range [1, ", kMaxSelectSplits, "]"));
+  }
+  if (splits == 1) {
+    return SelectTopKDevice(scores, probes, cols, ld, col_ids, thresholds, k,
+                            merge_into_lists, lists, stream);
+  }
+  if (absl::Status s = ValidateTopK(k); !s.ok()) return s;
+  if (probes < 0 || cols < 0 || ld < cols || probes > kMaxProbesPerLaunch) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad score block: probes ", probes, ", cols ", cols, ", ld ", ld));
+  }
+  if (probes == 0) return absl::OkStatus();
+  cudaStream_t s = static_cast<cudaStream_t>(stream);
+  // Stage 1: each slice's top-k, padded so the lists form a dense block.
+  detail::SelectTopKKernel<kThreads, kItemsPerThread>
+      <<<dim3(static_cast<unsigned>(probes), static_cast<unsigned>(splits)),
+         kThreads, 0, s>>>(scores, cols, ld, col_ids, /*ids_ld=*/0,
+                           thresholds, k, /*merge_into_lists=*/false,
+                           /*pad_lists=*/true, partial.scores, partial.ids,
+                           partial.counts);
+  CUDA_RETURN_IF_LAUNCH_FAILED();
+  // Stage 2: per probe, the splits * k partial candidates (ids per probe)
+  // with the running lists.
+  const int64_t candidates = static_cast<int64_t>(splits) * k;
+  detail::SelectTopKKernel<kThreads, kItemsPerThread>
+      <<<dim3(static_cast<unsigned>(probes), 1), kThreads, 0, s>>>(
+          partial.scores, candidates, candidates, partial.ids,
+          /*ids_ld=*/candidates, thresholds, k, merge_into_lists,
+          /*pad_lists=*/false, lists.scores, lists.ids, lists.counts);
   CUDA_RETURN_IF_LAUNCH_FAILED();
   return absl::OkStatus();
 }

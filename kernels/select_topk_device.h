@@ -36,6 +36,26 @@ absl::Status SelectTopKDevice(const float* scores, int64_t probes,
                               int k, bool merge_into_lists,
                               DeviceTopKLists lists, void* stream);
 
+// Upper bound of `splits` below (the grid's y dimension allows 65535; more
+// than a few thousand blocks per probe only adds second-stage work).
+inline constexpr int kMaxSelectSplits = 4096;
+
+// SelectTopKDevice for few probes and many columns: each probe's columns are
+// divided among `splits` blocks so that the device fills even at batch 1.
+// Stage 1 writes each slice's top-k into `partial` (probes * splits lists of
+// k slots: list p * splits + s; device memory the caller provides); stage 2
+// selects each probe's top-k from its splits * k partial candidates, merged
+// into `lists` as SelectTopKDevice would. Same result as SelectTopKDevice
+// (the order is total). splits == 1 is SelectTopKDevice itself and leaves
+// `partial` unused. InvalidArgument for splits outside [1, kMaxSelectSplits].
+absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
+                                   int64_t cols, int64_t ld,
+                                   const uint64_t* col_ids,
+                                   const float* thresholds, int k, int splits,
+                                   DeviceTopKLists partial,
+                                   bool merge_into_lists,
+                                   DeviceTopKLists lists, void* stream);
+
 // Merges two sets of per-probe top-k lists (both k slots per probe) into
 // `out`, which may be `a` or `b` itself. Used to combine partial results
 // computed independently (e.g. on other streams or devices).

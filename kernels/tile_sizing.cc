@@ -26,4 +26,14 @@ int64_t NumScoreTiles(int64_t gallery_rows, int64_t tile_cols) {
   return (gallery_rows + tile_cols - 1) / tile_cols;
 }
 
+int SelectionSplits(int64_t probes, int64_t tile_cols, int64_t target_blocks,
+                    int64_t min_cols_per_block, int max_splits) {
+  if (probes < 1 || tile_cols < 1) return 1;
+  const int64_t wanted = (target_blocks + probes - 1) / probes;
+  const int64_t by_width = tile_cols / std::max<int64_t>(min_cols_per_block, 1);
+  const int64_t splits =
+      std::min({wanted, by_width, static_cast<int64_t>(max_splits)});
+  return static_cast<int>(std::max<int64_t>(splits, 1));
+}
+
 }  // namespace candor::kernels

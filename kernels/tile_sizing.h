@@ -34,6 +34,14 @@ int64_t ScoreTileCols(int64_t gallery_rows, int64_t probes,
 // Tiles needed to cover `gallery_rows` at `tile_cols` columns each.
 int64_t NumScoreTiles(int64_t gallery_rows, int64_t tile_cols);
 
+// Blocks per probe for selecting one tile (see SelectTopKSplitDevice): as
+// many as it takes for probes * splits to reach `target_blocks` (a few
+// blocks per SM fill the device), but no block with fewer than
+// `min_cols_per_block` columns (below that the second stage costs more than
+// the split saves), and at most `max_splits`. At least 1.
+int SelectionSplits(int64_t probes, int64_t tile_cols, int64_t target_blocks,
+                    int64_t min_cols_per_block, int max_splits);
+
 }  // namespace candor::kernels
 
 #endif  // CANDOR_KERNELS_TILE_SIZING_H_

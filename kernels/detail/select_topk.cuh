@@ -1,7 +1,8 @@
 // Device side of the threshold + top-k selection (contract in select_topk.h).
 // Instantiated only in select_topk.cu.
 //
-// One block per probe. The block keeps a shared-memory buffer of candidates:
+// One block per probe, or per slice of a probe's columns (split selection,
+// for small batches). The block keeps a shared-memory buffer of candidates:
 // the running top-k first, then whatever the scan appends. It scans its
 // probe's scores in chunks of kThreads * 4 (one 16-byte load per thread);
 // a score passes when it is >= the cutoff, max(threshold, running k-th
@@ -75,23 +76,38 @@ struct TopKBlock {
   }
 };
 
+// Grid: (probes, splits). Block (p, s) scans columns [s * span, (s + 1) *
+// span) of probe p, span = cols / splits rounded up to a whole chunk (so
+// every slice starts 16-byte aligned), and owns list p * splits + s.
+// ids: the id of score (p, c) is ids[p * ids_ld + c]: ids_ld = 0 for gallery
+// columns shared by all probes, the row stride for per-probe candidates
+// (the second stage of a split selection). merge_into_lists: only with one
+// split. pad_lists: fill the list's unused slots with a sentinel (score -inf,
+// kRemovedId) so that the lists can be rescanned as a dense score block.
 template <int kThreads, int kItemsPerThread>
 __global__ void __launch_bounds__(kThreads)
     SelectTopKKernel(const float* __restrict__ scores, int64_t cols,
-                     int64_t ld, const uint64_t* __restrict__ col_ids,
-                     const float* __restrict__ thresholds, int k,
-                     bool merge_into_lists, float* list_scores,
-                     uint64_t* list_ids, int32_t* list_counts) {
+                     int64_t ld, const uint64_t* __restrict__ ids,
+                     int64_t ids_ld, const float* __restrict__ thresholds,
+                     int k, bool merge_into_lists, bool pad_lists,
+                     float* list_scores, uint64_t* list_ids,
+                     int32_t* list_counts) {
   using Block = TopKBlock<kThreads, kItemsPerThread>;
   __shared__ typename Block::Storage storage;
   __shared__ int count;
   __shared__ float cutoff;
 
   const int64_t probe = blockIdx.x;
+  const int64_t list = probe * gridDim.y + blockIdx.y;
+  const int64_t span =
+      ((cols + gridDim.y - 1) / gridDim.y + Block::kChunk - 1) /
+      Block::kChunk * Block::kChunk;
+  const int64_t col_begin = blockIdx.y * span;
+  const int64_t col_end = min(cols, col_begin + span);
   const float threshold = thresholds[probe];
-  float* my_scores = list_scores + probe * k;
-  uint64_t* my_ids = list_ids + probe * k;
-  const int prior = merge_into_lists ? list_counts[probe] : 0;
+  float* my_scores = list_scores + list * k;
+  uint64_t* my_ids = list_ids + list * k;
+  const int prior = merge_into_lists ? list_counts[list] : 0;
   for (int i = threadIdx.x; i < prior; i += kThreads) {
     storage.buffer[i] = SortKey{my_scores[i], my_ids[i]};
   }
@@ -102,13 +118,14 @@ __global__ void __launch_bounds__(kThreads)
   __syncthreads();
 
   const float* row = scores + probe * ld;
+  const uint64_t* row_ids = ids + probe * ids_ld;
   const bool vectorized =
       ld % 4 == 0 && (reinterpret_cast<uintptr_t>(scores) & 15) == 0;
-  for (int64_t base = 0; base < cols; base += Block::kChunk) {
+  for (int64_t base = col_begin; base < col_end; base += Block::kChunk) {
     const float cut = cutoff;
     const int64_t col = base + threadIdx.x * 4;
     float v[4];
-    if (vectorized && col + 3 < cols) {
+    if (vectorized && col + 3 < col_end) {
       const float4 f = *reinterpret_cast<const float4*>(row + col);
       v[0] = f.x;
       v[1] = f.y;
@@ -117,13 +134,15 @@ __global__ void __launch_bounds__(kThreads)
     } else {
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
-        v[j] = col + j < cols ? row[col + j] : NegativeInfinity();
+        v[j] = col + j < col_end ? row[col + j] : NegativeInfinity();
       }
     }
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      if (v[j] >= cut) {
-        const uint64_t id = col_ids[col + j];
+      // A column past the end holds -inf; with a threshold of -inf it
+      // passes the compare, so the bound is checked before the id is read.
+      if (v[j] >= cut && col + j < col_end) {
+        const uint64_t id = row_ids[col + j];
         if (id != kRemovedId) {
           const int slot = atomicAdd(&count, 1);
           // + 0.0f turns -0.0 into +0.0 so that the two compare as the
@@ -154,7 +173,13 @@ __global__ void __launch_bounds__(kThreads)
     my_scores[i] = storage.buffer[i].score;
     my_ids[i] = storage.buffer[i].id;
   }
-  if (threadIdx.x == 0) list_counts[probe] = kept;
+  if (pad_lists) {
+    for (int i = kept + threadIdx.x; i < k; i += kThreads) {
+      my_scores[i] = NegativeInfinity();
+      my_ids[i] = kRemovedId;
+    }
+  }
+  if (threadIdx.x == 0) list_counts[list] = kept;
 }
 
 template <int kThreads, int kItemsPerThread>

@@ -134,6 +134,7 @@ struct Case {
   int64_t probes = 0;
   int64_t tile_budget_bytes = 0;  // 0 = from the device's L2
   int max_batch_probes = 4096;
+  int64_t min_cols_per_split = 4096;
 };
 
 class GpuFlatIndexTest : public GpuTest,
@@ -173,6 +174,7 @@ TEST_P(GpuFlatIndexTest, GrowsRemovesAndMatchesBruteForce) {
   options.initial_capacity_rows = 1000;
   options.score_tile_budget_bytes = c.tile_budget_bytes;
   options.max_batch_probes = c.max_batch_probes;
+  options.selection_min_cols_per_block = c.min_cols_per_split;
   auto index = GpuFlatIndex::Create(options);
   ASSERT_TRUE(index.ok()) << index.status();
 
@@ -235,7 +237,12 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Fp16ManyTiles", true, 5000, 64, 64 * 1024, 4096},
         Case{"Fp32ManyTiles", false, 5000, 64, 64 * 1024, 4096},
         // Several passes (max 24 probes per pass, 50 probes).
-        Case{"Fp16SeveralPasses", true, 3000, 50, 32 * 1024, 24}),
+        Case{"Fp16SeveralPasses", true, 3000, 50, 32 * 1024, 24},
+        // Split selection (few probes, slices of >= 300 columns), one tile
+        // and several.
+        Case{"Fp16SplitSelection", true, 6000, 5, 0, 4096, 300},
+        Case{"Fp32SplitSelectionManyTiles", false, 6000, 3, 8 * 1024, 4096,
+             300}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.name);
     });

@@ -170,6 +170,48 @@ INSTANTIATE_TEST_SUITE_P(
                        // 0: 16-byte loads; 1: scalar path (odd row stride)
                        ::testing::Values<int64_t>(0, 1)));
 
+// (cols, k, splits)
+using SplitParams = std::tuple<int64_t, int, int>;
+
+class SelectTopKSplitGpuTest
+    : public GpuTest,
+      public ::testing::WithParamInterface<SplitParams> {};
+
+TEST_P(SelectTopKSplitGpuTest, TwoTilesThroughSplitsEqualWholeReference) {
+  const auto [cols, k, splits] = GetParam();
+  const int64_t probes = 3;
+  // Few levels: ties straddle the slice boundaries.
+  const Block b = MakeBlock(probes, cols, cols, 9, 0.0f,
+                            static_cast<uint32_t>(cols + 7 * k + splits));
+  const auto want = SelectTopKReference(b.scores.data(), probes, cols, b.ld,
+                                        b.ids.data(), b.thresholds.data(), k);
+  auto d_scores = ToDevice(b.scores);
+  auto d_ids = ToDevice(b.ids);
+  auto d_thresholds = ToDevice(b.thresholds);
+  ASSERT_TRUE(d_scores.ok() && d_ids.ok() && d_thresholds.ok());
+  DeviceLists partial = AllocateLists(probes * splits, k);
+  DeviceLists running = AllocateLists(probes, k);
+  // Two tiles (the first half and the rest), the second merged.
+  const int64_t half = cols / 2;
+  const int64_t starts[2] = {0, half};
+  const int64_t widths[2] = {half, cols - half};
+  for (int t = 0; t < 2; ++t) {
+    ASSERT_TRUE(SelectTopKSplitDevice(
+                    d_scores->data() + starts[t], probes, widths[t], b.ld,
+                    d_ids->data() + starts[t], d_thresholds->data(), k, splits,
+                    partial.view(), /*merge_into_lists=*/t > 0, running.view(),
+                    nullptr)
+                    .ok());
+  }
+  EXPECT_EQ(ReadLists(running, probes, k), want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sweep, SelectTopKSplitGpuTest,
+    ::testing::Combine(::testing::Values<int64_t>(2, 1500, 40000),
+                       ::testing::Values(1, 10, kMaxTopK),
+                       ::testing::Values(2, 5, 64)));
+
 TEST(SelectTopKDeviceArguments, KOutOfRangeIsInvalidArgumentWithoutADevice) {
   for (int k : {0, -3, kMaxTopK + 1}) {
     EXPECT_EQ(SelectTopKDevice(nullptr, 1, 1, 1, nullptr, nullptr, k, false,
@@ -185,6 +227,13 @@ TEST(SelectTopKDeviceArguments, KOutOfRangeIsInvalidArgumentWithoutADevice) {
                              {}, nullptr)
                 .code(),
             absl::StatusCode::kInvalidArgument);  // ld < cols
+  for (int splits : {0, kMaxSelectSplits + 1}) {
+    EXPECT_EQ(SelectTopKSplitDevice(nullptr, 1, 8, 8, nullptr, nullptr, 10,
+                                    splits, {}, false, {}, nullptr)
+                  .code(),
+              absl::StatusCode::kInvalidArgument)
+        << splits;
+  }
 }
 
 }  // namespace

@@ -46,5 +46,22 @@ TEST(NumScoreTiles, CoversTheGallery) {
   EXPECT_EQ(NumScoreTiles(0, 128), 0);
 }
 
+TEST(SelectionSplits, FillsTheDeviceAtSmallBatches) {
+  // H100: 132 SMs, 4 blocks each as the target.
+  const int64_t target = 4 * 132;
+  // Batch 1 over a 10M-column tile: 528 slices of ~19k columns.
+  EXPECT_EQ(SelectionSplits(1, 10'000'000, target, 4096, 4096), 528);
+  // Batch 64: ceil(528 / 64) = 9.
+  EXPECT_EQ(SelectionSplits(64, 600'000, target, 4096, 4096), 9);
+  // Large batches fill the device alone.
+  EXPECT_EQ(SelectionSplits(1024, 9728, target, 4096, 4096), 1);
+  // Narrow tiles are not split below the minimum width.
+  EXPECT_EQ(SelectionSplits(1, 10'000, target, 4096, 4096), 2);
+  EXPECT_EQ(SelectionSplits(1, 100, target, 4096, 4096), 1);
+  // The cap holds.
+  EXPECT_EQ(SelectionSplits(1, 100'000'000, 100'000, 1, 4096), 4096);
+  EXPECT_EQ(SelectionSplits(0, 100, target, 1, 4096), 1);
+}
+
 }  // namespace
 }  // namespace candor::kernels

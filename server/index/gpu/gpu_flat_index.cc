@@ -33,6 +33,12 @@ namespace {
 // buffer modest.
 constexpr int64_t kAddChunkRows = 16384;
 
+// Selection blocks per SM aimed at when splitting a small batch's columns.
+constexpr int64_t kSelectionBlocksPerSm = 4;
+// Bound on a split selection's second stage (splits * k candidates per
+// probe), which one block per probe scans.
+constexpr int64_t kMaxSecondStageCandidates = 32768;
+
 // Grows `buffer` to at least `count` elements (contents not kept).
 template <typename Buffer>
 absl::Status Reserve(Buffer& buffer, size_t count) {
@@ -67,11 +73,14 @@ class CublasHandle {
 // All of it is guarded by GpuFlatIndex::mu_.
 struct GpuFlatIndex::Device {
   int64_t score_budget_bytes = 0;
-  CublasHandle cublas;
+  int64_t selection_target_blocks = 0;
   // Two streams: tile t's GEMM runs on streams[t % 2] while tile t-1's
   // selection finishes on the other; selected[t % 2] orders the selections,
-  // which all update the same running top-k lists.
+  // which all update the same running top-k lists. One cuBLAS handle per
+  // stream, bound once: a handle's default workspace must not be shared by
+  // GEMMs running concurrently on two streams.
   CudaStream streams[2];
+  CublasHandle cublas[2];
   CudaEvent selected[2];
   CudaEvent inputs_ready;
   // Timing events (cheap to record: two per Search).
@@ -84,8 +93,8 @@ struct GpuFlatIndex::Device {
   DeviceBuffer<uint64_t> row_ids;
   int64_t capacity = 0;
 
-  // Add staging (fp32 rows on the device before conversion) and the row
-  // lists of Remove / compaction.
+  // Add staging (fp32 rows on the device before conversion; freed after
+  // each Add) and the row lists of Remove / compaction.
   DeviceBuffer<float> staging;
   DeviceBuffer<int64_t> row_list;
 
@@ -97,6 +106,11 @@ struct GpuFlatIndex::Device {
   DeviceBuffer<float> list_scores;
   DeviceBuffer<uint64_t> list_ids;
   DeviceBuffer<int32_t> list_counts;
+  // Split selection's per-slice lists (one set: the selections of all tiles
+  // are serialized by the `selected` events).
+  DeviceBuffer<float> partial_scores;
+  DeviceBuffer<uint64_t> partial_ids;
+  DeviceBuffer<int32_t> partial_counts;
   PinnedBuffer<float> host_probes;
   PinnedBuffer<float> host_thresholds;
   PinnedBuffer<float> host_list_scores;
@@ -107,7 +121,9 @@ struct GpuFlatIndex::Device {
     uint64_t bytes = rows.bytes() + row_ids.bytes() + staging.bytes() +
                      row_list.bytes() + probes32.bytes() + probes16.bytes() +
                      thresholds.bytes() + list_scores.bytes() +
-                     list_ids.bytes() + list_counts.bytes();
+                     list_ids.bytes() + list_counts.bytes() +
+                     partial_scores.bytes() + partial_ids.bytes() +
+                     partial_counts.bytes();
     for (const auto& s : scores) bytes += s.bytes();
     return bytes;
   }
@@ -157,17 +173,23 @@ absl::StatusOr<std::unique_ptr<GpuFlatIndex>> GpuFlatIndex::Create(
   int l2_bytes = 0;
   CUDA_RETURN_IF_ERROR(
       cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, options.device));
+  int sm_count = 0;
+  CUDA_RETURN_IF_ERROR(cudaDeviceGetAttribute(
+      &sm_count, cudaDevAttrMultiProcessorCount, options.device));
 
   auto device = std::make_unique<Device>();
   device->score_budget_bytes =
       options.score_tile_budget_bytes > 0
           ? options.score_tile_budget_bytes
           : kernels::ScoreTileBudgetBytes(l2_bytes);
-  if (absl::Status s = device->cublas.Init(); !s.ok()) return s;
+  device->selection_target_blocks = kSelectionBlocksPerSm * sm_count;
   for (int i = 0; i < 2; ++i) {
     auto stream = CudaStream::Create();
     if (!stream.ok()) return stream.status();
     device->streams[i] = *std::move(stream);
+    if (absl::Status s = device->cublas[i].Init(); !s.ok()) return s;
+    CUBLAS_RETURN_IF_ERROR(
+        cublasSetStream(device->cublas[i].get(), device->streams[i].get()));
     auto event = CudaEvent::Create();
     if (!event.ok()) return event.status();
     device->selected[i] = *std::move(event);
@@ -343,6 +365,8 @@ absl::Status GpuFlatIndex::AddRows(absl::Span<const EntryId> ids,
                                        n * sizeof(uint64_t),
                                        cudaMemcpyHostToDevice, stream));
   CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream));
+  // Adds are rare and bulky: the staging memory goes back between them.
+  d.staging.Reset();
 
   row_ids_.insert(row_ids_.end(), ids.begin(), ids.end());
   for (int64_t i = 0; i < n; ++i) row_of_[ids[i]] = first + i;
@@ -479,6 +503,13 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   const int64_t tile_cols =
       kernels::ScoreTileCols(stored, num_probes, d.score_budget_bytes);
   const int64_t num_tiles = kernels::NumScoreTiles(stored, tile_cols);
+  const int max_splits = static_cast<int>(std::min<int64_t>(
+      kernels::kMaxSelectSplits,
+      std::max<int64_t>(1, kMaxSecondStageCandidates / k)));
+  // Every tile but the last has tile_cols columns; the last is not wider.
+  const int splits = kernels::SelectionSplits(
+      num_probes, tile_cols, d.selection_target_blocks,
+      options_.selection_min_cols_per_block, max_splits);
 
   // Workspace (grow-only).
   const size_t probe_floats = static_cast<size_t>(num_probes * dim);
@@ -499,6 +530,16 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   if (options_.fp16_storage) {
     if (absl::Status s = Reserve(d.probes16, probe_floats); !s.ok()) return s;
   }
+  if (splits > 1) {
+    const size_t partial_lists = probes_n * splits;
+    for (absl::Status s : {Reserve(d.partial_scores, partial_lists * k),
+                           Reserve(d.partial_ids, partial_lists * k),
+                           Reserve(d.partial_counts, partial_lists)}) {
+      if (!s.ok()) return s;
+    }
+  }
+  const kernels::DeviceTopKLists partial{
+      d.partial_scores.data(), d.partial_ids.data(), d.partial_counts.data()};
 
   // Inputs: through pinned buffers so that the copies are truly async.
   std::memcpy(d.host_probes.data(), probes, probe_floats * sizeof(float));
@@ -540,9 +581,8 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
     // scores (cols x probes, column-major, ld = cols) =
     //   rows[first_col ..]^T (cols x dim) * probes (dim x probes):
     // i.e. probe p's scores are the contiguous run scores + p * cols.
-    CUBLAS_RETURN_IF_ERROR(cublasSetStream(d.cublas.get(), stream));
     CUBLAS_RETURN_IF_ERROR(cublasGemmEx(
-        d.cublas.get(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(cols),
+        d.cublas[slot].get(), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(cols),
         static_cast<int>(num_probes), static_cast<int>(dim), &alpha,
         d.rows.data() + first_col * RowBytes(), input_type,
         static_cast<int>(dim), gemm_probes, input_type, static_cast<int>(dim),
@@ -553,10 +593,15 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
       CUDA_RETURN_IF_ERROR(
           cudaStreamWaitEvent(stream, d.selected[1 - slot].get(), 0));
     }
-    if (absl::Status s = kernels::SelectTopKDevice(
+    // A narrower last tile may take fewer splits than the others.
+    const int tile_splits = std::min(
+        splits, kernels::SelectionSplits(
+                    num_probes, cols, d.selection_target_blocks,
+                    options_.selection_min_cols_per_block, max_splits));
+    if (absl::Status s = kernels::SelectTopKSplitDevice(
             d.scores[slot].data(), num_probes, cols, cols,
-            d.row_ids.data() + first_col, d.thresholds.data(), k,
-            /*merge_into_lists=*/t > 0, lists, stream);
+            d.row_ids.data() + first_col, d.thresholds.data(), k, tile_splits,
+            partial, /*merge_into_lists=*/t > 0, lists, stream);
         !s.ok()) {
       return s;
     }

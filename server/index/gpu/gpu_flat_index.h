@@ -45,6 +45,11 @@ struct GpuFlatIndexOptions {
   // device's L2 size (kernels::ScoreTileBudgetBytes). Tests set it small to
   // force many tiles.
   int64_t score_tile_budget_bytes = 0;
+  // Small batches split each probe's tile columns among several selection
+  // blocks (kernels::SelectionSplits) so that batch 1 still fills the
+  // device; no block gets fewer columns than this. Tests lower it to
+  // exercise the split path on small galleries.
+  int64_t selection_min_cols_per_block = 4096;
 };
 
 class GpuFlatIndex final : public Index {
