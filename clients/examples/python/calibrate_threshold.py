@@ -90,4 +90,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except candor.CandorError as err:  # the server's answer, without a traceback
+        sys.exit(f"error: {err}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Dict, Tuple
 
 SERVICE = "candor.v1.Candor"
 
@@ -47,7 +47,7 @@ class RetryPolicy:
 
     def service_config(self) -> str:
         """The channel's JSON service config implementing this policy."""
-        method_config = {
+        method_config: Dict[str, Any] = {
             "name": [{"service": SERVICE, "method": m} for m in IDEMPOTENT_METHODS],
         }
         if self.max_attempts > 1:

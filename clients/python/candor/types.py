@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
@@ -113,7 +113,7 @@ class Gallery:
     dimension: int
     size: int
     subjects: int
-    groups: dict
+    groups: Dict[str, int]
     memory: MemoryUsage
     index: IndexSpec
     backend: str
@@ -428,16 +428,18 @@ class ProbeResult:
 
     @classmethod
     def from_proto(cls, msg: "pb.ProbeResult") -> "ProbeResult":
-        cands = msg.candidates
-        n = len(cands)
+        # One pass over the candidates: each message access costs more than
+        # the tuple, so the fields are read together and split with zip.
+        rows = [(c.entry_id, c.score, c.subject_id, c.group) for c in msg.candidates]
+        entry_ids, scores, subject_ids, groups = zip(*rows) if rows else ((), (), (), ())
         return cls(
             probe_index=msg.probe_index,
             ref=msg.ref,
             group=msg.group,
-            entry_ids=np.fromiter((c.entry_id for c in cands), dtype=np.uint64, count=n),
-            scores=np.fromiter((c.score for c in cands), dtype=np.float32, count=n),
-            subject_ids=tuple(c.subject_id for c in cands),
-            groups=tuple(c.group for c in cands),
+            entry_ids=np.array(entry_ids, dtype=np.uint64),
+            scores=np.array(scores, dtype=np.float32),
+            subject_ids=tuple(subject_ids),
+            groups=tuple(groups),
         )
 
     @property
@@ -491,7 +493,13 @@ class SearchResult(Sequence[ProbeResult]):
     def missing_shards(self) -> Tuple[str, ...]:
         return tuple(self.proto.missing_shards)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> ProbeResult: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> List[ProbeResult]: ...
+
+    def __getitem__(self, i: Union[int, slice]) -> Union[ProbeResult, List[ProbeResult]]:
         return self.results[i]
 
     def __len__(self) -> int:

@@ -48,3 +48,15 @@ def margin(gallery: np.ndarray, probes: np.ndarray, threshold: float, top_k: int
         if above.any():
             gaps.append(cut[above].min())
     return float(min(gaps))
+
+
+def pick_threshold(gallery: np.ndarray, probes: np.ndarray, low: float, high: float) -> float:
+    """A threshold in [low, high] as far as possible from every score, so
+    that float32 rounding on the server cannot move a score across it."""
+    s = np.sort(scores(gallery, probes).ravel())
+    s = s[(s >= low) & (s <= high)]
+    if len(s) < 2:
+        return (low + high) / 2
+    gaps = np.diff(s)
+    i = int(np.argmax(gaps))
+    return float((s[i] + s[i + 1]) / 2)

@@ -20,6 +20,7 @@ def make_data(n: int = 400, n_probes: int = 24, seed: int = SEED):
     vectors = rng.normal(size=(n, DIM)).astype(np.float32)
     subjects = [f"subj-{i // 2}" for i in range(n)]
     groups = ["A" if i % 3 else "B" for i in range(n)]
+    n_probes = min(n_probes, n)
     src = rng.choice(n, size=n_probes, replace=False)
     probes = (vectors[src] + 0.6 * rng.normal(size=(n_probes, DIM))).astype(np.float32)
     return vectors, subjects, groups, probes
@@ -76,39 +77,46 @@ def test_gallery_lifecycle(client: candor.Client, gallery_name: str) -> None:
 
 def test_search_matches_numpy_brute_force(client: candor.Client, gallery_name: str) -> None:
     vectors, subjects, groups, probes = make_data()
-    threshold, top_k = 0.3, 5
-    assert oracle.margin(vectors, probes, threshold, top_k) > 1e-4  # fixed data, no near-ties
+    top_k = 5
     client.create_gallery(gallery_name, DIM)
     ids = client.enroll(gallery_name, vectors, subjects, groups)
-    res = client.search(gallery_name, probes, threshold=threshold, top_k=top_k)
-    expected = oracle.search(vectors, ids, probes, threshold, top_k)
-    assert sum(len(e[0]) for e in expected) > len(probes)  # real matches exist
-    assert any(0 < len(e[0]) < top_k for e in expected)  # and the threshold cuts some
-    assert_matches_oracle(res, expected)
-    # Each candidate's subject and group are the enrolled ones.
     by_id = {int(e): (s, g) for e, s, g in zip(ids, subjects, groups)}
-    for r in res:
-        for c in r.candidates:
-            assert (c.subject_id, c.group) == by_id[c.entry_id]
-    assert res.report is not None and res.report.threshold == pytest.approx(threshold)
-    assert res.report.source == "REQUEST"
+    # A high threshold that cuts candidates, and a low one where top_k does.
+    for low, high in ((0.45, 0.55), (0.15, 0.25)):
+        threshold = oracle.pick_threshold(vectors, probes, low, high)
+        assert oracle.margin(vectors, probes, threshold, top_k) > 1e-4  # fixed data, no near-ties
+        res = client.search(gallery_name, probes, threshold=threshold, top_k=top_k)
+        expected = oracle.search(vectors, ids, probes, threshold, top_k)
+        counts = [len(e[0]) for e in expected]
+        if low > 0.4:
+            assert sum(counts) > len(probes) and max(counts) < top_k
+        else:
+            assert min(counts) == top_k
+        assert_matches_oracle(res, expected)
+        # Each candidate's subject and group are the enrolled ones.
+        for r in res:
+            for c in r.candidates:
+                assert (c.subject_id, c.group) == by_id[c.entry_id]
+        assert res.report is not None and res.report.threshold == pytest.approx(threshold)
+        assert res.report.source == "REQUEST"
 
 
 def test_float64_and_fortran_order_give_the_same_answers(client: candor.Client, gallery_name: str) -> None:
     vectors, subjects, _, probes = make_data()
+    t = oracle.pick_threshold(vectors, probes, 0.45, 0.55)
     client.create_gallery(gallery_name, DIM)
     ids = client.enroll(gallery_name, np.asfortranarray(vectors.astype(np.float64)), subjects)
-    base = client.search(gallery_name, probes, threshold=0.3, top_k=5)
+    base = client.search(gallery_name, probes, threshold=t, top_k=5)
     for variant in (
         probes.astype(np.float64),
         np.asfortranarray(probes),
         np.asfortranarray(probes.astype(np.float64)),
     ):
-        other = client.search(gallery_name, variant, threshold=0.3, top_k=5)
+        other = client.search(gallery_name, variant, threshold=t, top_k=5)
         for a, b in zip(base, other):
             assert a.entry_ids.tolist() == b.entry_ids.tolist()
             np.testing.assert_array_equal(a.scores, b.scores)
-    assert_matches_oracle(base, oracle.search(vectors, ids, probes, 0.3, 5))
+    assert_matches_oracle(base, oracle.search(vectors, ids, probes, t, 5))
 
 
 def test_ties_are_ordered_by_ascending_entry_id(client: candor.Client, gallery_name: str) -> None:
@@ -194,15 +202,16 @@ def test_request_id_survives_a_restart(own_server: ServerProcess) -> None:
 
 def test_search_stream_answers_in_order(client: candor.Client, gallery_name: str) -> None:
     vectors, subjects, _, probes = make_data()
+    t = oracle.pick_threshold(vectors, probes, 0.45, 0.55)
     client.create_gallery(gallery_name, DIM)
     ids = client.enroll(gallery_name, vectors, subjects)
     sizes = [1, 5, 2, 7, 3, 6]
     bounds = np.cumsum([0] + sizes)
     batches = [probes[bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
-    results = list(client.search_stream(gallery_name, iter(batches), threshold=0.3, top_k=5))
+    results = list(client.search_stream(gallery_name, iter(batches), threshold=t, top_k=5))
     assert [len(r) for r in results] == sizes
     for batch, res in zip(batches, results):
-        assert_matches_oracle(res, oracle.search(vectors, ids, batch, 0.3, 5))
+        assert_matches_oracle(res, oracle.search(vectors, ids, batch, t, 5))
 
 
 def test_groups_and_refs_are_echoed(client: candor.Client, gallery_name: str) -> None:
