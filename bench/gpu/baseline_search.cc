@@ -13,6 +13,7 @@
 #include "kernels/detail/cuda_raii.h"
 #include "kernels/half_convert_device.h"
 #include "kernels/select_topk_device.h"
+#include "kernels/tile_sizing.h"
 
 namespace candor::bench {
 
@@ -25,6 +26,7 @@ struct BaselineSearch::State {
   int64_t rows = 0;
   int dim = 0;
   int64_t chunk_probes = 1;
+  int64_t target_blocks = 0;  // 4 per SM, as the GPU index aims for
   cublasHandle_t cublas = nullptr;
   CudaStream stream;
   CudaEvent start, end;
@@ -33,6 +35,9 @@ struct BaselineSearch::State {
   DeviceBuffer<uint16_t> probes16;
   DeviceBuffer<uint64_t> list_ids;
   DeviceBuffer<int32_t> list_counts;
+  DeviceBuffer<float> partial_scores;
+  DeviceBuffer<uint64_t> partial_ids;
+  DeviceBuffer<int32_t> partial_counts;
   ~State() {
     if (cublas != nullptr) cublasDestroy(cublas);
   }
@@ -50,6 +55,10 @@ absl::StatusOr<std::unique_ptr<BaselineSearch>> BaselineSearch::Create(
   s->rows = rows;
   s->dim = dim;
   s->chunk_probes = std::max<int64_t>(1, score_budget_bytes / (4 * rows));
+  int sm_count = 0;
+  CUDA_RETURN_IF_ERROR(
+      cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+  s->target_blocks = 4 * int64_t{sm_count};
   CUBLAS_RETURN_IF_ERROR(cublasCreate(&s->cublas));
   auto stream = CudaStream::Create();
   if (!stream.ok()) return stream.status();
@@ -89,12 +98,21 @@ absl::StatusOr<double> BaselineSearch::Run(const float* probes,
   const size_t n = static_cast<size_t>(num_probes);
   const size_t probe_floats = n * s.dim;
   const int64_t chunk = std::min(s.chunk_probes, num_probes);
+  // The same split selection as candor's index (so that batch 1 is not
+  // bound by one block per probe): only the fusion differs.
+  const int splits = kernels::SelectionSplits(
+      chunk, s.rows, s.target_blocks, 4096,
+      static_cast<int>(std::min<int64_t>(kernels::kMaxSelectSplits,
+                                         std::max(1, 32768 / k))));
+  const size_t partial_lists = static_cast<size_t>(chunk) * splits;
   for (absl::Status st :
        {Grow(s.probes32, probe_floats), Grow(s.probes16, probe_floats),
         Grow(s.thresholds, n),
         Grow(s.scores, static_cast<size_t>(chunk * s.rows)),
         Grow(s.list_scores, n * k), Grow(s.list_ids, n * k),
-        Grow(s.list_counts, n)}) {
+        Grow(s.list_counts, n), Grow(s.partial_scores, partial_lists * k),
+        Grow(s.partial_ids, partial_lists * k),
+        Grow(s.partial_counts, partial_lists)}) {
     if (!st.ok()) return st;
   }
   std::vector<float> thresholds(n, threshold);
@@ -125,9 +143,13 @@ absl::StatusOr<double> BaselineSearch::Run(const float* probes,
     const kernels::DeviceTopKLists lists{s.list_scores.data() + first * k,
                                          s.list_ids.data() + first * k,
                                          s.list_counts.data() + first};
-    if (absl::Status st = kernels::SelectTopKDevice(
+    const kernels::DeviceTopKLists partial{s.partial_scores.data(),
+                                           s.partial_ids.data(),
+                                           s.partial_counts.data()};
+    if (absl::Status st = kernels::SelectTopKSplitDevice(
             s.scores.data(), count, s.rows, s.rows, s.ids.data(),
-            s.thresholds.data() + first, k, false, lists, stream);
+            s.thresholds.data() + first, k, splits, partial, false, lists,
+            stream);
         !st.ok()) {
       return st;
     }

@@ -1,7 +1,7 @@
 // The plain GPU search a user would write, as the benchmark's baseline:
 // cublasGemmEx writes the full fp32 probes x gallery score matrix to HBM,
-// then a top-k selection reads it back (candor's selection kernel, one block
-// per probe over the whole row). Probes are processed in chunks so that the
+// then a top-k selection reads it back (candor's split selection kernel over
+// each whole row, so that only the fusion differs from candor's search). Probes are processed in chunks so that the
 // score matrix stays within a fixed budget of device memory.
 #ifndef CANDOR_BENCH_GPU_BASELINE_SEARCH_H_
 #define CANDOR_BENCH_GPU_BASELINE_SEARCH_H_
