@@ -61,12 +61,15 @@ rm -rf "${out}"
 mkdir -p "${out}/bin" "${out}/lib"
 
 binaries=()
-for pattern in 'tests/gpu/*_test' 'bench/gpu/candor_gpu_bench' \
-  'server/candor-server' 'server/api/candor-server'; do
+for pattern in 'tests/gpu/*_test' 'bench/gpu/candor_gpu_bench'; do
   for f in ${build}/${pattern}; do
     [[ -f "${f}" && -x "${f}" ]] && binaries+=("${f}")
   done
 done
+# candor-server, wherever the server's CMakeLists puts it.
+while IFS= read -r f; do
+  binaries+=("${f}")
+done < <(find "${build}" -maxdepth 4 -name candor-server -type f -executable)
 if [[ ${#binaries[@]} -eq 0 ]]; then
   echo "error: no GPU test or benchmark binaries under ${build}" >&2
   echo "build them: cmake --build ${build} --target normalize_gpu_test" \
