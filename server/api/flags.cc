@@ -1,0 +1,137 @@
+#include "server/api/flags.h"
+
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC address to serve on (host:port; port 0 picks a free one)");
+ABSL_FLAG(std::string, data_dir, "./candor-data",
+          "directory holding galleries (snapshots + write-ahead logs), "
+          "calibrations and the audit log");
+ABSL_FLAG(int, max_batch, 4096, "most rows in one Search or Enroll request");
+ABSL_FLAG(int, max_top_k, 1000, "most candidates per probe a request may ask");
+ABSL_FLAG(int, max_message_bytes, 64 << 20,
+          "largest gRPC message accepted or sent, bytes");
+ABSL_FLAG(int, threads, 2,
+          "search worker threads; also OpenBLAS's thread count (the BLAS "
+          "call is the hot path)");
+ABSL_FLAG(std::string, backend, "auto",
+          "index backend: auto (GPU when a device is present), cpu, "
+          "faiss-gpu, gpu");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Prometheus /metrics address; empty disables the endpoint");
+ABSL_FLAG(std::string, audit_dir, "",
+          "audit log directory (default: <data-dir>/audit)");
+ABSL_FLAG(std::string, min_threshold, "",
+          "policy: lowest threshold a request may use (empty = none)");
+ABSL_FLAG(std::string, max_fpir, "",
+          "policy: highest FPIR any group may have at the threshold used; "
+          "also defines the policy threshold (empty = none)");
+ABSL_FLAG(std::string, max_disparity, "",
+          "policy: highest max/min FPIR ratio between groups (empty = none)");
+ABSL_FLAG(std::string, policy_action, "reject",
+          "what a policy breach does: reject (FAILED_PRECONDITION) or warn");
+ABSL_FLAG(std::string, batching, "on",
+          "dynamic batching of concurrent searches: on or off");
+ABSL_FLAG(int, max_batch_probes, 1024,
+          "most probes the batcher coalesces into one index call");
+ABSL_FLAG(int64_t, max_queue_delay_us, 0,
+          "longest a search waits for others to batch with (0 = none)");
+ABSL_FLAG(int, max_queue_requests, 4096,
+          "queued searches beyond which new ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, compaction_delay_s, 60,
+          "seconds after a removal by which the gallery is compacted (and "
+          "the removed vectors erased from disk)");
+ABSL_FLAG(int, drain_timeout_s, 30,
+          "seconds shutdown waits for in-flight calls");
+
+namespace candor::api {
+namespace {
+
+template <typename T>
+absl::Status ParseOptional(const std::string& flag, const std::string& text,
+                           std::optional<T>* out) {
+  if (text.empty()) return absl::OkStatus();
+  double value = 0;
+  if (!absl::SimpleAtod(text, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": '", text, "' is not a number"));
+  }
+  *out = static_cast<T>(value);
+  return absl::OkStatus();
+}
+
+absl::Status Positive(const std::string& flag, int64_t value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": must be positive, got ", value));
+}
+
+}  // namespace
+
+absl::StatusOr<ServerOptions> OptionsFromFlags() {
+  ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.store.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.audit_dir = absl::GetFlag(FLAGS_audit_dir);
+  if (options.audit_dir.empty()) {
+    options.audit_dir = options.store.data_dir + "/audit";
+  }
+  options.limits.max_batch = absl::GetFlag(FLAGS_max_batch);
+  options.limits.max_top_k = absl::GetFlag(FLAGS_max_top_k);
+  options.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"max_batch", options.limits.max_batch},
+        {"max_top_k", options.limits.max_top_k},
+        {"max_message_bytes", options.limits.max_message_bytes},
+        {"threads", options.threads},
+        {"max_batch_probes", absl::GetFlag(FLAGS_max_batch_probes)},
+        {"max_queue_requests", absl::GetFlag(FLAGS_max_queue_requests)},
+        {"compaction_delay_s", absl::GetFlag(FLAGS_compaction_delay_s)},
+        {"drain_timeout_s", absl::GetFlag(FLAGS_drain_timeout_s)}}) {
+    absl::Status s = Positive(name, value);
+    if (!s.ok()) return s;
+  }
+  auto backend = index::ParseBackend(absl::GetFlag(FLAGS_backend));
+  if (!backend.ok()) return backend.status();
+  options.backend = *backend;
+
+  absl::Status s = ParseOptional("min_threshold", absl::GetFlag(FLAGS_min_threshold),
+                                 &options.policy.min_threshold);
+  if (!s.ok()) return s;
+  s = ParseOptional("max_fpir", absl::GetFlag(FLAGS_max_fpir),
+                    &options.policy.max_fpir);
+  if (!s.ok()) return s;
+  s = ParseOptional("max_disparity", absl::GetFlag(FLAGS_max_disparity),
+                    &options.policy.max_disparity);
+  if (!s.ok()) return s;
+  options.policy.action = absl::GetFlag(FLAGS_policy_action);
+  if (options.policy.action != "reject" && options.policy.action != "warn") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--policy_action: '", options.policy.action, "': expected reject or warn"));
+  }
+
+  const std::string batching = absl::GetFlag(FLAGS_batching);
+  if (batching != "on" && batching != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batching: '", batching, "': expected on or off"));
+  }
+  options.batching.enabled = batching == "on";
+  options.batching.max_batch_probes = absl::GetFlag(FLAGS_max_batch_probes);
+  options.batching.max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  if (options.batching.max_queue_delay_us < 0) {
+    return absl::InvalidArgumentError("--max_queue_delay_us: must be >= 0");
+  }
+  options.batching.max_queue_requests = absl::GetFlag(FLAGS_max_queue_requests);
+  options.store.gallery.compaction_delay =
+      absl::Seconds(absl::GetFlag(FLAGS_compaction_delay_s));
+  options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
+  return options;
+}
+
+}  // namespace candor::api

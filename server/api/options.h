@@ -1,0 +1,59 @@
+// The server's configuration: one nested struct per concern, in-class
+// defaults, units in the names. Filled from flags in one place (flags.cc).
+#ifndef CANDOR_SERVER_API_OPTIONS_H_
+#define CANDOR_SERVER_API_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "server/gallery/gallery_store.h"
+#include "server/index/index_factory.h"
+
+namespace candor::api {
+
+struct LimitOptions {
+  // Most rows in one Search or Enroll request.
+  int max_batch = 4096;
+  // Most candidates per probe a request may ask for.
+  int max_top_k = 1000;
+  // gRPC refuses larger messages with RESOURCE_EXHAUSTED. 64 MiB holds a
+  // 4096 x 4096 float32 batch.
+  int max_message_bytes = 64 << 20;
+};
+
+struct PolicyDefaults {
+  std::optional<float> min_threshold;
+  std::optional<double> max_fpir;
+  std::optional<double> max_disparity;
+  // "reject" or "warn".
+  std::string action = "reject";
+};
+
+struct BatchingOptions {
+  bool enabled = true;
+  int max_batch_probes = 1024;
+  int64_t max_queue_delay_us = 0;
+  int max_queue_requests = 4096;
+};
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  std::string metrics_listen = "127.0.0.1:9464";
+  // Empty: <data_dir>/audit.
+  std::string audit_dir;
+  // Worker threads that run index searches (and OpenBLAS's thread count).
+  int threads = 2;
+  index::Backend backend = index::Backend::kAuto;
+  gallery::StoreOptions store;
+  LimitOptions limits;
+  PolicyDefaults policy;
+  BatchingOptions batching;
+  // How long shutdown waits for in-flight calls before cancelling them.
+  absl::Duration drain_timeout = absl::Seconds(30);
+};
+
+}  // namespace candor::api
+
+#endif  // CANDOR_SERVER_API_OPTIONS_H_

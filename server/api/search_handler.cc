@@ -1,0 +1,231 @@
+// Search and SearchStream: one search path (StartSearch) for both. Probes
+// are validated and normalized here, the threshold and its cost decided by
+// the telemetry hub, the search run by the SearchRunner (direct or batched),
+// and the reactor finished from the runner's completion callback.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "kernels/normalize.h"
+#include "server/api/candor_service.h"
+#include "server/api/unary.h"
+#include "server/api/validation.h"
+
+namespace candor::api {
+namespace {
+
+absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
+  return absl::FromChrono(ctx.deadline());
+}
+
+void FillResults(const v1::SearchRequest& request,
+                 const std::vector<std::vector<Candidate>>& candidates,
+                 v1::SearchResponse* response) {
+  response->mutable_results()->Reserve(static_cast<int>(candidates.size()));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    v1::ProbeResult* result = response->add_results();
+    result->set_probe_index(static_cast<uint32_t>(i));
+    if (request.probe_info_size() > 0) {
+      result->set_ref(request.probe_info(static_cast<int>(i)).ref());
+      result->set_group(request.probe_info(static_cast<int>(i)).group());
+    }
+    result->mutable_candidates()->Reserve(static_cast<int>(candidates[i].size()));
+    for (const Candidate& c : candidates[i]) {
+      v1::Candidate* out = result->add_candidates();
+      out->set_entry_id(c.entry_id);
+      out->set_subject_id(c.subject_id);
+      out->set_group(c.group);
+      out->set_score(c.score);
+    }
+  }
+}
+
+}  // namespace
+
+void CandorService::StartSearch(const v1::SearchRequest& request,
+                                absl::Time deadline, const std::string& caller,
+                                v1::SearchResponse* response,
+                                std::function<void(absl::Status)> done) {
+  // Shared by this function and the runner's callback; the request and the
+  // response outlive both (the caller keeps them until `done`).
+  struct Call {
+    CallRecord record;
+    ThresholdDecision decision;
+  };
+  auto call = std::make_shared<Call>();
+  call->record.rpc = "Search";
+  call->record.caller = caller;
+  call->record.purpose = request.purpose();
+  call->record.gallery = request.gallery();
+  call->record.start = absl::Now();
+  call->record.probes = static_cast<int>(request.probes().rows());
+  call->record.search_request = &request;
+  auto finish = [this, call, done](absl::Status status) {
+    call->record.status = status;
+    call->record.end = absl::Now();
+    telemetry_->Record(call->record);
+    done(status);
+  };
+
+  auto gallery = FindGallery(request.gallery());
+  if (!gallery.ok()) return finish(gallery.status());
+  absl::Status status = ValidateTopK(request.top_k(), options_.limits.max_top_k);
+  if (!status.ok()) return finish(status);
+  if (request.has_threshold()) {
+    status = ValidateThreshold(request.threshold());
+    if (!status.ok()) return finish(status);
+  }
+  const int dim = (*gallery)->dimension();
+  auto probes = UnpackRows(request.probes(), dim, options_.limits.max_batch,
+                           "probes");
+  if (!probes.ok()) return finish(probes.status());
+  const int rows = static_cast<int>(request.probes().rows());
+  status = ValidateProbeInfo(request, rows);
+  if (!status.ok()) return finish(status);
+
+  const absl::Time normalize_start = absl::Now();
+  status = kernels::L2NormalizeRowsInPlace(probes->data(), rows, dim, "probes");
+  if (!status.ok()) return finish(status);
+  call->record.normalize_time = absl::Now() - normalize_start;
+
+  auto decision = telemetry_->Decide(**gallery, request);
+  if (!decision.ok()) return finish(decision.status());
+  call->decision = *std::move(decision);
+  call->record.decision = &call->decision;
+
+  std::vector<ProbeQuery> queries(static_cast<size_t>(rows));
+  for (ProbeQuery& q : queries) {
+    q.threshold = call->decision.threshold;
+    q.top_k = static_cast<int>(request.top_k());
+    q.nprobe = static_cast<int>(request.nprobe());
+  }
+  runner_->Run(
+      *gallery, *std::move(probes), std::move(queries), deadline,
+      [this, call, finish, &request, response,
+       backend = (*gallery)->Info().backend](
+          absl::StatusOr<SearchOutcome> outcome) {
+        if (!outcome.ok()) return finish(outcome.status());
+        call->record.queue_time = outcome->queue_time;
+        call->record.search_time = outcome->search_time;
+        const absl::Time telemetry_start = absl::Now();
+        FillResults(request, outcome->candidates, response);
+        response->set_gallery_version(outcome->version);
+        response->set_backend(backend);
+        if (!request.omit_report()) {
+          *response->mutable_report() = call->decision.report;
+        }
+        call->record.gallery_version = outcome->version;
+        call->record.search_response = response;
+        call->record.telemetry_time = absl::Now() - telemetry_start;
+        finish(absl::OkStatus());
+      });
+}
+
+grpc::ServerUnaryReactor* CandorService::Search(
+    grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+    v1::SearchResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  StartSearch(*req, DeadlineOf(*ctx), CallerIdentity(*ctx), resp,
+              [reactor](absl::Status status) {
+                reactor->Finish(ToGrpcStatus(status));
+              });
+  return reactor;
+}
+
+namespace {
+
+// Answers a stream of search requests in order: read one, search it, write
+// its response, then read the next. A bad request ends the stream with its
+// status, as the same request would fail a unary Search.
+class SearchStreamReactor final
+    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
+ public:
+  SearchStreamReactor(CandorService* service, grpc::CallbackServerContext* ctx)
+      : service_(service),
+        deadline_(DeadlineOf(*ctx)),
+        caller_(CallerIdentity(*ctx)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed: every request has been answered
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    service_->StartSearch(request_, deadline_, caller_, &response_,
+                          [this](absl::Status status) {
+                            if (!status.ok()) {
+                              Finish(ToGrpcStatus(status));
+                              return;
+                            }
+                            StartWrite(&response_);
+                          });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  CandorService* const service_;
+  const absl::Time deadline_;
+  const std::string caller_;
+  v1::SearchRequest request_;
+  v1::SearchResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+CandorService::SearchStream(grpc::CallbackServerContext* ctx) {
+  return new SearchStreamReactor(this, ctx);
+}
+
+grpc::ServerUnaryReactor* CandorService::Calibrate(
+    grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
+    v1::CalibrationReport* resp) {
+  return FinishWith(ctx, [&]() -> absl::Status {
+    CallRecord record;
+    record.rpc = "Calibrate";
+    record.caller = CallerIdentity(*ctx);
+    record.gallery = req->gallery();
+    record.start = absl::Now();
+    auto gallery = FindGallery(req->gallery());
+    if (!gallery.ok()) {
+      record.status = gallery.status();
+    } else {
+      auto report = telemetry_->Calibrate(*gallery, runner_, *req);
+      record.status = report.status();
+      if (report.ok()) {
+        *resp = *std::move(report);
+        record.gallery_version =
+            resp->calibration().gallery_version_at_calibration();
+      }
+    }
+    record.end = absl::Now();
+    telemetry_->Record(record);
+    return record.status;
+  });
+}
+
+grpc::ServerUnaryReactor* CandorService::GetCalibration(
+    grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
+    v1::CalibrationReport* resp) {
+  return FinishWith(ctx, [&]() -> absl::Status {
+    auto gallery = FindGallery(req->gallery());
+    if (!gallery.ok()) return gallery.status();
+    auto report = telemetry_->GetCalibration(**gallery, *req);
+    if (!report.ok()) return report.status();
+    *resp = *std::move(report);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace candor::api

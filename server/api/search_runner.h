@@ -1,0 +1,43 @@
+// How the API layer runs an index search: directly on the calling thread,
+// or through the dynamic batcher. Free of gRPC types; completion through a
+// callback so the gRPC reactor never blocks a thread waiting for a batch.
+#ifndef CANDOR_SERVER_API_SEARCH_RUNNER_H_
+#define CANDOR_SERVER_API_SEARCH_RUNNER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/common/types.h"
+#include "server/gallery/gallery.h"
+
+namespace candor::api {
+
+struct SearchOutcome {
+  std::vector<std::vector<Candidate>> candidates;  // one list per probe
+  uint64_t version = 0;
+  absl::Duration queue_time;
+  absl::Duration search_time;
+};
+
+class SearchRunner {
+ public:
+  using Done = std::function<void(absl::StatusOr<SearchOutcome>)>;
+  virtual ~SearchRunner() = default;
+  // probes: queries.size() normalized rows (host). `done` is called exactly
+  // once, on any thread.
+  virtual void Run(std::shared_ptr<gallery::Gallery> gallery,
+                   std::vector<float> probes, std::vector<ProbeQuery> queries,
+                   absl::Time deadline, Done done) = 0;
+  virtual void Shutdown() {}
+};
+
+// Runs each search on the calling thread (batching off).
+std::unique_ptr<SearchRunner> MakeDirectSearchRunner();
+
+}  // namespace candor::api
+
+#endif  // CANDOR_SERVER_API_SEARCH_RUNNER_H_

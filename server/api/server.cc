@@ -1,0 +1,70 @@
+#include "server/api/server.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/common/log.h"
+
+namespace candor::api {
+
+absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
+    ServerOptions options) {
+  auto resolved = index::ResolveBackend(options.backend);
+  if (!resolved.ok()) return resolved.status();
+  options.store.gallery.backend = *resolved;
+
+  std::unique_ptr<CandorServer> server(new CandorServer());
+  server->options_ = options;
+  server->backend_ = index::BackendName(*resolved);
+  LogInfo(absl::StrCat("backend: ", server->backend_, " (requested ",
+                       index::BackendName(options.backend), ")"));
+
+  auto store = gallery::GalleryStore::Open(options.store);
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
+  auto telemetry = TelemetryHub::Create(options);
+  if (!telemetry.ok()) return telemetry.status();
+  server->telemetry_ = *std::move(telemetry);
+  server->telemetry_->SetBackend(server->backend_, "");
+  server->runner_ = MakeDirectSearchRunner();
+  server->service_ = std::make_unique<CandorService>(
+      options, server->store_.get(), server->runner_.get(),
+      server->telemetry_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.SetMaxReceiveMessageSize(options.limits.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.limits.max_message_bytes);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo(absl::StrCat("serving candor.v1.Candor on ", options.listen,
+                       " (port ", server->port_, "), data dir ",
+                       options.store.data_dir));
+  return server;
+}
+
+void CandorServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  LogInfo("shutting down: draining in-flight calls");
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  runner_->Shutdown();
+  store_->Shutdown();
+  LogInfo("shutdown complete");
+}
+
+CandorServer::~CandorServer() {
+  if (server_) Shutdown();
+}
+
+}  // namespace candor::api

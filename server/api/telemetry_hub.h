@@ -1,0 +1,92 @@
+// Everything the API layer asks of telemetry: the threshold a search uses
+// and what it costs (calibrations, policy), plus metrics and the audit log.
+// Owns per-gallery calibrations (kept in <data_dir>/calibrations/).
+#ifndef CANDOR_SERVER_API_TELEMETRY_HUB_H_
+#define CANDOR_SERVER_API_TELEMETRY_HUB_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "candor/v1/candor.pb.h"
+#include "server/api/options.h"
+#include "server/api/search_runner.h"
+#include "server/gallery/gallery.h"
+
+namespace candor::api {
+
+// The threshold a search runs at, decided before it runs.
+struct ThresholdDecision {
+  float threshold = 0.0f;
+  v1::ThresholdReport::Source source = v1::ThresholdReport::REQUEST;
+  // The cost report at that threshold, verdict included (WARN or PASS; a
+  // REJECT never gets here, it is the error instead).
+  v1::ThresholdReport report;
+};
+
+// What the audit log and metrics learn of one finished RPC.
+struct CallRecord {
+  std::string rpc;  // "Search", "Enroll", "Remove", "Calibrate"
+  std::string caller;
+  std::string purpose;
+  std::string gallery;
+  uint64_t gallery_version = 0;
+  absl::Time start;
+  absl::Time end;
+  absl::Status status;
+  int probes = 0;
+  // Search only.
+  const v1::SearchRequest* search_request = nullptr;
+  const v1::SearchResponse* search_response = nullptr;
+  const ThresholdDecision* decision = nullptr;
+  absl::Duration queue_time;
+  absl::Duration normalize_time;
+  absl::Duration search_time;
+  absl::Duration telemetry_time;
+  // Enroll / Remove: the entry ids touched.
+  std::vector<uint64_t> entry_ids;
+};
+
+class TelemetryHub {
+ public:
+  static absl::StatusOr<std::unique_ptr<TelemetryHub>> Create(
+      const ServerOptions& options);
+  ~TelemetryHub();
+
+  // The server policy merged with the gallery's override.
+  v1::Policy EffectivePolicy(const gallery::Gallery& gallery) const;
+
+  // Resolves the threshold (request, else the policy threshold), builds its
+  // report and applies the policy: FailedPrecondition on a REJECT breach or
+  // when the policy needs a calibration the gallery lacks.
+  absl::StatusOr<ThresholdDecision> Decide(const gallery::Gallery& gallery,
+                                           const v1::SearchRequest& request);
+
+  // Calibrate RPC: searches the set (labeled or self-audit) through `runner`
+  // and stores the calibration.
+  absl::StatusOr<v1::CalibrationReport> Calibrate(
+      std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
+      const v1::CalibrateRequest& request);
+  absl::StatusOr<v1::CalibrationReport> GetCalibration(
+      const gallery::Gallery& gallery, const v1::GetCalibrationRequest& request);
+  // Whether a calibration is stored, and whether it is stale.
+  void DescribeCalibration(const gallery::Gallery& gallery, bool* calibrated,
+                           bool* stale) const;
+  // Drops the gallery's calibration (gallery deleted).
+  void ForgetGallery(const std::string& name);
+
+  // Metrics and audit for a finished call. Never fails the call.
+  void Record(const CallRecord& record);
+  void SetBackend(const std::string& backend, const std::string& device);
+
+ private:
+  class Impl;
+  explicit TelemetryHub(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace candor::api
+
+#endif  // CANDOR_SERVER_API_TELEMETRY_HUB_H_
