@@ -1,0 +1,68 @@
+// What every `candor` subcommand shares: the global options, the action a
+// parsed command leaves to run, usage errors, and JSON output helpers.
+#ifndef CANDOR_CLIENTS_CLI_COMMAND_H_
+#define CANDOR_CLIENTS_CLI_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "clients/cli/synth.h"
+#include "clients/cpp/client.h"
+#include "google/protobuf/message.h"
+#include "nlohmann/json.hpp"
+
+namespace candor::cli {
+
+struct GlobalOptions {
+  std::string server = "127.0.0.1:50051";
+  // Deadline of each RPC; 0 = none.
+  double timeout_s = 60.0;
+};
+
+// The work of the subcommand that was parsed; set by its CLI11 callback
+// and run by main once parsing has succeeded.
+using Action = std::function<absl::Status()>;
+
+// Every Add*Command registers its subcommand(s) on `app`; when one is
+// parsed, its callback stores the work in *action.
+void AddGalleryCommand(CLI::App& app, const GlobalOptions& global,
+                       Action* action);
+void AddEnrollCommands(CLI::App& app, const GlobalOptions& global,
+                       Action* action);  // enroll, remove
+void AddSearchCommand(CLI::App& app, const GlobalOptions& global,
+                      Action* action);
+void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
+                            Action* action);  // calibrate, report, policy
+void AddStatsCommand(CLI::App& app, const GlobalOptions& global,
+                     Action* action);
+void AddSynthCommand(CLI::App& app, Action* action);
+// The synthetic-data model's options, shared by `synth` and `demo`.
+void AddSynthOptions(CLI::App* sub, SynthOptions* options);
+void AddDemoCommand(CLI::App& app, const GlobalOptions& global,
+                    Action* action);
+
+// A mistake in how the command was called (exit code 2), as opposed to a
+// failure while running it (exit code 1).
+absl::Status UsageError(absl::string_view message);
+bool IsUsageError(const absl::Status& status);
+
+std::unique_ptr<Client> MakeClient(const GlobalOptions& global);
+
+// Rows per request when the user names no batch size: at most 1024 rows
+// and 3 MiB of vectors, under both the server's default --max_batch (4096)
+// and gRPC's customary 4 MiB message limit.
+int64_t DefaultBatchRows(int64_t dim);
+
+// A message in proto3's canonical JSON mapping with the .proto field names
+// and every field printed, zero or not (64-bit integers are strings there).
+nlohmann::json ProtoToJson(const google::protobuf::Message& message);
+
+}  // namespace candor::cli
+
+#endif  // CANDOR_CLIENTS_CLI_COMMAND_H_

@@ -1,0 +1,163 @@
+// The candor binary's behaviour that needs no server: usage errors, file
+// errors, synth output, and an unreachable server.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "clients/cli/csv.h"
+#include "clients/cli/npy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/clients/subprocess.h"
+
+namespace candor {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using test_util::CommandResult;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/cli_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CommandResult Candor(std::vector<std::string> args) {
+    args.insert(args.begin(), CANDOR_CLI_PATH);
+    return test_util::RunCommand(args, dir_);
+  }
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+  void WriteText(const std::string& name, const std::string& text) {
+    std::ofstream(Path(name), std::ios::binary) << text;
+  }
+  void WriteProbes(const std::string& name, int rows) {
+    std::vector<float> values(static_cast<size_t>(rows) * 4, 0.5f);
+    ASSERT_TRUE(WriteNpy(Path(name), values, rows, 4).ok());
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CliTest, NoCommandIsUsageError) {
+  CommandResult r = Candor({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("candor: error: "));
+}
+
+TEST_F(CliTest, UnknownOptionAndMissingRequiredAreUsageErrors) {
+  WriteProbes("p.npy", 2);
+  EXPECT_EQ(Candor({"search", "g", "--probes", Path("p.npy"), "--top-k", "3",
+                    "--bogus"})
+                .exit_code,
+            2);
+  CommandResult no_k = Candor({"search", "g", "--probes", Path("p.npy")});
+  EXPECT_EQ(no_k.exit_code, 2);
+  EXPECT_THAT(no_k.err, HasSubstr("--top-k"));
+  CommandResult remove = Candor({"remove", "g"});
+  EXPECT_EQ(remove.exit_code, 2);
+  EXPECT_THAT(remove.err, HasSubstr("--entry-ids or --subject"));
+  EXPECT_EQ(Candor({"remove", "g", "--entry-ids", "1,2", "--subject", "s"})
+                .exit_code,
+            2);
+  EXPECT_EQ(Candor({"gallery", "create", "g", "--dim", "8", "--index", "hnsw"})
+                .exit_code,
+            2);
+}
+
+TEST_F(CliTest, HelpExitsZeroAndDocumentsTheModel) {
+  CommandResult r = Candor({"synth", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("homogeneity"));
+  EXPECT_THAT(r.out, HasSubstr("--per-subject"));
+}
+
+TEST_F(CliTest, MalformedNpyNamesFileAndProblem) {
+  WriteText("bad.npy", "definitely not numpy");
+  CommandResult r = Candor({"search", "g", "--probes", Path("bad.npy"),
+                            "--top-k", "3", "--server", "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("candor: error: "));
+  EXPECT_THAT(r.err, HasSubstr("bad.npy"));
+  EXPECT_THAT(r.err, HasSubstr("bad magic"));
+}
+
+TEST_F(CliTest, MalformedCsvNamesFileAndLine) {
+  WriteProbes("v.npy", 2);
+  WriteText("m.csv", "subject_id,group\ns1,A\n\"s2,B\n");
+  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"),
+                            "--meta", Path("m.csv"), "--server",
+                            "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("m.csv:3: unterminated quoted field"));
+}
+
+TEST_F(CliTest, CsvRowCountMismatch) {
+  WriteProbes("v.npy", 3);
+  WriteText("m.csv", "subject_id,group\ns1,A\ns2,B\n");
+  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"),
+                            "--meta", Path("m.csv"), "--server",
+                            "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has 2 records but"));
+  EXPECT_THAT(r.err, HasSubstr("has 3 vectors"));
+}
+
+TEST_F(CliTest, UnreachableServerIsUnavailable) {
+  const int port = test_util::PickFreePort();
+  ASSERT_GT(port, 0);
+  CommandResult r = Candor({"stats", "--server",
+                            "127.0.0.1:" + std::to_string(port),
+                            "--timeout-s", "5"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("candor: error: "));
+  EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("UNAVAILABLE"),
+                                      HasSubstr("DEADLINE_EXCEEDED")));
+}
+
+TEST_F(CliTest, SynthWritesDeterministicFiles) {
+  const std::vector<std::string> args = {
+      "synth", "--subjects", "12", "--per-subject", "3", "--dim", "16",
+      "--groups", "X,Y", "--seed", "5", "--mated-probes", "7",
+      "--nonmated-subjects", "9"};
+  std::vector<std::string> first = args, second = args;
+  first.insert(first.end(), {"--out", Path("a")});
+  second.insert(second.end(), {"--out", Path("b")});
+  ASSERT_EQ(Candor(first).exit_code, 0);
+  ASSERT_EQ(Candor(second).exit_code, 0);
+  for (const char* file : {"gallery.npy", "gallery.csv", "mated.npy",
+                           "mated.csv", "nonmated.npy", "nonmated.csv"}) {
+    EXPECT_EQ(test_util::ReadWholeFile(Path("a/") + file),
+              test_util::ReadWholeFile(Path("b/") + file))
+        << file;
+  }
+  absl::StatusOr<FloatMatrix> gallery = ReadNpy(Path("a/gallery.npy"));
+  ASSERT_TRUE(gallery.ok()) << gallery.status();
+  EXPECT_EQ(gallery->rows, 36);
+  EXPECT_EQ(gallery->cols, 16);
+  absl::StatusOr<CsvTable> mated = ReadCsv(Path("a/mated.csv"));
+  ASSERT_TRUE(mated.ok()) << mated.status();
+  EXPECT_THAT(mated->header, ::testing::ElementsAre("group", "ref"));
+  EXPECT_EQ(mated->records.size(), 7u);
+  absl::StatusOr<CsvTable> nonmated = ReadCsv(Path("a/nonmated.csv"));
+  ASSERT_TRUE(nonmated.ok());
+  EXPECT_EQ(nonmated->records.size(), 9u);
+  absl::StatusOr<CsvTable> enrolled = ReadCsv(Path("a/gallery.csv"));
+  ASSERT_TRUE(enrolled.ok());
+  EXPECT_THAT(enrolled->header, ::testing::ElementsAre("subject_id", "group"));
+}
+
+TEST_F(CliTest, SynthRefusesImpossibleHomogeneity) {
+  CommandResult r = Candor({"synth", "--out", Path("x"), "--groups",
+                            "A,B,C", "--homogeneity-base", "0.9"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("homogeneity"));
+}
+
+}  // namespace
+}  // namespace candor
