@@ -50,14 +50,14 @@ absl::Status WriteAll(int fd, const char* data, size_t n,
   return absl::OkStatus();
 }
 
+}  // namespace
+
 std::string ParentDir(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-
-}  // namespace
 
 std::string JoinPath(absl::string_view dir, absl::string_view name) {
   if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);

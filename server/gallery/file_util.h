@@ -17,6 +17,8 @@ namespace candor::gallery {
 
 // "<dir>/<name>".
 std::string JoinPath(absl::string_view dir, absl::string_view name);
+// The directory holding `path` ("." for a bare name).
+std::string ParentDir(const std::string& path);
 
 // An errno-based Status naming the operation and path.
 absl::Status ErrnoStatus(absl::string_view op, absl::string_view path, int err);

@@ -90,6 +90,8 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
   if (segment.ok()) {
     fresh.segment = std::move(*segment);
     status = WriteManifest(dir, fresh.manifest);
+    // Make the new directory's own entry durable.
+    if (status.ok()) status = FsyncDir(ParentDir(dir));
   } else {
     status = segment.status();
   }
