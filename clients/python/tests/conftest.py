@@ -121,6 +121,15 @@ class ServerProcess:
             return "(no log)"
 
 
+def skip_module_without_server() -> None:
+    """Skips the calling test module, with the reason, when no server is given."""
+    if not os.environ.get(SERVER_ENV):
+        pytest.skip(
+            f"{SERVER_ENV} is not set: build candor-server and point {SERVER_ENV} at it",
+            allow_module_level=True,
+        )
+
+
 def server_binary() -> str:
     binary = os.environ.get(SERVER_ENV, "")
     if not binary:

@@ -14,7 +14,9 @@ import pytest
 
 import candor
 import oracle
-from conftest import ServerProcess
+from conftest import ServerProcess, skip_module_without_server
+
+skip_module_without_server()
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "python"
 DIM = 24

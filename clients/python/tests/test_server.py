@@ -7,7 +7,9 @@ import pytest
 
 import candor
 import oracle
-from conftest import ServerProcess
+from conftest import ServerProcess, skip_module_without_server
+
+skip_module_without_server()
 
 DIM = 32
 SEED = 20261127
