@@ -237,6 +237,11 @@ class Client:
         a random one (uuid4) is made, so the client's own retries after
         UNAVAILABLE never enroll a batch twice.
         """
+        if request_id is None:
+            request_id = uuid.uuid4().hex
+        elif not 1 <= len(request_id.encode("utf-8")) <= 128:
+            # An empty id would turn idempotency (and so safe retries) off.
+            raise ValueError("enroll: request_id must be 1..128 bytes")
         matrix = _arrays.to_matrix(vectors, name="vectors", dimension=self._dim(gallery))
         req = pb.EnrollRequest(
             gallery=gallery,
@@ -245,7 +250,7 @@ class Client:
                 subject_ids, matrix.rows, name="subject_ids", required=True
             ),
             groups=_arrays.check_labels(groups, matrix.rows, name="groups"),
-            request_id=request_id if request_id is not None else uuid.uuid4().hex,
+            request_id=request_id,
         )
         msg = self._call("Enroll", req, timeout)
         return _arrays.ids_array(msg.entry_ids)

@@ -147,6 +147,10 @@ def test_shape_errors_are_raised_before_sending(fake: FakeServer) -> None:
             c.enroll("g", np.ones((2, 4)), ["a"])
         with pytest.raises(ValueError, match="refs: 3 values for 2 rows"):
             c.search("g", np.ones((2, 4)), refs=["a", "b", "c"])
+        with pytest.raises(ValueError, match="request_id"):
+            c.enroll("g", np.ones((1, 4)), ["a"], request_id="")
+        with pytest.raises(ValueError, match="request_id"):
+            c.enroll("g", np.ones((1, 4)), ["a"], request_id="x" * 129)
         with pytest.raises(ValueError, match="exactly one"):
             c.remove("g")
         with pytest.raises(ValueError):
