@@ -311,6 +311,31 @@ TEST_F(GalleryTest, TornFinalRecordIsDroppedAndTruncated) {
   ExpectMatches(*Reopen(), model_);
 }
 
+// A crash can cut the last append anywhere: every cut point reopens to
+// exactly the earlier records, with the file truncated back to them.
+TEST_F(GalleryTest, TornFinalRecordAtEveryOffsetReopensToEarlierRecords) {
+  size_t good_size;
+  {
+    auto g = CreateGallery();
+    EnrollRows(*g, 2, 1);
+    ASSERT_TRUE(g->RemoveEntries({1}).ok());
+    model_.rows.erase(1);
+    good_size = ReadAll(OnlySegment(dir())).size();
+    std::vector<float> v = testing::RandomUnitRows(2, kDim, 2);
+    ASSERT_TRUE(g->Enroll(v, {"late", "late"}, {}, "req-late").ok());
+  }
+  const std::string seg = OnlySegment(dir());
+  const std::string full = ReadAll(seg);
+  for (size_t cut = good_size; cut < full.size(); ++cut) {
+    WriteAll(seg, full.substr(0, cut));
+    auto g = Gallery::Open(dir(), GalleryOptions());
+    ASSERT_TRUE(g.ok()) << "cut at " << cut << ": " << g.status();
+    ExpectMatches(**g, model_);
+    EXPECT_EQ((*g)->Info().version, 2u) << "cut at " << cut;
+    EXPECT_EQ(ReadAll(seg).size(), good_size) << "cut at " << cut;
+  }
+}
+
 TEST_F(GalleryTest, DamageBeforeTheTailFailsOpenWithDataLoss) {
   {
     auto g = CreateGallery();
