@@ -37,6 +37,7 @@ absl::Status WalCommitter::SyncUpTo(uint64_t ticket) {
     // Leader: one sync for everything appended so far. The segment cannot
     // change while syncing_ is set (Rotate waits for it).
     syncing_ = true;
+    ++syncs_;
     const uint64_t target = appended_;
     const WalWriter* segment = segment_.get();
     mu_.Unlock();
@@ -85,6 +86,11 @@ absl::Status WalCommitter::health() const {
 uint64_t WalCommitter::segment_seq() const {
   absl::MutexLock lock(&mu_);
   return segment_->seq();
+}
+
+uint64_t WalCommitter::syncs() const {
+  absl::MutexLock lock(&mu_);
+  return syncs_;
 }
 
 uint64_t WalCommitter::total_bytes() const {

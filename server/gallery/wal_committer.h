@@ -45,6 +45,8 @@ class WalCommitter {
   uint64_t segment_seq() const;
   // Bytes of every live segment, the active one included.
   uint64_t total_bytes() const;
+  // fdatasync calls issued so far (group commit makes it < appends).
+  uint64_t syncs() const;
 
  private:
   absl::Status SyncUpTo(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -57,6 +59,7 @@ class WalCommitter {
   uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;
   // A leader is inside fdatasync (with mu_ released).
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
 };
 
