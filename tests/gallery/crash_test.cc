@@ -229,6 +229,7 @@ void Verify(const std::string& data_dir, const Model& model, int round) {
 
   // Present rows per seed, with exact vectors.
   std::map<int, std::set<int>> present;
+  std::map<int, int> batch_rows;  // seed -> rows the batch enrolled
   std::vector<float> v(kDim);
   for (const EntryMeta& e : g.Entries()) {
     EXPECT_EQ(model.acked_removes.count(e.id), 0u)
@@ -244,6 +245,7 @@ void Verify(const std::string& data_dir, const Model& model, int round) {
                                     rows.begin() + (row + 1) * kDim))
         << "round " << round << ": entry " << e.id;
     present[seed].insert(row);
+    batch_rows[seed] = count;
   }
   // Every acknowledged enrollment is there, unless a removal was begun.
   for (const auto& [seed, batch] : model.acked_enrolls) {
@@ -260,15 +262,7 @@ void Verify(const std::string& data_dir, const Model& model, int round) {
     removed[seed_row.first].insert(seed_row.second);
   }
   for (const auto& [seed, rows] : present) {
-    const std::string group = [&] {
-      for (const EntryMeta& e : g.Entries()) {
-        if (e.subject_id == absl::StrCat("b", seed)) return e.group;
-      }
-      return std::string();
-    }();
-    int count = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(group.substr(0, group.find('/')), &count));
-    for (int row = 0; row < count; ++row) {
+    for (int row = 0; row < batch_rows[seed]; ++row) {
       EXPECT_TRUE(rows.count(row) || removed[seed].count(row))
           << "round " << round << ": batch " << seed << " is half present";
     }
