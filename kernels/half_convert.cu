@@ -21,8 +21,8 @@ constexpr int64_t kMaxBlocks = 4096;
 __global__ void FloatToHalfKernel(const float* __restrict__ in, int64_t n,
                                   __half* __restrict__ out, bool vectorized) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x +
-                        threadIdx.x;
+  const int64_t first =
+      static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t done = 0;
   if (vectorized) {
     const int64_t n4 = n / 4;
@@ -53,8 +53,8 @@ absl::Status FloatToHalfDevice(const float* in, int64_t n, uint16_t* out,
   const bool vectorized = reinterpret_cast<uintptr_t>(in) % 16 == 0 &&
                           reinterpret_cast<uintptr_t>(out) % 8 == 0;
   const int64_t work = vectorized ? (n + 3) / 4 : n;
-  const int64_t blocks = std::min(
-      kMaxBlocks, (work + kThreadsPerBlock - 1) / kThreadsPerBlock);
+  const int64_t blocks =
+      std::min(kMaxBlocks, (work + kThreadsPerBlock - 1) / kThreadsPerBlock);
   FloatToHalfKernel<<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
                       static_cast<cudaStream_t>(stream)>>>(
       in, n, reinterpret_cast<__half*>(out), vectorized);

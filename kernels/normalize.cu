@@ -36,8 +36,8 @@ absl::Status Launch(const float* in, int64_t rows, int64_t dim, OutT* out,
   }
   // Vector path: every row starts 16-byte aligned for the input and 4
   // outputs stay within one aligned store.
-  const bool vectorized = dim % 4 == 0 && Aligned(in, 16) &&
-                          Aligned(out, 4 * sizeof(OutT));
+  const bool vectorized =
+      dim % 4 == 0 && Aligned(in, 16) && Aligned(out, 4 * sizeof(OutT));
   detail::L2NormalizeRowsKernel<OutT>
       <<<static_cast<unsigned>(blocks), kThreadsPerBlock, 0,
          static_cast<cudaStream_t>(stream)>>>(in, rows, dim, out, row_status,

@@ -55,9 +55,9 @@ absl::Status L2NormalizeRowsInPlace(float* data, int64_t rows, int64_t dim,
   L2NormalizeRowsReference(data, rows, dim, data, status.data());
   for (int64_t r = 0; r < rows; ++r) {
     if (status[r] != RowStatus::kOk) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, " row ", r, ": ", RowStatusName(status[r]),
-                       " cannot be normalized"));
+      return absl::InvalidArgumentError(absl::StrCat(what, " row ", r, ": ",
+                                                     RowStatusName(status[r]),
+                                                     " cannot be normalized"));
     }
   }
   return absl::OkStatus();

@@ -22,11 +22,11 @@ constexpr int64_t kMaxProbesPerLaunch = (int64_t{1} << 31) - 1;
 
 }  // namespace
 
-absl::Status SelectTopKDevice(const float* scores, int64_t probes,
-                              int64_t cols, int64_t ld,
-                              const uint64_t* col_ids, const float* thresholds,
-                              int k, bool merge_into_lists,
-                              DeviceTopKLists lists, void* stream) {
+absl::Status SelectTopKDevice(const float* scores, int64_t probes, int64_t cols,
+                              int64_t ld, const uint64_t* col_ids,
+                              const float* thresholds, int k,
+                              bool merge_into_lists, DeviceTopKLists lists,
+                              void* stream) {
   if (absl::Status s = ValidateTopK(k); !s.ok()) return s;
   if (probes < 0 || cols < 0 || ld < cols) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -52,8 +52,8 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
                                    const uint64_t* col_ids,
                                    const float* thresholds, int k, int splits,
                                    DeviceTopKLists partial,
-                                   bool merge_into_lists,
-                                   DeviceTopKLists lists, void* stream) {
+                                   bool merge_into_lists, DeviceTopKLists lists,
+                                   void* stream) {
   if (splits < 1 || splits > kMaxSelectSplits) {
     return absl::InvalidArgumentError(absl::StrCat(
         "splits ", splits, " out of range [1, ", kMaxSelectSplits, "]"));
@@ -72,8 +72,8 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
   // Stage 1: each slice's top-k, padded so the lists form a dense block.
   detail::SelectTopKKernel<kThreads, kItemsPerThread>
       <<<dim3(static_cast<unsigned>(probes), static_cast<unsigned>(splits)),
-         kThreads, 0, s>>>(scores, cols, ld, col_ids, /*ids_ld=*/0,
-                           thresholds, k, /*merge_into_lists=*/false,
+         kThreads, 0, s>>>(scores, cols, ld, col_ids, /*ids_ld=*/0, thresholds,
+                           k, /*merge_into_lists=*/false,
                            /*pad_lists=*/true, partial.scores, partial.ids,
                            partial.counts);
   CUDA_RETURN_IF_LAUNCH_FAILED();

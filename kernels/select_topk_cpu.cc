@@ -53,8 +53,8 @@ std::vector<SelectedHit> MergeTopKReference(const std::vector<SelectedHit>& a,
                                             const std::vector<SelectedHit>& b,
                                             int k) {
   std::vector<SelectedHit> out;
-  out.reserve(static_cast<size_t>(std::min<size_t>(a.size() + b.size(),
-                                                   static_cast<size_t>(k))));
+  out.reserve(static_cast<size_t>(
+      std::min<size_t>(a.size() + b.size(), static_cast<size_t>(k))));
   size_t i = 0, j = 0;
   while (static_cast<int>(out.size()) < k && (i < a.size() || j < b.size())) {
     if (j == b.size() || (i < a.size() && BetterHit(a[i], b[j]))) {

@@ -30,11 +30,11 @@ struct DeviceTopKLists {
 // with one compare). k: validated here (InvalidArgument outside
 // [1, kMaxTopK]). One 256-thread block per probe; enqueues on `stream` (a
 // cudaStream_t) only.
-absl::Status SelectTopKDevice(const float* scores, int64_t probes,
-                              int64_t cols, int64_t ld,
-                              const uint64_t* col_ids, const float* thresholds,
-                              int k, bool merge_into_lists,
-                              DeviceTopKLists lists, void* stream);
+absl::Status SelectTopKDevice(const float* scores, int64_t probes, int64_t cols,
+                              int64_t ld, const uint64_t* col_ids,
+                              const float* thresholds, int k,
+                              bool merge_into_lists, DeviceTopKLists lists,
+                              void* stream);
 
 // Upper bound of `splits` below (the grid's y dimension allows 65535; more
 // than a few thousand blocks per probe only adds second-stage work).
@@ -53,8 +53,8 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
                                    const uint64_t* col_ids,
                                    const float* thresholds, int k, int splits,
                                    DeviceTopKLists partial,
-                                   bool merge_into_lists,
-                                   DeviceTopKLists lists, void* stream);
+                                   bool merge_into_lists, DeviceTopKLists lists,
+                                   void* stream);
 
 // Merges two sets of per-probe top-k lists (both k slots per probe) into
 // `out`, which may be `a` or `b` itself. Used to combine partial results

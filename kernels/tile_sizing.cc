@@ -13,8 +13,8 @@ int64_t ScoreTileBudgetBytes(int64_t l2_cache_bytes) {
 int64_t ScoreTileCols(int64_t gallery_rows, int64_t probes,
                       int64_t score_budget_bytes) {
   if (gallery_rows <= 0) return 0;
-  const int64_t bytes_per_col = static_cast<int64_t>(sizeof(float)) *
-                                std::max<int64_t>(probes, 1);
+  const int64_t bytes_per_col =
+      static_cast<int64_t>(sizeof(float)) * std::max<int64_t>(probes, 1);
   int64_t cols = score_budget_bytes / bytes_per_col;
   cols = cols / kTileColsMultiple * kTileColsMultiple;
   cols = std::max(cols, kTileColsMultiple);

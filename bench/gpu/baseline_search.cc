@@ -143,9 +143,8 @@ absl::StatusOr<double> BaselineSearch::Run(const float* probes,
     const kernels::DeviceTopKLists lists{s.list_scores.data() + first * k,
                                          s.list_ids.data() + first * k,
                                          s.list_counts.data() + first};
-    const kernels::DeviceTopKLists partial{s.partial_scores.data(),
-                                           s.partial_ids.data(),
-                                           s.partial_counts.data()};
+    const kernels::DeviceTopKLists partial{
+        s.partial_scores.data(), s.partial_ids.data(), s.partial_counts.data()};
     if (absl::Status st = kernels::SelectTopKSplitDevice(
             s.scores.data(), count, s.rows, s.rows, s.ids.data(),
             s.thresholds.data() + first, k, splits, partial, false, lists,

@@ -1,8 +1,9 @@
 // The plain GPU search a user would write, as the benchmark's baseline:
 // cublasGemmEx writes the full fp32 probes x gallery score matrix to HBM,
 // then a top-k selection reads it back (candor's split selection kernel over
-// each whole row, so that only the fusion differs from candor's search). Probes are processed in chunks so that the
-// score matrix stays within a fixed budget of device memory.
+// each whole row, so that only the fusion differs from candor's search). Probes
+// are processed in chunks so that the score matrix stays within a fixed budget
+// of device memory.
 #ifndef CANDOR_BENCH_GPU_BASELINE_SEARCH_H_
 #define CANDOR_BENCH_GPU_BASELINE_SEARCH_H_
 

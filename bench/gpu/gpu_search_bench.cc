@@ -105,7 +105,8 @@ absl::StatusOr<Gallery*> GetGallery(int64_t rows) {
       return s;
     }
     ids.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<EntryId>(first + i + 1);
+    for (int64_t i = 0; i < n; ++i)
+      ids[i] = static_cast<EntryId>(first + i + 1);
     if (absl::Status s = g->candor->AddFromDevice(ids, chunk->data());
         !s.ok()) {
       return s;
@@ -137,8 +138,8 @@ absl::StatusOr<std::vector<float>> MakeProbes(int64_t count) {
   auto d = DeviceBuffer<float>::Allocate(count * kDim);
   if (!d.ok()) return d.status();
   // Another seed than the gallery's: non-mated probes.
-  if (absl::Status s =
-          GenerateUnitRowsDevice(d->data(), count, kDim, /*seed=*/7, 0, nullptr);
+  if (absl::Status s = GenerateUnitRowsDevice(d->data(), count, kDim,
+                                              /*seed=*/7, 0, nullptr);
       !s.ok()) {
     return s;
   }

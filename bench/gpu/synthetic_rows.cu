@@ -28,7 +28,8 @@ __global__ void FillKernel(float* out, int64_t count, uint64_t seed,
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
        i < count; i += stride) {
-    const uint64_t h = Mix(seed ^ Mix(static_cast<uint64_t>(first_element + i)));
+    const uint64_t h =
+        Mix(seed ^ Mix(static_cast<uint64_t>(first_element + i)));
     // Top 24 bits -> [0, 1) exactly representable, then [-1, 1).
     out[i] = static_cast<float>(h >> 40) * (2.0f / 16777216.0f) - 1.0f;
   }
@@ -46,7 +47,8 @@ absl::Status GenerateUnitRowsDevice(float* rows_out, int64_t rows, int dim,
   if (rows == 0) return absl::OkStatus();
   const int64_t count = rows * dim;
   const int threads = 256;
-  const int64_t blocks = std::min<int64_t>(8192, (count + threads - 1) / threads);
+  const int64_t blocks =
+      std::min<int64_t>(8192, (count + threads - 1) / threads);
   FillKernel<<<static_cast<unsigned>(blocks), threads, 0,
                static_cast<cudaStream_t>(stream)>>>(rows_out, count, seed,
                                                     first_row * dim);
@@ -62,7 +64,8 @@ absl::Status GenerateUnitRowsDevice(float* rows_out, int64_t rows, int dim,
     return s;
   }
   // The status buffer is freed on return: finish using it first.
-  CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
+  CUDA_RETURN_IF_ERROR(
+      cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
   return absl::OkStatus();
 }
 

@@ -9,9 +9,8 @@
 
 namespace candor::kernels::detail {
 
-inline absl::Status CublasErrorToStatus(cublasStatus_t status,
-                                        const char* expr, const char* file,
-                                        int line) {
+inline absl::Status CublasErrorToStatus(cublasStatus_t status, const char* expr,
+                                        const char* file, int line) {
   const std::string message =
       absl::StrCat(expr, " failed: ", cublasGetStatusName(status), " (",
                    cublasGetStatusString(status), ") at ", file, ":", line);
@@ -31,13 +30,13 @@ inline absl::Status CublasErrorToStatus(cublasStatus_t status,
 
 }  // namespace candor::kernels::detail
 
-#define CUBLAS_RETURN_IF_ERROR(expr)                                     \
-  do {                                                                   \
-    const cublasStatus_t candor_cublas_status_ = (expr);                 \
-    if (candor_cublas_status_ != CUBLAS_STATUS_SUCCESS) {                \
-      return ::candor::kernels::detail::CublasErrorToStatus(             \
-          candor_cublas_status_, #expr, __FILE__, __LINE__);             \
-    }                                                                    \
+#define CUBLAS_RETURN_IF_ERROR(expr)                         \
+  do {                                                       \
+    const cublasStatus_t candor_cublas_status_ = (expr);     \
+    if (candor_cublas_status_ != CUBLAS_STATUS_SUCCESS) {    \
+      return ::candor::kernels::detail::CublasErrorToStatus( \
+          candor_cublas_status_, #expr, __FILE__, __LINE__); \
+    }                                                        \
   } while (false)
 
 #endif  // CANDOR_KERNELS_DETAIL_CUBLAS_CHECK_H_

@@ -37,13 +37,13 @@ inline absl::Status CudaErrorToStatus(cudaError_t error, const char* expr,
 
 // Returns from the enclosing function (absl::Status or absl::StatusOr) when
 // the CUDA runtime call `expr` fails.
-#define CUDA_RETURN_IF_ERROR(expr)                                       \
-  do {                                                                   \
-    const cudaError_t candor_cuda_error_ = (expr);                       \
-    if (candor_cuda_error_ != cudaSuccess) {                             \
-      return ::candor::kernels::detail::CudaErrorToStatus(               \
-          candor_cuda_error_, #expr, __FILE__, __LINE__);                \
-    }                                                                    \
+#define CUDA_RETURN_IF_ERROR(expr)                         \
+  do {                                                     \
+    const cudaError_t candor_cuda_error_ = (expr);         \
+    if (candor_cuda_error_ != cudaSuccess) {               \
+      return ::candor::kernels::detail::CudaErrorToStatus( \
+          candor_cuda_error_, #expr, __FILE__, __LINE__);  \
+    }                                                      \
   } while (false)
 
 // After a kernel launch: reports launch-configuration errors (and any

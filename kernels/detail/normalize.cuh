@@ -25,8 +25,7 @@ __device__ inline void StoreScaled(__half* out, float v) {
 __device__ inline void Store4(float* out, float a, float b, float c, float d) {
   *reinterpret_cast<float4*>(out) = make_float4(a, b, c, d);
 }
-__device__ inline void Store4(__half* out, float a, float b, float c,
-                              float d) {
+__device__ inline void Store4(__half* out, float a, float b, float c, float d) {
   __half2 lo = __halves2half2(__float2half_rn(a), __float2half_rn(b));
   __half2 hi = __halves2half2(__float2half_rn(c), __float2half_rn(d));
   uint2 bits;
@@ -40,8 +39,7 @@ __global__ void L2NormalizeRowsKernel(const float* in, int64_t rows,
                                       int64_t dim, OutT* out,
                                       RowStatus* row_status, bool vectorized) {
   const int64_t row =
-      (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) /
-      kWarpSize;
+      (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarpSize;
   const int lane = threadIdx.x % kWarpSize;
   if (row >= rows) return;
   const float* x = in + row * dim;
@@ -59,8 +57,7 @@ __global__ void L2NormalizeRowsKernel(const float* in, int64_t rows,
                isfinite(f.w);
       sum_sq += static_cast<double>(f.x) * f.x +
                 static_cast<double>(f.y) * f.y +
-                static_cast<double>(f.z) * f.z +
-                static_cast<double>(f.w) * f.w;
+                static_cast<double>(f.z) * f.z + static_cast<double>(f.w) * f.w;
     }
   } else {
     for (int64_t i = lane; i < dim; i += kWarpSize) {

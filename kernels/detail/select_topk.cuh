@@ -18,7 +18,6 @@
 #define CANDOR_KERNELS_DETAIL_SELECT_TOPK_CUH_
 
 #include <cstdint>
-
 #include <cub/block/block_merge_sort.cuh>
 
 #include "kernels/select_topk.h"
@@ -38,7 +37,9 @@ struct BetterKey {
   }
 };
 
-__device__ inline float NegativeInfinity() { return __int_as_float(0xff800000); }
+__device__ inline float NegativeInfinity() {
+  return __int_as_float(0xff800000);
+}
 
 template <int kThreads, int kItemsPerThread>
 struct TopKBlock {
@@ -86,12 +87,11 @@ struct TopKBlock {
 // kRemovedId) so that the lists can be rescanned as a dense score block.
 template <int kThreads, int kItemsPerThread>
 __global__ void __launch_bounds__(kThreads)
-    SelectTopKKernel(const float* __restrict__ scores, int64_t cols,
-                     int64_t ld, const uint64_t* __restrict__ ids,
-                     int64_t ids_ld, const float* __restrict__ thresholds,
-                     int k, bool merge_into_lists, bool pad_lists,
-                     float* list_scores, uint64_t* list_ids,
-                     int32_t* list_counts) {
+    SelectTopKKernel(const float* __restrict__ scores, int64_t cols, int64_t ld,
+                     const uint64_t* __restrict__ ids, int64_t ids_ld,
+                     const float* __restrict__ thresholds, int k,
+                     bool merge_into_lists, bool pad_lists, float* list_scores,
+                     uint64_t* list_ids, int32_t* list_counts) {
   using Block = TopKBlock<kThreads, kItemsPerThread>;
   __shared__ typename Block::Storage storage;
   __shared__ int count;
@@ -100,8 +100,8 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t probe = blockIdx.x;
   const int64_t list = probe * gridDim.y + blockIdx.y;
   const int64_t span =
-      ((cols + gridDim.y - 1) / gridDim.y + Block::kChunk - 1) /
-      Block::kChunk * Block::kChunk;
+      ((cols + gridDim.y - 1) / gridDim.y + Block::kChunk - 1) / Block::kChunk *
+      Block::kChunk;
   const int64_t col_begin = blockIdx.y * span;
   const int64_t col_end = min(cols, col_begin + span);
   const float threshold = thresholds[probe];
@@ -159,8 +159,8 @@ __global__ void __launch_bounds__(kThreads)
       Block::SortBuffer(storage, n);
       if (threadIdx.x == 0) {
         count = min(n, k);
-        cutoff = n >= k ? fmaxf(threshold, storage.buffer[k - 1].score)
-                        : threshold;
+        cutoff =
+            n >= k ? fmaxf(threshold, storage.buffer[k - 1].score) : threshold;
       }
       __syncthreads();
     }

@@ -1,5 +1,7 @@
 // GpuFlatIndex against an exact CPU brute force (double-precision dot
 // products of the same fp32 vectors) on synthetic galleries.
+#include "server/index/gpu/gpu_flat_index.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -12,7 +14,6 @@
 #include "gtest/gtest.h"
 #include "kernels/select_topk.h"
 #include "server/index/gpu/gpu_backend.h"
-#include "server/index/gpu/gpu_flat_index.h"
 #include "tests/gpu/gpu_test_util.h"
 
 namespace candor::index::gpu {
@@ -35,7 +36,8 @@ std::vector<float> RandomUnitRows(int64_t rows, int dim, std::mt19937& rng) {
   for (float& x : v) x = dist(rng);
   for (int64_t r = 0; r < rows; ++r) {
     double norm = 0.0;
-    for (int c = 0; c < dim; ++c) norm += double(v[r * dim + c]) * v[r * dim + c];
+    for (int c = 0; c < dim; ++c)
+      norm += double(v[r * dim + c]) * v[r * dim + c];
     const double inv = 1.0 / std::sqrt(norm);
     for (int c = 0; c < dim; ++c) v[r * dim + c] = float(v[r * dim + c] * inv);
   }
@@ -187,11 +189,11 @@ TEST_P(GpuFlatIndexTest, GrowsRemovesAndMatchesBruteForce) {
   int64_t added = 0;
   for (int64_t chunk = 700; added < c.gallery_rows; chunk *= 2) {
     const int64_t n = std::min(chunk, c.gallery_rows - added);
-    ASSERT_TRUE((*index)
-                    ->Add(absl::MakeConstSpan(&oracle.ids[added], n),
-                          absl::MakeConstSpan(&oracle.vectors[added * kDim],
-                                              n * kDim))
-                    .ok());
+    ASSERT_TRUE(
+        (*index)
+            ->Add(absl::MakeConstSpan(&oracle.ids[added], n),
+                  absl::MakeConstSpan(&oracle.vectors[added * kDim], n * kDim))
+            .ok());
     added += n;
     EXPECT_GE((*index)->capacity_rows(), added);
     EXPECT_LE((*index)->capacity_rows(), std::max<int64_t>(1000, 2 * added));
@@ -282,15 +284,16 @@ TEST_F(GpuFlatIndexApiTest, CallerErrorsAreSpecificStatuses) {
               absl::StatusCode::kInvalidArgument)
         << k;
   }
-  EXPECT_EQ(index->Search(std::vector<float>(7), {ProbeQuery{}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      index->Search(std::vector<float>(7), {ProbeQuery{}}).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(GpuFlatIndexApiTest, EmptyIndexAndEmptyBatch) {
   auto index = Make(true);
   ASSERT_NE(index, nullptr);
-  auto hits = index->Search(std::vector<float>(16, 0.1f),
-                            {ProbeQuery{}, ProbeQuery{}});
+  auto hits =
+      index->Search(std::vector<float>(16, 0.1f), {ProbeQuery{}, ProbeQuery{}});
   ASSERT_TRUE(hits.ok()) << hits.status();
   ASSERT_EQ(hits->size(), 2u);
   EXPECT_TRUE((*hits)[0].empty() && (*hits)[1].empty());
@@ -312,7 +315,8 @@ TEST_F(GpuFlatIndexApiTest, Fp16StorageHalvesGalleryDeviceBytes) {
   const MemoryBytes m16 = fp16->memory();
   const MemoryBytes m32 = fp32->memory();
   // Rows: 16 vs 32 bytes, plus 8 bytes of id each, plus staging.
-  EXPECT_GE(m16.device_bytes, static_cast<uint64_t>(fp16->capacity_rows()) * 24);
+  EXPECT_GE(m16.device_bytes,
+            static_cast<uint64_t>(fp16->capacity_rows()) * 24);
   EXPECT_LT(m16.device_bytes, m32.device_bytes);
   EXPECT_GT(m16.host_bytes, ids.size() * sizeof(EntryId));
 }

@@ -134,7 +134,9 @@ TEST_F(HalfConvertGpuTest, BitExactWithReferenceOnAlignedAndUnalignedData) {
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
   std::vector<float> in(100003);
   for (size_t i = 0; i < in.size(); ++i) {
-    in[i] = (i % 3 == 0) ? dist(rng) : unit(rng) * std::ldexp(1.0f, -static_cast<int>(i % 30));
+    in[i] = (i % 3 == 0)
+                ? dist(rng)
+                : unit(rng) * std::ldexp(1.0f, -static_cast<int>(i % 30));
   }
   in[0] = std::numeric_limits<float>::infinity();
   in[1] = -0.0f;
@@ -147,9 +149,9 @@ TEST_F(HalfConvertGpuTest, BitExactWithReferenceOnAlignedAndUnalignedData) {
     const int64_t n = static_cast<int64_t>(in.size()) - offset;
     std::vector<uint16_t> want(static_cast<size_t>(n));
     FloatToHalfReference(in.data() + offset, n, want.data());
-    ASSERT_TRUE(FloatToHalfDevice(d_in->data() + offset, n, d_out->data(),
-                                  nullptr)
-                    .ok());
+    ASSERT_TRUE(
+        FloatToHalfDevice(d_in->data() + offset, n, d_out->data(), nullptr)
+            .ok());
     auto got = ToHost(d_out->data(), static_cast<size_t>(n));
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(*got, want) << "offset " << offset;
@@ -157,12 +159,12 @@ TEST_F(HalfConvertGpuTest, BitExactWithReferenceOnAlignedAndUnalignedData) {
 }
 
 TEST(NormalizeDeviceArguments, BadShapesAreInvalidArgumentWithoutADevice) {
-  EXPECT_EQ(L2NormalizeRowsDevice(nullptr, -1, 4, nullptr, nullptr, nullptr)
-                .code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(L2NormalizeRowsDevice(nullptr, 3, 0, nullptr, nullptr, nullptr)
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      L2NormalizeRowsDevice(nullptr, -1, 4, nullptr, nullptr, nullptr).code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      L2NormalizeRowsDevice(nullptr, 3, 0, nullptr, nullptr, nullptr).code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(
       L2NormalizeRowsDevice(nullptr, 0, 4, nullptr, nullptr, nullptr).ok());
 }

@@ -128,23 +128,21 @@ TEST_P(SelectTopKGpuTest, TilesMergedIntoRunningListsEqualWholeReference) {
   for (int64_t start = 0; start < cols; start += tile) {
     const int64_t width = std::min(tile, cols - start);
     // Fused: the selection merges into the running lists.
-    ASSERT_TRUE(SelectTopKDevice(d_scores->data() + start, probes, width,
-                                 b.ld, d_ids->data() + start,
-                                 d_thresholds->data(), k, !first,
-                                 running.view(), nullptr)
+    ASSERT_TRUE(SelectTopKDevice(d_scores->data() + start, probes, width, b.ld,
+                                 d_ids->data() + start, d_thresholds->data(), k,
+                                 !first, running.view(), nullptr)
                     .ok());
     // Separate: the tile's own top-k, then MergeTopKDevice.
-    ASSERT_TRUE(SelectTopKDevice(d_scores->data() + start, probes, width,
-                                 b.ld, d_ids->data() + start,
-                                 d_thresholds->data(), k, false, part.view(),
-                                 nullptr)
+    ASSERT_TRUE(SelectTopKDevice(d_scores->data() + start, probes, width, b.ld,
+                                 d_ids->data() + start, d_thresholds->data(), k,
+                                 false, part.view(), nullptr)
                     .ok());
     if (first) {
       ASSERT_EQ(cudaMemcpy(merged.scores.data(), part.scores.data(),
                            part.scores.bytes(), cudaMemcpyDeviceToDevice),
                 cudaSuccess);
-      ASSERT_EQ(cudaMemcpy(merged.ids.data(), part.ids.data(),
-                           part.ids.bytes(), cudaMemcpyDeviceToDevice),
+      ASSERT_EQ(cudaMemcpy(merged.ids.data(), part.ids.data(), part.ids.bytes(),
+                           cudaMemcpyDeviceToDevice),
                 cudaSuccess);
       ASSERT_EQ(cudaMemcpy(merged.counts.data(), part.counts.data(),
                            part.counts.bytes(), cudaMemcpyDeviceToDevice),
@@ -206,16 +204,16 @@ TEST_P(SelectTopKSplitGpuTest, TwoTilesThroughSplitsEqualWholeReference) {
   EXPECT_EQ(ReadLists(running, probes, k), want);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Sweep, SelectTopKSplitGpuTest,
-    ::testing::Combine(::testing::Values<int64_t>(2, 1500, 40000),
-                       ::testing::Values(1, 10, kMaxTopK),
-                       ::testing::Values(2, 5, 64)));
+INSTANTIATE_TEST_SUITE_P(Sweep, SelectTopKSplitGpuTest,
+                         ::testing::Combine(::testing::Values<int64_t>(2, 1500,
+                                                                       40000),
+                                            ::testing::Values(1, 10, kMaxTopK),
+                                            ::testing::Values(2, 5, 64)));
 
 TEST(SelectTopKDeviceArguments, KOutOfRangeIsInvalidArgumentWithoutADevice) {
   for (int k : {0, -3, kMaxTopK + 1}) {
-    EXPECT_EQ(SelectTopKDevice(nullptr, 1, 1, 1, nullptr, nullptr, k, false,
-                               {}, nullptr)
+    EXPECT_EQ(SelectTopKDevice(nullptr, 1, 1, 1, nullptr, nullptr, k, false, {},
+                               nullptr)
                   .code(),
               absl::StatusCode::kInvalidArgument)
         << k;
@@ -223,8 +221,8 @@ TEST(SelectTopKDeviceArguments, KOutOfRangeIsInvalidArgumentWithoutADevice) {
               absl::StatusCode::kInvalidArgument)
         << k;
   }
-  EXPECT_EQ(SelectTopKDevice(nullptr, 1, 8, 4, nullptr, nullptr, 10, false,
-                             {}, nullptr)
+  EXPECT_EQ(SelectTopKDevice(nullptr, 1, 8, 4, nullptr, nullptr, 10, false, {},
+                             nullptr)
                 .code(),
             absl::StatusCode::kInvalidArgument);  // ld < cols
   for (int splits : {0, kMaxSelectSplits + 1}) {

@@ -1,5 +1,7 @@
 // The fp16 conversion reference against values whose binary16 encodings are
 // known from the IEEE 754 definition.
+#include "kernels/half_convert.h"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "kernels/half_convert.h"
 
 namespace candor::kernels {
 namespace {
@@ -52,8 +53,7 @@ TEST(FloatToHalfReference, RelativeErrorOfUnitRangeIsAtMostHalfUlp) {
   std::vector<float> in(10000);
   for (float& v : in) v = dist(rng);
   std::vector<uint16_t> out(in.size());
-  FloatToHalfReference(in.data(), static_cast<int64_t>(in.size()),
-                       out.data());
+  FloatToHalfReference(in.data(), static_cast<int64_t>(in.size()), out.data());
   const double kMaxRelativeError = std::ldexp(1.0, -11);
   for (size_t i = 0; i < in.size(); ++i) {
     if (std::fabs(in[i]) < std::ldexp(1.0f, -14)) continue;

@@ -1,10 +1,11 @@
+#include "kernels/normalize.h"
+
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "kernels/normalize.h"
 
 namespace candor::kernels {
 namespace {
@@ -32,11 +33,26 @@ TEST(NormalizeReference, RowsHaveUnitNormAndKeepDirection) {
 
 TEST(NormalizeReference, BadRowsAreReportedPerRowAndZeroed) {
   const int64_t dim = 4;
-  std::vector<float> in = {1, 2, 3, 4,  // ok
-                           0, 0, 0, 0,  // zero
-                           1, std::numeric_limits<float>::quiet_NaN(), 0, 0,
-                           std::numeric_limits<float>::infinity(), 0, 0, 0,
-                           0, 0, 0, 1e-30f};  // tiny but representable
+  std::vector<float> in = {1,
+                           2,
+                           3,
+                           4,  // ok
+                           0,
+                           0,
+                           0,
+                           0,  // zero
+                           1,
+                           std::numeric_limits<float>::quiet_NaN(),
+                           0,
+                           0,
+                           std::numeric_limits<float>::infinity(),
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           1e-30f};  // tiny but representable
   const int64_t rows = static_cast<int64_t>(in.size()) / dim;
   std::vector<float> out(in.size(), 7.0f);
   std::vector<RowStatus> status(rows);

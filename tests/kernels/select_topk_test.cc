@@ -1,6 +1,8 @@
 // The selection and merge CPU references against a brute-force full sort.
 // These are the oracle of the GPU kernels, so they are checked first, here,
 // on every CI run.
+#include "kernels/select_topk.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "kernels/select_topk.h"
 
 namespace candor::kernels {
 namespace {
@@ -97,9 +98,9 @@ TEST_P(SelectTopKReferenceTest, MergeOfTilesEqualsWholeSelection) {
   std::vector<std::vector<SelectedHit>> running(probes);
   for (int64_t start = 0; start < cols; start += tile) {
     const int64_t width = std::min(tile, cols - start);
-    const auto part = SelectTopKReference(
-        b.scores.data() + start, probes, width, cols, b.ids.data() + start,
-        b.thresholds.data(), k);
+    const auto part =
+        SelectTopKReference(b.scores.data() + start, probes, width, cols,
+                            b.ids.data() + start, b.thresholds.data(), k);
     for (int64_t p = 0; p < probes; ++p) {
       running[p] = MergeTopKReference(running[p], part[p], k);
     }
@@ -118,8 +119,8 @@ TEST(SelectTopKReference, NegativeZeroTiesWithZeroByIdOrder) {
   const std::vector<float> scores = {0.0f, -0.0f, 0.0f};
   const std::vector<uint64_t> ids = {9, 3, 5};
   const float threshold = 0.0f;
-  const auto got = SelectTopKReference(scores.data(), 1, 3, 3, ids.data(),
-                                       &threshold, 3);
+  const auto got =
+      SelectTopKReference(scores.data(), 1, 3, 3, ids.data(), &threshold, 3);
   ASSERT_EQ(got[0].size(), 3u);
   EXPECT_EQ(got[0][0].id, 3u);
   EXPECT_EQ(got[0][1].id, 5u);
@@ -130,8 +131,8 @@ TEST(SelectTopKReference, RemovedColumnsAndBelowThresholdAreSkipped) {
   const std::vector<float> scores = {0.9f, 0.8f, 0.95f, 0.1f};
   const std::vector<uint64_t> ids = {1, 2, kRemovedId, 4};
   const float threshold = 0.5f;
-  const auto got = SelectTopKReference(scores.data(), 1, 4, 4, ids.data(),
-                                       &threshold, 10);
+  const auto got =
+      SelectTopKReference(scores.data(), 1, 4, 4, ids.data(), &threshold, 10);
   const std::vector<SelectedHit> want = {{1, 0.9f}, {2, 0.8f}};
   EXPECT_EQ(got[0], want);
 }
@@ -139,8 +140,8 @@ TEST(SelectTopKReference, RemovedColumnsAndBelowThresholdAreSkipped) {
 TEST(MergeTopKReference, KeepsBestKAcrossBothLists) {
   const std::vector<SelectedHit> a = {{4, 0.9f}, {2, 0.5f}, {8, 0.5f}};
   const std::vector<SelectedHit> b = {{1, 0.7f}, {3, 0.5f}};
-  const std::vector<SelectedHit> want = {{4, 0.9f}, {1, 0.7f}, {2, 0.5f},
-                                         {3, 0.5f}};
+  const std::vector<SelectedHit> want = {
+      {4, 0.9f}, {1, 0.7f}, {2, 0.5f}, {3, 0.5f}};
   EXPECT_EQ(MergeTopKReference(a, b, 4), want);
   EXPECT_TRUE(MergeTopKReference({}, {}, 4).empty());
 }

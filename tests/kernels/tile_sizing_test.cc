@@ -1,8 +1,9 @@
 // The score-tile arithmetic of the fused GPU search.
+#include "kernels/tile_sizing.h"
+
 #include <cstdint>
 
 #include "gtest/gtest.h"
-#include "kernels/tile_sizing.h"
 
 namespace candor::kernels {
 namespace {

@@ -24,12 +24,14 @@ absl::Status FaissCall(const char* what, Fn&& fn) {
   try {
     fn();
   } catch (const faiss::FaissException& e) {
-    return absl::InternalError(absl::StrCat("FAISS GPU ", what, ": ", e.what()));
+    return absl::InternalError(
+        absl::StrCat("FAISS GPU ", what, ": ", e.what()));
   } catch (const std::bad_alloc& e) {
     return absl::ResourceExhaustedError(
         absl::StrCat("FAISS GPU ", what, ": out of memory"));
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("FAISS GPU ", what, ": ", e.what()));
+    return absl::InternalError(
+        absl::StrCat("FAISS GPU ", what, ": ", e.what()));
   }
   return absl::OkStatus();
 }
@@ -190,8 +192,7 @@ MemoryBytes FaissGpuIndex::memory() const {
   // Gallery storage only: FAISS keeps its scratch in the resources object,
   // which it does not report per index.
   bytes.device_bytes = static_cast<uint64_t>(row_ids_.size()) *
-                       options_.dimension *
-                       (options_.fp16_storage ? 2 : 4);
+                       options_.dimension * (options_.fp16_storage ? 2 : 4);
   return bytes;
 }
 

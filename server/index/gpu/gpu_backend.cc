@@ -61,8 +61,7 @@ absl::StatusOr<std::unique_ptr<Index>> CreateFaissGpuIndex(
   if (!index.ok()) return index.status();
   return std::unique_ptr<Index>(*std::move(index));
 #else
-  return absl::UnimplementedError(
-      "candor was built without CANDOR_FAISS_GPU");
+  return absl::UnimplementedError("candor was built without CANDOR_FAISS_GPU");
 #endif
 }
 

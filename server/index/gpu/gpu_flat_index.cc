@@ -118,12 +118,11 @@ struct GpuFlatIndex::Device {
   PinnedBuffer<int32_t> host_list_counts;
 
   uint64_t DeviceBytes() const {
-    uint64_t bytes = rows.bytes() + row_ids.bytes() + staging.bytes() +
-                     row_list.bytes() + probes32.bytes() + probes16.bytes() +
-                     thresholds.bytes() + list_scores.bytes() +
-                     list_ids.bytes() + list_counts.bytes() +
-                     partial_scores.bytes() + partial_ids.bytes() +
-                     partial_counts.bytes();
+    uint64_t bytes =
+        rows.bytes() + row_ids.bytes() + staging.bytes() + row_list.bytes() +
+        probes32.bytes() + probes16.bytes() + thresholds.bytes() +
+        list_scores.bytes() + list_ids.bytes() + list_counts.bytes() +
+        partial_scores.bytes() + partial_ids.bytes() + partial_counts.bytes();
     for (const auto& s : scores) bytes += s.bytes();
     return bytes;
   }
@@ -171,17 +170,16 @@ absl::StatusOr<std::unique_ptr<GpuFlatIndex>> GpuFlatIndex::Create(
   }
   CUDA_RETURN_IF_ERROR(cudaSetDevice(options.device));
   int l2_bytes = 0;
-  CUDA_RETURN_IF_ERROR(
-      cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, options.device));
+  CUDA_RETURN_IF_ERROR(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize,
+                                              options.device));
   int sm_count = 0;
   CUDA_RETURN_IF_ERROR(cudaDeviceGetAttribute(
       &sm_count, cudaDevAttrMultiProcessorCount, options.device));
 
   auto device = std::make_unique<Device>();
-  device->score_budget_bytes =
-      options.score_tile_budget_bytes > 0
-          ? options.score_tile_budget_bytes
-          : kernels::ScoreTileBudgetBytes(l2_bytes);
+  device->score_budget_bytes = options.score_tile_budget_bytes > 0
+                                   ? options.score_tile_budget_bytes
+                                   : kernels::ScoreTileBudgetBytes(l2_bytes);
   device->selection_target_blocks = kSelectionBlocksPerSm * sm_count;
   for (int i = 0; i < 2; ++i) {
     auto stream = CudaStream::Create();
@@ -266,7 +264,8 @@ absl::Status GpuFlatIndex::EnsureCapacity(int64_t rows) {
   auto new_rows = DeviceBuffer<uint8_t>::Allocate(
       static_cast<size_t>(capacity * RowBytes()));
   if (!new_rows.ok()) return new_rows.status();
-  auto new_ids = DeviceBuffer<uint64_t>::Allocate(static_cast<size_t>(capacity));
+  auto new_ids =
+      DeviceBuffer<uint64_t>::Allocate(static_cast<size_t>(capacity));
   if (!new_ids.ok()) return new_ids.status();
   cudaStream_t stream = d.streams[0].get();
   if (stored > 0) {
@@ -328,9 +327,8 @@ absl::Status GpuFlatIndex::AddRows(absl::Span<const EntryId> ids,
     // fp32 rows go to the staging buffer (host rows) or are read in place
     // (device rows), then convert straight into the gallery.
     if (!on_device) {
-      if (absl::Status s = Reserve(d.staging, static_cast<size_t>(
-                                                  std::min(n, kAddChunkRows) *
-                                                  dim));
+      if (absl::Status s = Reserve(
+              d.staging, static_cast<size_t>(std::min(n, kAddChunkRows) * dim));
           !s.ok()) {
         return s;
       }
@@ -339,13 +337,12 @@ absl::Status GpuFlatIndex::AddRows(absl::Span<const EntryId> ids,
       const int64_t chunk = std::min(kAddChunkRows, n - done);
       const float* src = vectors + done * dim;
       if (!on_device) {
-        CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.staging.data(), src,
-                                             chunk * dim * sizeof(float), kind,
-                                             stream));
+        CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+            d.staging.data(), src, chunk * dim * sizeof(float), kind, stream));
         src = d.staging.data();
       }
-      uint16_t* dst = reinterpret_cast<uint16_t*>(d.rows.data()) +
-                      (first + done) * dim;
+      uint16_t* dst =
+          reinterpret_cast<uint16_t*>(d.rows.data()) + (first + done) * dim;
       if (absl::Status s =
               kernels::FloatToHalfDevice(src, chunk * dim, dst, stream);
           !s.ok()) {
@@ -357,9 +354,8 @@ absl::Status GpuFlatIndex::AddRows(absl::Span<const EntryId> ids,
     }
   } else {
     float* dst = reinterpret_cast<float*>(d.rows.data()) + first * dim;
-    CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, vectors,
-                                         n * dim * sizeof(float), kind,
-                                         stream));
+    CUDA_RETURN_IF_ERROR(
+        cudaMemcpyAsync(dst, vectors, n * dim * sizeof(float), kind, stream));
   }
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.row_ids.data() + first, ids.data(),
                                        n * sizeof(uint64_t),
@@ -395,9 +391,9 @@ absl::Status GpuFlatIndex::Remove(absl::Span<const EntryId> ids) {
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.row_list.data(), rows.data(),
                                        rows.size() * sizeof(int64_t),
                                        cudaMemcpyHostToDevice, stream));
-  if (absl::Status s = MarkRowsRemovedDevice(
-          d.row_list.data(), static_cast<int64_t>(rows.size()),
-          d.row_ids.data(), stream);
+  if (absl::Status s = MarkRowsRemovedDevice(d.row_list.data(),
+                                             static_cast<int64_t>(rows.size()),
+                                             d.row_ids.data(), stream);
       !s.ok()) {
     d.DrainQuietly();
     return s;
@@ -429,7 +425,8 @@ absl::Status GpuFlatIndex::Compact() {
   auto new_rows = DeviceBuffer<uint8_t>::Allocate(
       static_cast<size_t>(capacity * RowBytes()));
   if (!new_rows.ok()) return new_rows.status();
-  auto new_ids = DeviceBuffer<uint64_t>::Allocate(static_cast<size_t>(capacity));
+  auto new_ids =
+      DeviceBuffer<uint64_t>::Allocate(static_cast<size_t>(capacity));
   if (!new_ids.ok()) return new_ids.status();
   cudaStream_t stream = d.streams[0].get();
   if (live > 0) {
@@ -503,9 +500,9 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   const int64_t tile_cols =
       kernels::ScoreTileCols(stored, num_probes, d.score_budget_bytes);
   const int64_t num_tiles = kernels::NumScoreTiles(stored, tile_cols);
-  const int max_splits = static_cast<int>(std::min<int64_t>(
-      kernels::kMaxSelectSplits,
-      std::max<int64_t>(1, kMaxSecondStageCandidates / k)));
+  const int max_splits = static_cast<int>(
+      std::min<int64_t>(kernels::kMaxSelectSplits,
+                        std::max<int64_t>(1, kMaxSecondStageCandidates / k)));
   // Every tile but the last has tile_cols columns; the last is not wider.
   const int splits = kernels::SelectionSplits(
       num_probes, tile_cols, d.selection_target_blocks,
@@ -551,9 +548,9 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.probes32.data(), d.host_probes.data(),
                                        probe_floats * sizeof(float),
                                        cudaMemcpyHostToDevice, s0));
-  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
-      d.thresholds.data(), d.host_thresholds.data(), probes_n * sizeof(float),
-      cudaMemcpyHostToDevice, s0));
+  CUDA_RETURN_IF_ERROR(
+      cudaMemcpyAsync(d.thresholds.data(), d.host_thresholds.data(),
+                      probes_n * sizeof(float), cudaMemcpyHostToDevice, s0));
   const void* gemm_probes = d.probes32.data();
   if (options_.fp16_storage) {
     if (absl::Status s = kernels::FloatToHalfDevice(

@@ -56,9 +56,8 @@ absl::Status MarkRowsRemovedDevice(const int64_t* rows, int64_t n,
 }
 
 absl::Status GatherRowsDevice(const void* src, const uint64_t* src_ids,
-                              const int64_t* keep, int64_t n,
-                              int64_t row_bytes, void* dst, uint64_t* dst_ids,
-                              void* stream) {
+                              const int64_t* keep, int64_t n, int64_t row_bytes,
+                              void* dst, uint64_t* dst_ids, void* stream) {
   if (n <= 0) return absl::OkStatus();
   if (row_bytes % 2 != 0) {
     return absl::InvalidArgumentError("row bytes must be even");

@@ -89,8 +89,8 @@ class GpuFlatIndex final : public Index {
   MemoryBytes memory() const override;
 
   // Introspection for tests and the benchmark.
-  int64_t stored_rows() const;     // live + tombstoned
-  int64_t capacity_rows() const;   // rows the device buffer holds
+  int64_t stored_rows() const;    // live + tombstoned
+  int64_t capacity_rows() const;  // rows the device buffer holds
   int64_t ScoreTileCols(int64_t probes) const;
   // GPU time of the last device pass of the last successful Search, from
   // CUDA events: from its probe upload to its result download (the
@@ -107,8 +107,7 @@ class GpuFlatIndex final : public Index {
   absl::Status EnsureCapacity(int64_t rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SearchPass(const float* probes, const ProbeQuery* queries,
-                          int64_t num_probes,
-                          std::vector<ScoredId>* hits) const
+                          int64_t num_probes, std::vector<ScoredId>* hits) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RowBytes() const;
 

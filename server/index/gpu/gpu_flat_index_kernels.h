@@ -18,9 +18,8 @@ absl::Status MarkRowsRemovedDevice(const int64_t* rows, int64_t n,
 // count) and dst_ids[i] = src_ids[keep[i]], for i < n. All device memory,
 // src and dst distinct; enqueues only.
 absl::Status GatherRowsDevice(const void* src, const uint64_t* src_ids,
-                              const int64_t* keep, int64_t n,
-                              int64_t row_bytes, void* dst, uint64_t* dst_ids,
-                              void* stream);
+                              const int64_t* keep, int64_t n, int64_t row_bytes,
+                              void* dst, uint64_t* dst_ids, void* stream);
 
 }  // namespace candor::index::gpu
 
