@@ -7,12 +7,16 @@
 #   tests/gpu/run_device_checks.sh BUNDLE_DIR [full|smoke]
 #
 # smoke (default) runs the benchmark's quick variant; full runs the whole
-# matrix (1M and 10M galleries; several minutes). Exit status: non-zero when
-# any test binary failed.
+# matrix (1M and 10M galleries; a few minutes). Each binary runs under a
+# time limit (TEST_TIMEOUT_S, default 300; BENCH_TIMEOUT_S, default 480) so
+# that a hang cannot eat the machine's lease. Exit status: non-zero when any
+# test binary failed.
 set -uo pipefail
 
 bundle="$(realpath "${1:?usage: $0 BUNDLE_DIR [full|smoke]}")"
 mode="${2:-smoke}"
+test_timeout_s="${TEST_TIMEOUT_S:-300}"
+bench_timeout_s="${BENCH_TIMEOUT_S:-480}"
 log="${OUT:-.}/device-checks.log"
 mkdir -p "$(dirname "${log}")"
 exec > >(tee "${log}") 2>&1
@@ -45,7 +49,7 @@ for t in "${root}"/bin/*_test; do
   echo "-- $(basename "${t}")"
   # Missing libraries show here, before any test runs.
   ldd "${t}" | grep 'not found' && failed=1
-  if ! "${t}" --gtest_brief=1; then
+  if ! timeout "${test_timeout_s}" "${t}" --gtest_brief=1; then
     echo "FAILED: $(basename "${t}")"
     failed=1
   fi
@@ -55,11 +59,11 @@ echo "== GPU benchmark"
 bench="${root}/bin/candor_gpu_bench"
 if [[ -x "${bench}" ]]; then
   if [[ "${mode}" == "full" ]]; then
-    "${bench}" --benchmark_min_time=0.2 --benchmark_counters_tabular=true \
+    timeout "${bench_timeout_s}" "${bench}" --benchmark_min_time=0.2 --benchmark_counters_tabular=true \
       --benchmark_out="${OUT:-.}/gpu-bench.json" --benchmark_out_format=json ||
       echo "(benchmark exited with $?)"
   else
-    "${bench}" --benchmark_filter=Smoke --benchmark_counters_tabular=true ||
+    timeout "${bench_timeout_s}" "${bench}" --benchmark_filter=Smoke --benchmark_counters_tabular=true ||
       echo "(benchmark exited with $?)"
   fi
 else
