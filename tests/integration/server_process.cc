@@ -1,0 +1,94 @@
+#include "tests/integration/server_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace candor::testing {
+
+std::string ServerBinary() { return CANDOR_SERVER_BIN; }
+
+ServerProcess::ServerProcess(const std::string& binary,
+                             const std::string& data_dir,
+                             std::vector<std::string> extra_flags) {
+  log_path_ = data_dir + ".server.log";
+  std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
+                                   "--data_dir=" + data_dir,
+                                   "--metrics_listen="};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  // A log left by an earlier run on this data directory would name a stale
+  // port: start from none.
+  std::remove(log_path_.c_str());
+  pid_ = fork();
+  if (pid_ == 0) {
+    FILE* log = std::fopen(log_path_.c_str(), "w");
+    if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // The server logs "(port N)" once it listens; 30 s covers a slow start
+  // on a loaded 2-core machine (recovery of a large log included).
+  const std::regex port_line(R"(\(port (\d+)\))");
+  for (int i = 0; i < 3000 && port_ == 0; ++i) {
+    std::ifstream in(log_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::smatch m;
+    const std::string s = text.str();
+    if (std::regex_search(s, m, port_line)) port_ = std::stoi(m[1]);
+    int status = 0;
+    if (port_ == 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      ADD_FAILURE() << "candor-server exited during start:\n" << s;
+      pid_ = -1;
+      return;
+    }
+    if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (port_ == 0) ADD_FAILURE() << "candor-server did not report its port";
+}
+
+ServerProcess::~ServerProcess() {
+  if (running()) Terminate();
+}
+
+std::string ServerProcess::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
+
+std::unique_ptr<v1::Candor::Stub> ServerProcess::NewStub() const {
+  return v1::Candor::NewStub(
+      grpc::CreateChannel(address(), grpc::InsecureChannelCredentials()));
+}
+
+void ServerProcess::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int ServerProcess::Terminate() {
+  if (!running()) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+}  // namespace candor::testing
