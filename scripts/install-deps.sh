@@ -21,8 +21,10 @@ DEBIAN_PACKAGES=(
   prometheus-cpp-dev prometheus
   # Checksums (zlib crc32), audit-chain hashing (OpenSSL SHA-256), JSON
   zlib1g-dev libssl-dev nlohmann-json3-dev
+  # CLI option parsing (subcommands, hyphenated options)
+  libcli11-dev
   # Python client and tests
-  python3 python3-pip python3-venv
+  python3 python3-pip python3-venv python3-grpcio
 )
 
 export DEBIAN_FRONTEND=noninteractive
