@@ -11,8 +11,8 @@
 namespace candor::bench {
 
 // rows x dim floats, Gaussian; unit rows when `normalize`.
-inline std::vector<float> GaussianRows(int64_t rows, int64_t dim,
-                                       uint32_t seed, bool normalize) {
+inline std::vector<float> GaussianRows(int64_t rows, int64_t dim, uint32_t seed,
+                                       bool normalize) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<float> out(rows * dim);

@@ -22,8 +22,7 @@ constexpr int kTopK = 10;
 absl::StatusOr<const index::Index*> GalleryIndex(index::IndexType type,
                                                  int entries, int nlist) {
   using Key = std::tuple<index::IndexType, int, int>;
-  static auto* const built =
-      new std::map<Key, std::unique_ptr<index::Index>>();
+  static auto* const built = new std::map<Key, std::unique_ptr<index::Index>>();
   const Key key(type, entries, nlist);
   if (auto it = built->find(key); it != built->end()) return it->second.get();
 
@@ -37,8 +36,8 @@ absl::StatusOr<const index::Index*> GalleryIndex(index::IndexType type,
   if (type == index::IndexType::kIvfFlat) {
     const size_t sample =
         std::min<size_t>(rows.size(), size_t{50} * nlist * kDim);
-    absl::Status trained = (*created)->Train(
-        absl::MakeConstSpan(rows.data(), sample), nlist);
+    absl::Status trained =
+        (*created)->Train(absl::MakeConstSpan(rows.data(), sample), nlist);
     if (!trained.ok()) return trained;
   }
   std::vector<EntryId> ids(entries);

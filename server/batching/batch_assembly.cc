@@ -30,9 +30,9 @@ absl::StatusOr<std::vector<CandidateLists>> SplitResults(
   size_t expected = 0;
   for (int n : request_probes) expected += n;
   if (merged.size() != expected) {
-    return absl::InternalError(absl::StrCat(
-        "index returned ", merged.size(), " candidate lists for ", expected,
-        " probes"));
+    return absl::InternalError(absl::StrCat("index returned ", merged.size(),
+                                            " candidate lists for ", expected,
+                                            " probes"));
   }
   std::vector<CandidateLists> split;
   split.reserve(request_probes.size());

@@ -47,9 +47,10 @@ struct BatcherOptions {
 // top_k; `version` receives the gallery version searched. Called from
 // worker threads (concurrently when worker_threads > 1) or, when batching
 // is off, from the submitting threads: it must be thread-safe.
-using SearchFn = std::function<absl::StatusOr<std::vector<std::vector<Candidate>>>(
-    const std::string& key, absl::Span<const float> probes,
-    absl::Span<const ProbeQuery> queries, uint64_t* version)>;
+using SearchFn =
+    std::function<absl::StatusOr<std::vector<std::vector<Candidate>>>(
+        const std::string& key, absl::Span<const float> probes,
+        absl::Span<const ProbeQuery> queries, uint64_t* version)>;
 
 // What one request gets back.
 struct BatchResult {

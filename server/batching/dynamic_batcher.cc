@@ -37,9 +37,9 @@ absl::StatusOr<std::unique_ptr<DynamicBatcher>> DynamicBatcher::Create(
     return status;
   }
   if (!search) return absl::InvalidArgumentError("search function is empty");
-  std::unique_ptr<DynamicBatcher> batcher(new DynamicBatcher(
-      options, std::move(search), observer,
-      clock != nullptr ? clock : DefaultClock()));
+  std::unique_ptr<DynamicBatcher> batcher(
+      new DynamicBatcher(options, std::move(search), observer,
+                         clock != nullptr ? clock : DefaultClock()));
   if (options.enabled) {
     absl::MutexLock lock(&batcher->shutdown_mu_);
     for (int i = 0; i < options.worker_threads; ++i) {
@@ -65,9 +65,9 @@ absl::Status DynamicBatcher::Submit(std::string key, std::vector<float> probes,
     return absl::InvalidArgumentError("search request has no probes");
   }
   if (dim < 1 || probes.size() != queries.size() * static_cast<size_t>(dim)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "probes hold ", probes.size(), " floats, expected ", queries.size(),
-        " probes x dimension ", dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("probes hold ", probes.size(), " floats, expected ",
+                     queries.size(), " probes x dimension ", dim));
   }
   auto request = std::make_unique<PendingRequest>();
   request->key = std::move(key);
@@ -95,9 +95,9 @@ absl::Status DynamicBatcher::Submit(std::string key, std::vector<float> probes,
     } else if (queue_.requests() >= options_.max_queue_requests) {
       ++counters_.rejected_queue_full;
       dropped = absl::StatusCode::kResourceExhausted;
-      status = absl::ResourceExhaustedError(absl::StrCat(
-          "search queue is full (", options_.max_queue_requests,
-          " requests waiting)"));
+      status = absl::ResourceExhaustedError(
+          absl::StrCat("search queue is full (", options_.max_queue_requests,
+                       " requests waiting)"));
     } else {
       queue_.Push(std::move(request));
       work_available_.Signal();
@@ -217,7 +217,8 @@ void DynamicBatcher::RunBatch(RequestList batch) {
 
   const absl::Time start = clock_->Now();
   uint64_t version = 0;
-  absl::StatusOr<CandidateLists> found = search_(key, probes, queries, &version);
+  absl::StatusOr<CandidateLists> found =
+      search_(key, probes, queries, &version);
   const absl::Duration search_time = clock_->Now() - start;
 
   absl::StatusOr<std::vector<CandidateLists>> split =

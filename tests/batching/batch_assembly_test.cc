@@ -35,7 +35,8 @@ TEST(BatchAssembly, MergeConcatenatesProbesAndQueriesInOrder) {
 
 TEST(BatchAssembly, SplitGivesEachRequestItsOwnLists) {
   CandidateLists merged(4);
-  for (int i = 0; i < 4; ++i) merged[i].push_back(Candidate{EntryId(i), "", "", 0});
+  for (int i = 0; i < 4; ++i)
+    merged[i].push_back(Candidate{EntryId(i), "", "", 0});
   auto split = SplitResults(merged, {1, 3});
   ASSERT_TRUE(split.ok()) << split.status();
   ASSERT_THAT(*split, SizeIs(2));

@@ -85,8 +85,8 @@ TEST(DynamicBatcherStress, EveryCallbackOnceWithItsOwnAnswer) {
     ASSERT_EQ(done.calls(id), 1) << id;
     auto result = done.result(id);
     ASSERT_TRUE(result.ok()) << id << ": " << result.status();
-    const auto want = galleries.at(sent[id].key)->Search(sent[id].probes,
-                                                         sent[id].queries);
+    const auto want =
+        galleries.at(sent[id].key)->Search(sent[id].probes, sent[id].queries);
     ASSERT_EQ(result->candidates.size(), want->size()) << id;
     for (size_t p = 0; p < want->size(); ++p) {
       ASSERT_EQ(result->candidates[p].size(), (*want)[p].size()) << id;

@@ -14,13 +14,13 @@
 namespace candor::batching {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::SizeIs;
 using testing::BruteForceGallery;
 using testing::Completions;
+using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::RandomUnitRows;
 using testing::RecordingSearch;
+using ::testing::SizeIs;
 
 constexpr int kDim = 8;
 const absl::Time kNoDeadline = absl::InfiniteFuture();
@@ -48,8 +48,8 @@ class DynamicBatcherTest : public ::testing::Test {
   std::unique_ptr<DynamicBatcher> Make(const BatcherOptions& options,
                                        RecordingSearch* search,
                                        Clock* clock = nullptr) {
-    auto batcher = DynamicBatcher::Create(options, search->AsSearchFn(),
-                                          nullptr, clock);
+    auto batcher =
+        DynamicBatcher::Create(options, search->AsSearchFn(), nullptr, clock);
     EXPECT_TRUE(batcher.ok()) << batcher.status();
     return *std::move(batcher);
   }
@@ -58,9 +58,11 @@ class DynamicBatcherTest : public ::testing::Test {
 
   // Submits a one-probe request that holds the only worker in its search.
   void OccupyWorker(DynamicBatcher* batcher, RecordingSearch* search,
-                    Completions* done, int id = 0, const std::string& key = "g") {
-    ASSERT_TRUE(batcher->Submit(key, Probes(1), kDim, Queries(1), kNoDeadline,
-                                done->For(id))
+                    Completions* done, int id = 0,
+                    const std::string& key = "g") {
+    ASSERT_TRUE(batcher
+                    ->Submit(key, Probes(1), kDim, Queries(1), kNoDeadline,
+                             done->For(id))
                     .ok());
     search->WaitForFirstCall();
   }
@@ -76,9 +78,10 @@ TEST_F(DynamicBatcherTest, RequestsQueuedBehindABusyWorkerShareOneCall) {
   Completions done(kRequests + 1);
   OccupyWorker(batcher.get(), &search, &done);
   for (int i = 1; i <= kRequests; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
   }
   EXPECT_EQ(batcher->Stats().queued_requests, kRequests);
   search.ReleaseFirstCall();
@@ -95,8 +98,7 @@ TEST_F(DynamicBatcherTest, RequestsQueuedBehindABusyWorkerShareOneCall) {
     // Request i's probe is row i - 1 of the merged call.
     const std::vector<float> probe(calls[1].probes.begin() + (i - 1) * kDim,
                                    calls[1].probes.begin() + i * kDim);
-    ExpectSameLists(result->candidates,
-                    *gallery_.Search(probe, Queries(1)));
+    ExpectSameLists(result->candidates, *gallery_.Search(probe, Queries(1)));
   }
   const BatcherStats stats = batcher->Stats();
   EXPECT_EQ(stats.batches_run, 2);
@@ -112,8 +114,11 @@ TEST_F(DynamicBatcherTest, EachRequestKeepsItsOwnThresholdAndTopK) {
     float threshold;
     int top_k;
   };
-  const std::vector<Spec> specs = {
-      {2, -1.0f, 1}, {1, 0.2f, 50}, {3, 0.0f, 5}, {1, 0.99f, 10}, {2, -1.0f, 64}};
+  const std::vector<Spec> specs = {{2, -1.0f, 1},
+                                   {1, 0.2f, 50},
+                                   {3, 0.0f, 5},
+                                   {1, 0.99f, 10},
+                                   {2, -1.0f, 64}};
   Completions done(specs.size() + 1);
   OccupyWorker(batcher.get(), &search, &done, 100);
   std::vector<std::vector<float>> sent;
@@ -155,9 +160,10 @@ TEST_F(DynamicBatcherTest, FullQueueRejectsAtOnce) {
   Completions done(3);
   OccupyWorker(batcher.get(), &search, &done);
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
   }
   const absl::Status full = batcher->Submit("g", Probes(1), kDim, Queries(1),
                                             kNoDeadline, done.For(3));
@@ -182,20 +188,22 @@ TEST_F(DynamicBatcherTest, RequestWhoseDeadlinePassesInTheQueueIsNotSearched) {
                   ->Submit("g", late_probe, kDim, Queries(1),
                            clock.Now() + absl::Milliseconds(1), done.For(1))
                   .ok());
-  ASSERT_TRUE(batcher->Submit("g", patient_probe, kDim, Queries(1),
-                              kNoDeadline, done.For(2))
+  ASSERT_TRUE(batcher
+                  ->Submit("g", patient_probe, kDim, Queries(1), kNoDeadline,
+                           done.For(2))
                   .ok());
   clock.Advance(absl::Milliseconds(2));
   // Already past: refused at the door.
-  EXPECT_EQ(batcher
-                ->Submit("g", Probes(1), kDim, Queries(1), clock.Now(),
-                         done.For(3))
-                .code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(
+      batcher
+          ->Submit("g", Probes(1), kDim, Queries(1), clock.Now(), done.For(3))
+          .code(),
+      absl::StatusCode::kDeadlineExceeded);
   search.ReleaseFirstCall();
   done.Wait();
 
-  EXPECT_EQ(done.result(1).status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(done.result(1).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
   ASSERT_TRUE(done.result(2).ok());
   EXPECT_EQ(done.result(2)->queue_time, absl::Milliseconds(2));
   const auto calls = search.calls();
@@ -214,13 +222,15 @@ TEST_F(DynamicBatcherTest, GalleriesAreServedRoundRobin) {
   Completions done(9);
   OccupyWorker(batcher.get(), &search, &done, 0, "busy");
   for (int i = 1; i <= 6; ++i) {
-    ASSERT_TRUE(batcher->Submit("busy", Probes(1), kDim, Queries(1),
-                                kNoDeadline, done.For(i))
+    ASSERT_TRUE(batcher
+                    ->Submit("busy", Probes(1), kDim, Queries(1), kNoDeadline,
+                             done.For(i))
                     .ok());
   }
   for (int i = 7; i <= 8; ++i) {
-    ASSERT_TRUE(batcher->Submit("quiet", Probes(1), kDim, Queries(1),
-                                kNoDeadline, done.For(i))
+    ASSERT_TRUE(batcher
+                    ->Submit("quiet", Probes(1), kDim, Queries(1), kNoDeadline,
+                             done.For(i))
                     .ok());
   }
   search.ReleaseFirstCall();
@@ -248,7 +258,8 @@ TEST_F(DynamicBatcherTest, LargeRequestRunsAloneInItsTurn) {
   search.ReleaseFirstCall();
   done.Wait();
   std::vector<size_t> call_sizes;
-  for (const auto& call : search.calls()) call_sizes.push_back(call.queries.size());
+  for (const auto& call : search.calls())
+    call_sizes.push_back(call.queries.size());
   EXPECT_THAT(call_sizes, ElementsAre(1, 1, 10, 3));
   ASSERT_TRUE(done.result(2).ok());
   EXPECT_THAT(done.result(2)->candidates, SizeIs(10));
@@ -263,9 +274,10 @@ TEST_F(DynamicBatcherTest, DelayWaitsForCompanyUntilTheBatchIsFull) {
   auto batcher = Make(options, &search);
   Completions done(4);
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
   }
   done.Wait();
   ASSERT_THAT(search.calls(), SizeIs(1));
@@ -281,15 +293,17 @@ TEST_F(DynamicBatcherTest, OffSwitchSearchesEachRequestOnTheCallersThread) {
   // The first request holds its own thread in the search; the others are
   // not queued behind it.
   std::thread held([&] {
-    ASSERT_TRUE(batcher->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline,
-                                done.For(0))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline, done.For(0))
+            .ok());
   });
   search.WaitForFirstCall();
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
     EXPECT_EQ(done.calls(i), 1) << "done ran before Submit returned";
   }
   EXPECT_EQ(done.calls(0), 0);
@@ -314,14 +328,16 @@ TEST_F(DynamicBatcherTest, ShutdownFinishesQueuedRequestsThenRefuses) {
   constexpr int kQueued = 5;
   Completions done(kQueued + 1);
   // With a one-hour delay only a full batch runs: two probes.
-  ASSERT_TRUE(batcher->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline,
-                              done.For(0))
-                  .ok());
+  ASSERT_TRUE(
+      batcher
+          ->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline, done.For(0))
+          .ok());
   search.WaitForFirstCall();
   for (int i = 1; i <= kQueued; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
   }
   std::thread stopper([&] { batcher->Shutdown(); });
   // Submit until the shutdown is visible; whatever got in is answered too.
@@ -342,11 +358,11 @@ TEST_F(DynamicBatcherTest, ShutdownFinishesQueuedRequestsThenRefuses) {
   }
   EXPECT_EQ(batcher->Stats().requests_searched, kQueued + 1 + accepted);
   EXPECT_EQ(batcher->Stats().queued_requests, 0);
-  EXPECT_EQ(batcher
-                ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                         [](auto) {})
-                .code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      batcher
+          ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, [](auto) {})
+          .code(),
+      absl::StatusCode::kUnavailable);
   batcher->Shutdown();  // Idempotent.
 }
 
@@ -357,9 +373,10 @@ TEST_F(DynamicBatcherTest, SearchErrorReachesEveryRequestOfTheBatch) {
   OccupyWorker(batcher.get(), &search, &done);
   search.FailWith(absl::UnavailableError("device lost"));
   for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(batcher->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                                done.For(i))
-                    .ok());
+    ASSERT_TRUE(
+        batcher
+            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
+            .ok());
   }
   search.ReleaseFirstCall();
   done.Wait();
@@ -373,11 +390,11 @@ TEST_F(DynamicBatcherTest, RejectsMalformedRequestsAndOptions) {
   auto batcher = Make(BatcherOptions{}, &search);
   EXPECT_EQ(batcher->Submit("g", {}, kDim, {}, kNoDeadline, [](auto) {}).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(batcher
-                ->Submit("g", Probes(2), kDim, Queries(3), kNoDeadline,
-                         [](auto) {})
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      batcher
+          ->Submit("g", Probes(2), kDim, Queries(3), kNoDeadline, [](auto) {})
+          .code(),
+      absl::StatusCode::kInvalidArgument);
   BatcherOptions bad;
   bad.max_batch_probes = 0;
   EXPECT_EQ(DynamicBatcher::Create(bad, search.AsSearchFn()).status().code(),
@@ -416,18 +433,19 @@ TEST_F(DynamicBatcherTest, ObserverSeesEveryBatchAndDrop) {
   CountingObserver observer;
   BatcherOptions options;
   options.max_queue_requests = 1;
-  auto batcher = DynamicBatcher::Create(options, search.AsSearchFn(), &observer);
+  auto batcher =
+      DynamicBatcher::Create(options, search.AsSearchFn(), &observer);
   ASSERT_TRUE(batcher.ok());
   Completions done(2);
   OccupyWorker(batcher->get(), &search, &done);
-  ASSERT_TRUE((*batcher)
-                  ->Submit("g", Probes(3), kDim, Queries(3), kNoDeadline,
-                           done.For(1))
-                  .ok());
-  EXPECT_FALSE((*batcher)
-                   ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline,
-                            done.For(2))
-                   .ok());
+  ASSERT_TRUE(
+      (*batcher)
+          ->Submit("g", Probes(3), kDim, Queries(3), kNoDeadline, done.For(1))
+          .ok());
+  EXPECT_FALSE(
+      (*batcher)
+          ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(2))
+          .ok());
   search.ReleaseFirstCall();
   done.Wait();
   (*batcher)->Shutdown();

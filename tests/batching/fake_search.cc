@@ -31,8 +31,9 @@ BruteForceGallery::BruteForceGallery(int entries, int dim, uint32_t seed)
 }
 
 std::vector<float> BruteForceGallery::Row(int i) const {
-  return std::vector<float>(vectors_.begin() + static_cast<size_t>(i) * dim_,
-                            vectors_.begin() + static_cast<size_t>(i + 1) * dim_);
+  return std::vector<float>(
+      vectors_.begin() + static_cast<size_t>(i) * dim_,
+      vectors_.begin() + static_cast<size_t>(i + 1) * dim_);
 }
 
 absl::StatusOr<CandidateLists> BruteForceGallery::Search(
@@ -49,9 +50,11 @@ absl::StatusOr<CandidateLists> BruteForceGallery::Search(
     for (int e = 0; e < entries_; ++e) {
       float score = 0;
       for (int c = 0; c < dim_; ++c) {
-        score += probes[p * dim_ + c] * vectors_[static_cast<size_t>(e) * dim_ + c];
+        score +=
+            probes[p * dim_ + c] * vectors_[static_cast<size_t>(e) * dim_ + c];
       }
-      if (score >= queries[p].threshold) hits.push_back({EntryId(1000 + e), score});
+      if (score >= queries[p].threshold)
+        hits.push_back({EntryId(1000 + e), score});
     }
     std::sort(hits.begin(), hits.end(), BetterCandidate);
     if (hits.size() > static_cast<size_t>(queries[p].top_k)) {
@@ -96,8 +99,9 @@ absl::StatusOr<CandidateLists> RecordingSearch::Search(
   {
     absl::MutexLock lock(&mu_);
     first = calls_.empty();
-    calls_.push_back(Call{key, std::vector<float>(probes.begin(), probes.end()),
-                          std::vector<ProbeQuery>(queries.begin(), queries.end())});
+    calls_.push_back(
+        Call{key, std::vector<float>(probes.begin(), probes.end()),
+             std::vector<ProbeQuery>(queries.begin(), queries.end())});
     fail_with = fail_with_;
   }
   if (first && hold_first_call_) {

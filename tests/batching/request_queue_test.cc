@@ -16,10 +16,9 @@ using ::testing::IsEmpty;
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
 
 // A request tagged by its first probe value, so batches can be read back.
-std::unique_ptr<PendingRequest> Request(const std::string& key, int probes,
-                                        float tag, absl::Time enqueued = kT0,
-                                        absl::Time deadline =
-                                            absl::InfiniteFuture()) {
+std::unique_ptr<PendingRequest> Request(
+    const std::string& key, int probes, float tag, absl::Time enqueued = kT0,
+    absl::Time deadline = absl::InfiniteFuture()) {
   auto request = std::make_unique<PendingRequest>();
   request->key = key;
   request->dim = 1;
