@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -53,26 +54,40 @@ AuditJson RecordFields(const AuditRecord& r) {
   return j;
 }
 
-// The first or last complete record of an audit file.
-absl::StatusOr<OpenedRecord> ReadEdgeRecord(const std::string& path, bool last) {
-  absl::StatusOr<std::string> content = ReadFileToString(path);
-  if (!content.ok()) return content.status();
-  if (content->empty() || content->back() != '\n') {
-    return absl::DataLossError(absl::StrCat(
-        path, " ends in a partial record; run candor-audit verify"));
-  }
-  content->pop_back();
-  const size_t cut = last ? content->rfind('\n') : content->find('\n');
-  std::string_view line = *content;
-  if (cut != std::string::npos) {
-    line = last ? line.substr(cut + 1) : line.substr(0, cut);
-  }
+absl::StatusOr<OpenedRecord> OpenRecordOf(const std::string& path,
+                                          std::string_view line) {
   absl::StatusOr<OpenedRecord> record = OpenRecord(line);
   if (!record.ok()) {
     return absl::DataLossError(
         absl::StrCat(path, ": ", record.status().message()));
   }
   return record;
+}
+
+absl::Status PartialRecord(const std::string& path) {
+  return absl::DataLossError(
+      absl::StrCat(path, " ends in a partial record; run candor-audit verify"));
+}
+
+// The first record of an audit file, reading that line only.
+absl::StatusOr<OpenedRecord> ReadFirstRecord(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line) || in.eof()) return PartialRecord(path);
+  return OpenRecordOf(path, line);
+}
+
+// The last record of an audit file (read whole: files are bounded by
+// max_file_bytes, and this runs once when the log is opened).
+absl::StatusOr<OpenedRecord> ReadLastRecord(const std::string& path) {
+  absl::StatusOr<std::string> content = ReadFileToString(path);
+  if (!content.ok()) return content.status();
+  if (content->empty() || content->back() != '\n') return PartialRecord(path);
+  content->pop_back();
+  const size_t cut = content->rfind('\n');
+  return OpenRecordOf(path, cut == std::string::npos
+                                ? std::string_view(*content)
+                                : std::string_view(*content).substr(cut + 1));
 }
 
 absl::Status WriteAll(int fd, std::string_view bytes) {
@@ -119,8 +134,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options)
   absl::MutexLock lock(&log->mu_);
   log->last_hash_ = kGenesisHash;
   if (!files->empty()) {
-    absl::StatusOr<OpenedRecord> newest = ReadEdgeRecord(
-        (fs::path(options.dir) / files->back()).string(), /*last=*/true);
+    absl::StatusOr<OpenedRecord> newest =
+        ReadLastRecord((fs::path(options.dir) / files->back()).string());
     if (!newest.ok()) return newest.status();
     log->next_seq_ = newest->body["seq"].get<uint64_t>() + 1;
     log->last_hash_ = newest->hash;
@@ -170,8 +185,7 @@ absl::Status AuditLog::BeginFileLocked() {
   header["file"] = name;
   if (deleted < old_files->size()) {
     const std::string& oldest = (*old_files)[deleted];
-    absl::StatusOr<OpenedRecord> first =
-        ReadEdgeRecord((dir / oldest).string(), /*last=*/false);
+    absl::StatusOr<OpenedRecord> first = ReadFirstRecord((dir / oldest).string());
     if (!first.ok()) return first.status();
     header["oldest_file"] = oldest;
     header["oldest_seq"] = first->body["seq"];

@@ -79,6 +79,7 @@ Rate FnirAt(const GroupScores& scores, float threshold);
 std::optional<float> ThresholdForTarget(const GroupScores& scores,
                                         double target_fpir);
 
+// Immutable once built: safe to read from many threads.
 class Calibration {
  public:
   // Validates the metadata (gallery_size >= 1, top_k >= 1, a known source)
