@@ -1,0 +1,39 @@
+// A real candor-server on a loopback port with a fresh data directory,
+// shared by the tests of one suite, plus a runner for the candor CLI.
+#ifndef CANDOR_TESTS_CLIENTS_SERVER_FIXTURE_H_
+#define CANDOR_TESTS_CLIENTS_SERVER_FIXTURE_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/clients/subprocess.h"
+
+namespace candor::test_util {
+
+class ServerFixture : public ::testing::Test {
+ protected:
+  // Starts the server (port chosen by the server, read from its log) and
+  // waits until it answers GetStats; stops it at the end of the suite.
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  // Runs `candor --server ADDR args...`.
+  CommandResult Candor(std::vector<std::string> args) const;
+  static const std::string& address() { return address_; }
+  static const std::string& scratch() { return scratch_; }
+  static std::string ServerLog();
+
+ private:
+  static pid_t pid_;
+  static std::string address_;
+  static std::string scratch_;
+  static std::string setup_error_;
+};
+
+}  // namespace candor::test_util
+
+#endif  // CANDOR_TESTS_CLIENTS_SERVER_FIXTURE_H_
