@@ -51,9 +51,9 @@ absl::Status RunLabeled(const GlobalOptions& global,
     if (!read.ok()) return read.status();
     mated = *std::move(read);
     if (mated.cols != nonmated->cols) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          o.mated, " has ", mated.cols, " columns but ", o.nonmated, " has ",
-          nonmated->cols));
+      return absl::InvalidArgumentError(
+          absl::StrCat(o.mated, " has ", mated.cols, " columns but ",
+                       o.nonmated, " has ", nonmated->cols));
     }
     absl::StatusOr<ProbeMeta> mated_meta =
         ReadProbeMeta(o.mated_meta, mated.rows, o.mated, /*require_ref=*/true);
@@ -135,13 +135,14 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
       "calibrate",
       "measure FPIR/FNIR per group from a labeled set or a self-audit");
   sub->add_option("name", c->name, "gallery name")->required();
-  CLI::Option* nonmated = sub->add_option(
-      "--nonmated", c->nonmated, ".npy of probes whose subjects are not "
-                                 "enrolled");
+  CLI::Option* nonmated =
+      sub->add_option("--nonmated", c->nonmated,
+                      ".npy of probes whose subjects are not "
+                      "enrolled");
   CLI::Option* nonmated_meta = sub->add_option(
       "--nonmated-meta", c->nonmated_meta, "CSV with column group (and ref)");
-  CLI::Option* mated = sub->add_option(
-      "--mated", c->mated, ".npy of probes of enrolled subjects");
+  CLI::Option* mated = sub->add_option("--mated", c->mated,
+                                       ".npy of probes of enrolled subjects");
   CLI::Option* mated_meta = sub->add_option(
       "--mated-meta", c->mated_meta,
       "CSV with columns group,ref (ref = the mate's subject id)");
@@ -175,8 +176,9 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   CLI::App* report = app.add_subcommand(
       "report", "the stored calibration on a grid of thresholds");
   report->add_option("name", r->name, "gallery name")->required();
-  report->add_option("--thresholds", r->thresholds,
-                     "comma-separated thresholds (default: -1..1 step 0.05)")
+  report
+      ->add_option("--thresholds", r->thresholds,
+                   "comma-separated thresholds (default: -1..1 step 0.05)")
       ->delimiter(',');
   report->add_option("--target-fpir", r->target_fpir,
                      "target FPIR (default: the policy's max_fpir or 0.001)");
@@ -192,13 +194,14 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   });
 
   auto p = std::make_shared<PolicyOptions>();
-  CLI::App* policy = app.add_subcommand(
-      "policy", "set or clear a gallery's policy override");
+  CLI::App* policy =
+      app.add_subcommand("policy", "set or clear a gallery's policy override");
   policy->add_option("name", p->name, "gallery name")->required();
-  p->min_threshold_option = policy->add_option(
-      "--min-threshold", p->min_threshold, "lowest threshold a request may use");
-  p->max_fpir_option = policy->add_option(
-      "--max-fpir", p->max_fpir, "highest FPIR any group may have");
+  p->min_threshold_option =
+      policy->add_option("--min-threshold", p->min_threshold,
+                         "lowest threshold a request may use");
+  p->max_fpir_option = policy->add_option("--max-fpir", p->max_fpir,
+                                          "highest FPIR any group may have");
   p->max_disparity_option =
       policy->add_option("--max-disparity", p->max_disparity,
                          "highest max/min FPIR ratio between groups");

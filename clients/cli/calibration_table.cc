@@ -19,8 +19,7 @@ void PrintGroup(const std::string& title, const v1::GroupCalibration& group,
                 double target_fpir, std::ostream& out) {
   out << absl::StrFormat("%s: %d non-mated, %d mated searches\n", title,
                          group.nonmated_searches(), group.mated_searches());
-  out << absl::StrFormat("  %-9s  %-36s  %s\n", "threshold", "FPIR",
-                         "FNIR");
+  out << absl::StrFormat("  %-9s  %-36s  %s\n", "threshold", "FPIR", "FNIR");
   for (const v1::ThresholdPoint& point : group.points()) {
     out << absl::StrFormat("  %-9.3f  %-36s  %s\n", point.threshold(),
                            FormatRate(point.fpir()), FormatRate(point.fnir()));
@@ -37,10 +36,9 @@ void PrintGroup(const std::string& title, const v1::GroupCalibration& group,
 }  // namespace
 
 std::string FormatRate(const v1::Rate& rate) {
-  return absl::StrFormat("%s%.4f (%d/%d) [%.4f, %.4f]",
-                         rate.estimated() ? "~" : "", rate.rate(),
-                         rate.errors(), rate.searches(), rate.ci_low(),
-                         rate.ci_high());
+  return absl::StrFormat(
+      "%s%.4f (%d/%d) [%.4f, %.4f]", rate.estimated() ? "~" : "", rate.rate(),
+      rate.errors(), rate.searches(), rate.ci_low(), rate.ci_high());
 }
 
 void PrintCalibrationTable(const v1::CalibrationReport& report,
@@ -55,13 +53,12 @@ void PrintCalibrationTable(const v1::CalibrationReport& report,
       "calibration: %s, %.0f s old, gallery size %d at calibration, %d now%s, "
       "top_k %d\n\n",
       info.source(), info.age_seconds(), info.gallery_size_at_calibration(),
-      info.gallery_size_now(), info.stale() ? " (STALE)" : "",
-      report.top_k());
+      info.gallery_size_now(), info.stale() ? " (STALE)" : "", report.top_k());
   PrintGroup("all groups", report.overall(), report.target_fpir(), out);
   for (const v1::GroupCalibration& group : report.groups()) {
     out << "\n";
-    PrintGroup("group " + GroupName(group.group()), group,
-               report.target_fpir(), out);
+    PrintGroup("group " + GroupName(group.group()), group, report.target_fpir(),
+               out);
   }
   out << "\n";
   if (report.has_threshold_for_target()) {
@@ -69,9 +66,8 @@ void PrintCalibrationTable(const v1::CalibrationReport& report,
         "threshold holding every group under FPIR %g: %.4f\n",
         report.target_fpir(), report.threshold_for_target());
   } else {
-    out << absl::StrFormat(
-        "no threshold holds every group under FPIR %g\n",
-        report.target_fpir());
+    out << absl::StrFormat("no threshold holds every group under FPIR %g\n",
+                           report.target_fpir());
   }
   const int points = report.overall().points_size();
   if (report.fpir_disparity_size() != points) return;
@@ -81,13 +77,12 @@ void PrintCalibrationTable(const v1::CalibrationReport& report,
     const std::string fnir = i < report.fnir_disparity_size()
                                  ? FormatDisparity(report.fnir_disparity(i))
                                  : "-";
-    const std::string garbe =
-        i < report.garbe_size() ? absl::StrFormat("%.4f", report.garbe(i))
-                                : "-";
-    out << absl::StrFormat("  %-9.3f  %-24s  %-24s  %s\n",
-                           report.overall().points(i).threshold(),
-                           FormatDisparity(report.fpir_disparity(i)), fnir,
-                           garbe);
+    const std::string garbe = i < report.garbe_size()
+                                  ? absl::StrFormat("%.4f", report.garbe(i))
+                                  : "-";
+    out << absl::StrFormat(
+        "  %-9.3f  %-24s  %-24s  %s\n", report.overall().points(i).threshold(),
+        FormatDisparity(report.fpir_disparity(i)), fnir, garbe);
   }
 }
 

@@ -4,7 +4,6 @@
 #define CANDOR_CLIENTS_CLI_COMMAND_H_
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,8 +43,7 @@ void AddStatsCommand(CLI::App& app, const GlobalOptions& global,
 void AddSynthCommand(CLI::App& app, Action* action);
 // The synthetic-data model's options, shared by `synth` and `demo`.
 void AddSynthOptions(CLI::App* sub, SynthOptions* options);
-void AddDemoCommand(CLI::App& app, const GlobalOptions& global,
-                    Action* action);
+void AddDemoCommand(CLI::App& app, const GlobalOptions& global, Action* action);
 
 // A mistake in how the command was called (exit code 2), as opposed to a
 // failure while running it (exit code 1).

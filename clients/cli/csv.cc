@@ -14,8 +14,7 @@ constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 absl::Status CsvError(absl::string_view name, int line,
                       absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(name, ":", line, ": ", what));
+  return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", what));
 }
 
 }  // namespace
@@ -48,7 +47,8 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
   };
   const auto end_record = [&] {
     end_field();
-    const bool blank = fields.size() == 1 && fields[0].empty() && !record_quoted;
+    const bool blank =
+        fields.size() == 1 && fields[0].empty() && !record_quoted;
     if (!blank) records.push_back({record_line, std::move(fields)});
     fields.clear();
     record_quoted = false;
@@ -104,10 +104,10 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text,
   table.header = std::move(records[0].fields);
   for (size_t r = 1; r < records.size(); ++r) {
     if (records[r].fields.size() != table.header.size()) {
-      return CsvError(name, records[r].line,
-                      absl::StrCat("record has ", records[r].fields.size(),
-                                   " fields, the header has ",
-                                   table.header.size()));
+      return CsvError(
+          name, records[r].line,
+          absl::StrCat("record has ", records[r].fields.size(),
+                       " fields, the header has ", table.header.size()));
     }
     table.records.push_back(std::move(records[r].fields));
   }

@@ -55,20 +55,21 @@ absl::StatusOr<v1::SearchResponse> SearchSet(Client& client,
     options.groups.assign(set.groups.begin() + first,
                           set.groups.begin() + first + rows);
     options.purpose = "candor demo";
-    absl::StatusOr<v1::SearchResponse> response = client.Search(
-        gallery,
-        absl::MakeConstSpan(set.vectors.values).subspan(first * dim, rows * dim),
-        rows, dim, options);
+    absl::StatusOr<v1::SearchResponse> response =
+        client.Search(gallery,
+                      absl::MakeConstSpan(set.vectors.values)
+                          .subspan(first * dim, rows * dim),
+                      rows, dim, options);
     if (!response.ok()) return response.status();
     for (const v1::ProbeResult& result : response->results()) {
       const int64_t row = first + result.probe_index();
       bool hit = !result.candidates().empty();
       if (mated) {
-        hit = std::any_of(result.candidates().begin(),
-                          result.candidates().end(),
-                          [&](const v1::Candidate& c) {
-                            return c.subject_id() == set.subject_ids[row];
-                          });
+        hit =
+            std::any_of(result.candidates().begin(), result.candidates().end(),
+                        [&](const v1::Candidate& c) {
+                          return c.subject_id() == set.subject_ids[row];
+                        });
       }
       tally->Add(set.groups[row], hit);
     }
@@ -123,8 +124,8 @@ absl::Status RunDemo(const GlobalOptions& global, const DemoOptions& o) {
     if (absl::Status s = WriteSynth(*data, o.dir); !s.ok()) return s;
   }
   std::unique_ptr<Client> client = MakeClient(global);
-  const std::string gallery = absl::StrCat(
-      "demo-", absl::ToUnixMicros(absl::Now()), "-", ::getpid());
+  const std::string gallery =
+      absl::StrCat("demo-", absl::ToUnixMicros(absl::Now()), "-", ::getpid());
   const int64_t dim = o.synth.dim;
   absl::StatusOr<v1::Gallery> created =
       client->CreateGallery(gallery, static_cast<uint32_t>(dim));
@@ -152,7 +153,8 @@ absl::Status RunDemo(const GlobalOptions& global, const DemoOptions& o) {
   // carries per-group FPIR/FNIR for the threshold used.
   absl::StatusOr<v1::CalibrationReport> calibration =
       client->CalibrateSelfAudit(
-          gallery, static_cast<uint32_t>(std::min<int64_t>(g.vectors.rows, 2000)),
+          gallery,
+          static_cast<uint32_t>(std::min<int64_t>(g.vectors.rows, 2000)),
           o.synth.seed);
   if (calibration.ok()) {
     std::cout << "calibrated by self-audit\n";

@@ -78,9 +78,8 @@ void AddNamed(CLI::App& gallery, const std::string& verb,
   auto name = std::make_shared<std::string>();
   CLI::App* sub = gallery.add_subcommand(verb, help);
   sub->add_option("name", *name, "gallery name")->required();
-  sub->callback([name, run, action] {
-    *action = [name, run] { return run(*name); };
-  });
+  sub->callback(
+      [name, run, action] { *action = [name, run] { return run(*name); }; });
 }
 
 }  // namespace
@@ -109,9 +108,8 @@ void AddGalleryCommand(CLI::App& app, const GlobalOptions& global,
   });
 
   CLI::App* list = gallery->add_subcommand("list", "list galleries (JSON)");
-  list->callback([&global, action] {
-    *action = [&global] { return RunList(global); };
-  });
+  list->callback(
+      [&global, action] { *action = [&global] { return RunList(global); }; });
 
   AddNamed(*gallery, "info", "describe one gallery (JSON)", action,
            [&global](const std::string& n) { return RunInfo(global, n); });

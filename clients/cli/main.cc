@@ -4,7 +4,6 @@
 // Abseil flags are process-global and cannot spell the hyphenated options
 // (--top-k, --no-report) nor scope options to a subcommand.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "absl/status/status.h"
@@ -28,9 +27,10 @@ int ReportError(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("candor: 1:N embedding search whose every answer says what "
-               "its threshold costs.",
-               "candor");
+  CLI::App app(
+      "candor: 1:N embedding search whose every answer says what "
+      "its threshold costs.",
+      "candor");
   // Global options may also follow the subcommand.
   app.fallthrough();
   app.require_subcommand(1);

@@ -67,8 +67,9 @@ absl::StatusOr<ProbeMeta> ProbeMetaFromCsv(const CsvTable& table,
   }
   if (!group.has_value() && !ref.has_value()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, ": neither a 'group' nor a 'ref' column in the "
-                           "header"));
+        absl::StrCat(name,
+                     ": neither a 'group' nor a 'ref' column in the "
+                     "header"));
   }
   if (absl::Status s = CheckRowCount(table, name, rows, vectors_name);
       !s.ok()) {
@@ -80,8 +81,7 @@ absl::StatusOr<ProbeMeta> ProbeMetaFromCsv(const CsvTable& table,
   return meta;
 }
 
-absl::StatusOr<EnrollMeta> ReadEnrollMeta(const std::string& path,
-                                          int64_t rows,
+absl::StatusOr<EnrollMeta> ReadEnrollMeta(const std::string& path, int64_t rows,
                                           const std::string& vectors_name) {
   absl::StatusOr<CsvTable> table = ReadCsv(path);
   if (!table.ok()) return table.status();

@@ -42,8 +42,7 @@ absl::StatusOr<ProbeMeta> ProbeMetaFromCsv(const CsvTable& table,
                                            const std::string& vectors_name,
                                            bool require_ref);
 
-absl::StatusOr<EnrollMeta> ReadEnrollMeta(const std::string& path,
-                                          int64_t rows,
+absl::StatusOr<EnrollMeta> ReadEnrollMeta(const std::string& path, int64_t rows,
                                           const std::string& vectors_name);
 absl::StatusOr<ProbeMeta> ReadProbeMeta(const std::string& path, int64_t rows,
                                         const std::string& vectors_name,

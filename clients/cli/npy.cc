@@ -125,7 +125,8 @@ class HeaderParser {
       size_t end = pos_;
       while (end < text_.size() && absl::ascii_isdigit(text_[end])) ++end;
       int64_t dim;
-      if (end == pos_ || !absl::SimpleAtoi(text_.substr(pos_, end - pos_), &dim)) {
+      if (end == pos_ ||
+          !absl::SimpleAtoi(text_.substr(pos_, end - pos_), &dim)) {
         return std::nullopt;
       }
       dims.push_back(dim);
@@ -208,9 +209,9 @@ absl::StatusOr<FloatMatrix> ParseNpy(absl::string_view bytes,
     matrix.rows = 1;
     matrix.cols = header->shape[0];
   } else {
-    return FileError(name, absl::StrCat("shape (",
-                                        absl::StrJoin(header->shape, ", "),
-                                        ") is not 2-D"));
+    return FileError(name,
+                     absl::StrCat("shape (", absl::StrJoin(header->shape, ", "),
+                                  ") is not 2-D"));
   }
   const size_t item_bytes = is_double ? 8 : 4;
   // Bounds the product below so that it cannot overflow.
@@ -218,15 +219,15 @@ absl::StatusOr<FloatMatrix> ParseNpy(absl::string_view bytes,
   if (matrix.rows > kMaxDim || matrix.cols > kMaxDim) {
     return FileError(name, "shape is too large");
   }
-  const uint64_t count = static_cast<uint64_t>(matrix.rows) *
-                         static_cast<uint64_t>(matrix.cols);
+  const uint64_t count =
+      static_cast<uint64_t>(matrix.rows) * static_cast<uint64_t>(matrix.cols);
   const absl::string_view data = bytes.substr(preamble_bytes + header_bytes);
   if (count > data.size() / item_bytes) {
-    return FileError(name, absl::StrCat("truncated data: shape ", matrix.rows,
-                                        " x ", matrix.cols, " needs ", count,
-                                        " values of ", item_bytes,
-                                        " bytes, file has ", data.size(),
-                                        " data bytes"));
+    return FileError(
+        name,
+        absl::StrCat("truncated data: shape ", matrix.rows, " x ", matrix.cols,
+                     " needs ", count, " values of ", item_bytes,
+                     " bytes, file has ", data.size(), " data bytes"));
   }
   if (data.size() != count * item_bytes) {
     return FileError(name, absl::StrCat(data.size() - count * item_bytes,
@@ -258,13 +259,15 @@ absl::StatusOr<std::string> EncodeNpy(absl::Span<const float> values,
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot write ", values.size(), " values as ", rows, " x ", cols));
   }
-  std::string header = absl::StrCat("{'descr': '<f4', 'fortran_order': False, "
-                                    "'shape': (", rows, ", ", cols, "), }");
+  std::string header = absl::StrCat(
+      "{'descr': '<f4', 'fortran_order': False, "
+      "'shape': (",
+      rows, ", ", cols, "), }");
   // Spaces, then a newline, up to the next 64-byte boundary.
   const size_t unpadded = kPreambleV1Bytes + header.size() + 1;
-  header.append((kHeaderAlignBytes - unpadded % kHeaderAlignBytes) %
-                    kHeaderAlignBytes,
-                ' ');
+  header.append(
+      (kHeaderAlignBytes - unpadded % kHeaderAlignBytes) % kHeaderAlignBytes,
+      ' ');
   header.push_back('\n');
   if (header.size() > std::numeric_limits<uint16_t>::max()) {
     return absl::InvalidArgumentError("npy header too long for version 1.0");

@@ -56,11 +56,11 @@ absl::Status RunSearch(const GlobalOptions& global,
     options.purpose = o.purpose;
     options.omit_report = o.no_report;
     options.nprobe = o.nprobe;
-    absl::StatusOr<v1::SearchResponse> response = client->Search(
-        o.name,
-        absl::MakeConstSpan(probes->values)
-            .subspan(first * probes->cols, rows * probes->cols),
-        rows, probes->cols, options);
+    absl::StatusOr<v1::SearchResponse> response =
+        client->Search(o.name,
+                       absl::MakeConstSpan(probes->values)
+                           .subspan(first * probes->cols, rows * probes->cols),
+                       rows, probes->cols, options);
     if (!response.ok()) return response.status();
     for (const v1::ProbeResult& result : response->results()) {
       std::cout << ProbeResultJson(result, first, !meta.refs.empty(),
@@ -105,8 +105,7 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global,
       ->check(CLI::PositiveNumber);
   sub->add_option("--purpose", o->purpose,
                   "why the search is made (audit log)");
-  sub->add_flag("--no-report", o->no_report,
-                "leave out the threshold report");
+  sub->add_flag("--no-report", o->no_report, "leave out the threshold report");
   sub->add_option("--nprobe", o->nprobe, "IVF: lists visited per probe");
   sub->add_option("--batch-size", o->batch_size,
                   "probes per request (default: up to 1024 rows, 3 MiB)")

@@ -3,8 +3,8 @@
 namespace candor::cli {
 
 nlohmann::ordered_json ProbeResultJson(const v1::ProbeResult& result,
-                               int64_t probe_offset, bool with_ref,
-                               bool with_group) {
+                                       int64_t probe_offset, bool with_ref,
+                                       bool with_group) {
   // ordered_json keeps the keys in the documented order for people reading
   // the output; parsers do not care.
   nlohmann::ordered_json out;

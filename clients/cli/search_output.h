@@ -15,8 +15,8 @@ namespace candor::cli {
 // `probe_offset` is added to the result's probe_index: the row of the
 // batch's first probe in the whole probe file.
 nlohmann::ordered_json ProbeResultJson(const v1::ProbeResult& result,
-                               int64_t probe_offset, bool with_ref,
-                               bool with_group);
+                                       int64_t probe_offset, bool with_ref,
+                                       bool with_group);
 
 }  // namespace candor::cli
 

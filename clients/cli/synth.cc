@@ -36,7 +36,9 @@ class Gaussian {
 
  private:
   // Uniform in [0, 1) with 53 random bits.
-  double Uniform() { return static_cast<double>(engine_() >> 11) * kTwoToMinus53; }
+  double Uniform() {
+    return static_cast<double>(engine_() >> 11) * kTwoToMinus53;
+  }
 
   std::mt19937_64 engine_;
   double spare_ = 0.0;
@@ -78,7 +80,8 @@ void AppendSample(Gaussian& gaussian, const Vec& identity, double sigma,
     x[i] = identity[i] + scale * gaussian.Next();
   }
   Normalize(x);
-  for (double value : x) set.vectors.values.push_back(static_cast<float>(value));
+  for (double value : x)
+    set.vectors.values.push_back(static_cast<float>(value));
   set.vectors.rows += 1;
 }
 
@@ -104,9 +107,9 @@ absl::Status Validate(const SynthOptions& o) {
   for (int64_t g = 0; g < static_cast<int64_t>(o.groups.size()); ++g) {
     const double h = Homogeneity(o, g);
     if (!(h >= 0.0 && h < 1.0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "homogeneity of group ", o.groups[g], " would be ", h,
-          "; it must lie in [0, 1): lower the base or the step"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("homogeneity of group ", o.groups[g], " would be ", h,
+                       "; it must lie in [0, 1): lower the base or the step"));
     }
   }
   return absl::OkStatus();
@@ -123,8 +126,7 @@ absl::StatusOr<SynthData> Synthesize(const SynthOptions& options) {
   if (absl::Status s = Validate(options); !s.ok()) return s;
   const int64_t group_count = static_cast<int64_t>(options.groups.size());
   const int64_t mated = options.mated_probes.value_or(options.subjects);
-  const int64_t nonmated =
-      options.nonmated_subjects.value_or(options.subjects);
+  const int64_t nonmated = options.nonmated_subjects.value_or(options.subjects);
   Gaussian gaussian(options.seed);
 
   std::vector<Vec> means;

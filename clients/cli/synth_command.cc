@@ -60,9 +60,9 @@ void AddSynthCommand(CLI::App& app, Action* action) {
   sub->footer(kModelHelp);
   sub->add_option("--out", o->out, "output directory (created)")->required();
   AddSynthOptions(sub, &o->synth);
-  CLI::Option* mated = sub->add_option(
-      "--mated-probes", o->mated_probes,
-      "mated probes (default: one per subject)");
+  CLI::Option* mated =
+      sub->add_option("--mated-probes", o->mated_probes,
+                      "mated probes (default: one per subject)");
   CLI::Option* nonmated = sub->add_option(
       "--nonmated-subjects", o->nonmated_subjects,
       "non-mated probes, one per unenrolled subject (default: --subjects)");
@@ -75,9 +75,9 @@ void AddSynthCommand(CLI::App& app, Action* action) {
       absl::StatusOr<SynthData> data = Synthesize(o->synth);
       if (!data.ok()) return UsageError(data.status().message());
       if (absl::Status s = WriteSynth(*data, o->out); !s.ok()) return s;
-      std::cout << "wrote " << o->out << ": gallery " << data->gallery.vectors.rows
-                << " x " << o->synth.dim << ", mated "
-                << data->mated.vectors.rows << ", nonmated "
+      std::cout << "wrote " << o->out << ": gallery "
+                << data->gallery.vectors.rows << " x " << o->synth.dim
+                << ", mated " << data->mated.vectors.rows << ", nonmated "
                 << data->nonmated.vectors.rows << "\n";
       return absl::OkStatus();
     };

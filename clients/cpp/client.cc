@@ -132,8 +132,7 @@ absl::StatusOr<std::vector<uint64_t>> Client::Enroll(
   if (!matrix.ok()) return matrix.status();
   request.set_gallery(gallery);
   *request.mutable_vectors() = *std::move(matrix);
-  request.mutable_subject_ids()->Assign(subject_ids.begin(),
-                                        subject_ids.end());
+  request.mutable_subject_ids()->Assign(subject_ids.begin(), subject_ids.end());
   request.mutable_groups()->Assign(groups.begin(), groups.end());
   request.set_request_id(request_id);
   grpc::ClientContext context;
@@ -152,8 +151,7 @@ absl::StatusOr<std::vector<uint64_t>> CallRemove(
     v1::Candor::Stub& stub, grpc::ClientContext& context,
     const v1::RemoveRequest& request) {
   v1::RemoveResponse response;
-  absl::Status status =
-      ToAbslStatus(stub.Remove(&context, request, &response));
+  absl::Status status = ToAbslStatus(stub.Remove(&context, request, &response));
   if (!status.ok()) return status;
   return std::vector<uint64_t>(response.removed_entry_ids().begin(),
                                response.removed_entry_ids().end());
@@ -185,9 +183,9 @@ absl::StatusOr<std::vector<uint64_t>> Client::RemoveSubject(
 absl::StatusOr<v1::CalibrationReport> Client::CalibrateLabeled(
     const std::string& gallery, int64_t dim, const LabeledSetInput& set,
     uint32_t top_k) {
-  if (absl::Status s = CheckPerRow("non-mated groups",
-                                   set.nonmated_groups.size(),
-                                   set.nonmated_rows, /*may_be_empty=*/true);
+  if (absl::Status s =
+          CheckPerRow("non-mated groups", set.nonmated_groups.size(),
+                      set.nonmated_rows, /*may_be_empty=*/true);
       !s.ok()) {
     return s;
   }
@@ -219,8 +217,8 @@ absl::StatusOr<v1::CalibrationReport> Client::CalibrateLabeled(
     *labeled->mutable_mated() = *std::move(mated);
     labeled->mutable_mated_groups()->Assign(set.mated_groups.begin(),
                                             set.mated_groups.end());
-    labeled->mutable_mated_subject_ids()->Assign(
-        set.mated_subject_ids.begin(), set.mated_subject_ids.end());
+    labeled->mutable_mated_subject_ids()->Assign(set.mated_subject_ids.begin(),
+                                                 set.mated_subject_ids.end());
   }
   grpc::ClientContext context;
   PrepareContext(&context);
@@ -298,8 +296,8 @@ absl::StatusOr<v1::Stats> Client::GetStats() {
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::Stats response;
-  absl::Status status = ToAbslStatus(
-      stub_->GetStats(&context, v1::GetStatsRequest(), &response));
+  absl::Status status =
+      ToAbslStatus(stub_->GetStats(&context, v1::GetStatsRequest(), &response));
   if (!status.ok()) return status;
   return response;
 }

@@ -94,8 +94,8 @@ class Client {
   // or one per row. Returns the server-assigned entry ids in row order. A
   // non-empty request_id makes the call idempotent on the server.
   absl::StatusOr<std::vector<uint64_t>> Enroll(
-      const std::string& gallery, absl::Span<const float> vectors,
-      int64_t rows, int64_t dim, absl::Span<const std::string> subject_ids,
+      const std::string& gallery, absl::Span<const float> vectors, int64_t rows,
+      int64_t dim, absl::Span<const std::string> subject_ids,
       absl::Span<const std::string> groups = {},
       const std::string& request_id = "");
 
@@ -144,8 +144,8 @@ class Client {
   // The request Search would send; exposed for callers that drive the
   // stub or a stream themselves (the load generator).
   static absl::StatusOr<v1::SearchRequest> BuildSearchRequest(
-      const std::string& gallery, absl::Span<const float> probes,
-      int64_t rows, int64_t dim, const SearchOptions& options);
+      const std::string& gallery, absl::Span<const float> probes, int64_t rows,
+      int64_t dim, const SearchOptions& options);
 
   v1::Candor::Stub& stub() { return *stub_; }
 

@@ -18,10 +18,10 @@ absl::StatusOr<v1::SearchRequest> Client::BuildSearchRequest(
     return v.empty() || static_cast<int64_t>(v.size()) == rows;
   };
   if (!per_row(options.groups) || !per_row(options.refs)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "got ", options.groups.size(), " probe groups and ",
-        options.refs.size(), " refs for ", rows,
-        " probes; each must be empty or one per probe"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("got ", options.groups.size(), " probe groups and ",
+                     options.refs.size(), " refs for ", rows,
+                     " probes; each must be empty or one per probe"));
   }
   absl::StatusOr<v1::Matrix> matrix = PackMatrix(probes, rows, dim);
   if (!matrix.ok()) return matrix.status();
@@ -91,9 +91,9 @@ absl::StatusOr<std::vector<v1::SearchResponse>> Client::SearchStream(
   absl::Status status = ToAbslStatus(stream->Finish());
   if (!status.ok()) return status;
   if (responses.size() != requests.size()) {
-    return absl::InternalError(
-        absl::StrCat("SearchStream answered ", responses.size(),
-                     " of ", requests.size(), " batches"));
+    return absl::InternalError(absl::StrCat("SearchStream answered ",
+                                            responses.size(), " of ",
+                                            requests.size(), " batches"));
   }
   return responses;
 }

@@ -41,8 +41,8 @@ float ReadLittleEndian(const char* bytes) {
 absl::StatusOr<v1::Matrix> PackMatrix(absl::Span<const float> values,
                                       int64_t rows, int64_t cols) {
   if (rows < 0 || cols < 0 || rows > kMaxDimension || cols > kMaxDimension) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "matrix shape ", rows, " x ", cols, " is out of range"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("matrix shape ", rows, " x ", cols, " is out of range"));
   }
   if (static_cast<int64_t>(values.size()) != rows * cols) {
     return absl::InvalidArgumentError(
@@ -61,9 +61,8 @@ absl::StatusOr<v1::Matrix> PackMatrix(absl::Span<const float> values,
 absl::StatusOr<std::vector<float>> UnpackMatrix(const v1::Matrix& matrix,
                                                 uint32_t expected_cols) {
   if (expected_cols != 0 && matrix.cols() != expected_cols) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("matrix has ", matrix.cols(), " columns, expected ",
-                     expected_cols));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "matrix has ", matrix.cols(), " columns, expected ", expected_cols));
   }
   const int64_t values =
       static_cast<int64_t>(matrix.rows()) * static_cast<int64_t>(matrix.cols());

@@ -4,8 +4,8 @@
 // malformed input.
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -24,9 +24,9 @@
 namespace candor {
 namespace {
 
+using test_util::CommandResult;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using test_util::CommandResult;
 
 constexpr int kDim = 16;
 constexpr int kTopK = 5;
@@ -63,18 +63,17 @@ class CliServerTest : public test_util::ServerFixture {
  protected:
   // Writes a synthetic set into `dir` with the CLI itself.
   void Synth(const std::string& dir) {
-    CommandResult r = Candor({"synth", "--out", dir, "--subjects", "40",
-                              "--per-subject", "2", "--dim",
-                              std::to_string(kDim), "--groups", "A,B",
-                              "--seed", "3", "--mated-probes", "20",
-                              "--nonmated-subjects", "20"});
+    CommandResult r =
+        Candor({"synth", "--out", dir, "--subjects", "40", "--per-subject", "2",
+                "--dim", std::to_string(kDim), "--groups", "A,B", "--seed", "3",
+                "--mated-probes", "20", "--nonmated-subjects", "20"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // Creates `name` and enrolls dir/gallery.*; returns the entry ids.
   std::vector<uint64_t> CreateAndEnroll(const std::string& name,
                                         const std::string& dir) {
-    CommandResult create = Candor(
-        {"gallery", "create", name, "--dim", std::to_string(kDim)});
+    CommandResult create =
+        Candor({"gallery", "create", name, "--dim", std::to_string(kDim)});
     EXPECT_EQ(create.exit_code, 0) << create.err;
     CommandResult enroll =
         Candor({"enroll", name, "--vectors", dir + "/gallery.npy", "--meta",
@@ -89,8 +88,8 @@ class CliServerTest : public test_util::ServerFixture {
 };
 
 TEST_F(CliServerTest, GalleryCreateListInfoDelete) {
-  CommandResult create = Candor({"gallery", "create", "lifecycle", "--dim",
-                                 "8", "--index", "flat"});
+  CommandResult create = Candor(
+      {"gallery", "create", "lifecycle", "--dim", "8", "--index", "flat"});
   ASSERT_EQ(create.exit_code, 0) << create.err;
   nlohmann::json created = nlohmann::json::parse(create.out);
   EXPECT_EQ(created["name"], "lifecycle");
@@ -99,7 +98,8 @@ TEST_F(CliServerTest, GalleryCreateListInfoDelete) {
   CommandResult list = Candor({"gallery", "list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   std::vector<std::string> names;
-  for (const auto& g : nlohmann::json::parse(list.out)) names.push_back(g["name"]);
+  for (const auto& g : nlohmann::json::parse(list.out))
+    names.push_back(g["name"]);
   EXPECT_THAT(names, ::testing::Contains("lifecycle"));
 
   CommandResult info = Candor({"gallery", "info", "lifecycle"});
@@ -160,8 +160,10 @@ TEST_F(CliServerTest, SearchMatchesBruteForce) {
         return std::count_if(scores.begin(), scores.end(),
                              [t](double s) { return s >= t; });
       };
-      const int64_t most = std::min<int64_t>(kTopK, above(kThreshold - kScoreTolerance));
-      const int64_t least = std::min<int64_t>(kTopK, above(kThreshold + kScoreTolerance));
+      const int64_t most =
+          std::min<int64_t>(kTopK, above(kThreshold - kScoreTolerance));
+      const int64_t least =
+          std::min<int64_t>(kTopK, above(kThreshold + kScoreTolerance));
       const nlohmann::json& candidates = line["candidates"];
       EXPECT_GE(static_cast<int64_t>(candidates.size()), least);
       EXPECT_LE(static_cast<int64_t>(candidates.size()), most);
@@ -189,9 +191,9 @@ TEST_F(CliServerTest, SearchMatchesBruteForce) {
     }
   }
 
-  CommandResult quiet = Candor({"search", "brute", "--probes",
-                                dir + "/mated.npy", "--threshold", "0.3",
-                                "--top-k", "1", "--no-report"});
+  CommandResult quiet =
+      Candor({"search", "brute", "--probes", dir + "/mated.npy", "--threshold",
+              "0.3", "--top-k", "1", "--no-report"});
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   std::vector<nlohmann::json> lines = JsonLines(quiet.out);
   ASSERT_EQ(lines.size(), 20u);
@@ -205,8 +207,8 @@ TEST_F(CliServerTest, RemoveAndCompact) {
   const std::vector<uint64_t> ids = CreateAndEnroll("remove", dir);
   ASSERT_EQ(ids.size(), 80u);
 
-  CommandResult by_id = Candor({"remove", "remove", "--entry-ids",
-                                absl::StrCat(ids[0], ",", ids[1])});
+  CommandResult by_id = Candor(
+      {"remove", "remove", "--entry-ids", absl::StrCat(ids[0], ",", ids[1])});
   ASSERT_EQ(by_id.exit_code, 0) << by_id.err;
   std::vector<uint64_t> removed_ids =
       nlohmann::json::parse(by_id.out).get<std::vector<uint64_t>>();
@@ -215,15 +217,16 @@ TEST_F(CliServerTest, RemoveAndCompact) {
                                                 std::max(ids[0], ids[1])}));
 
   // Subject subj-3 owns rows 6 and 7.
-  CommandResult by_subject = Candor({"remove", "remove", "--subject", "subj-3"});
+  CommandResult by_subject =
+      Candor({"remove", "remove", "--subject", "subj-3"});
   ASSERT_EQ(by_subject.exit_code, 0) << by_subject.err;
   std::vector<uint64_t> removed =
       nlohmann::json::parse(by_subject.out).get<std::vector<uint64_t>>();
   std::sort(removed.begin(), removed.end());
   EXPECT_EQ(removed, (std::vector<uint64_t>{ids[6], ids[7]}));
 
-  CommandResult again = Candor({"remove", "remove", "--entry-ids",
-                                std::to_string(ids[0])});
+  CommandResult again =
+      Candor({"remove", "remove", "--entry-ids", std::to_string(ids[0])});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, StartsWith("candor: error: NOT_FOUND: "));
 
@@ -233,9 +236,9 @@ TEST_F(CliServerTest, RemoveAndCompact) {
 
   // The removed subject's mated probe (row 3 of mated.npy) no longer finds
   // it, whatever the threshold.
-  CommandResult search = Candor({"search", "remove", "--probes",
-                                 dir + "/mated.npy", "--threshold", "-1",
-                                 "--top-k", "76", "--no-report"});
+  CommandResult search =
+      Candor({"search", "remove", "--probes", dir + "/mated.npy", "--threshold",
+              "-1", "--top-k", "76", "--no-report"});
   ASSERT_EQ(search.exit_code, 0) << search.err;
   std::vector<nlohmann::json> lines = JsonLines(search.out);
   ASSERT_EQ(lines.size(), 20u);
@@ -258,15 +261,15 @@ TEST_F(CliServerTest, MalformedInputFailsWithMessage) {
   // A v1.0 preamble announcing an 8-byte header that is not NumPy's.
   std::ofstream(dir + "/bad.npy", std::ios::binary)
       << std::string("\x93NUMPY\x01\x00\x08\x00{'a': 1}", 18);
-  CommandResult bad_npy = Candor({"search", "malformed", "--probes",
-                                  dir + "/bad.npy", "--top-k", "3"});
+  CommandResult bad_npy = Candor(
+      {"search", "malformed", "--probes", dir + "/bad.npy", "--top-k", "3"});
   EXPECT_EQ(bad_npy.exit_code, 1);
   EXPECT_THAT(bad_npy.err, HasSubstr("bad.npy: header has an unknown key"));
 
   std::ofstream(dir + "/short.csv") << "subject_id,group\ns1,A\n";
-  CommandResult bad_csv = Candor({"enroll", "malformed", "--vectors",
-                                  dir + "/gallery.npy", "--meta",
-                                  dir + "/short.csv"});
+  CommandResult bad_csv =
+      Candor({"enroll", "malformed", "--vectors", dir + "/gallery.npy",
+              "--meta", dir + "/short.csv"});
   EXPECT_EQ(bad_csv.exit_code, 1);
   EXPECT_THAT(bad_csv.err, HasSubstr("short.csv: has 1 records but"));
 
@@ -274,15 +277,15 @@ TEST_F(CliServerTest, MalformedInputFailsWithMessage) {
   std::vector<float> wide(2 * (kDim + 1), 0.25f);
   ASSERT_TRUE(WriteNpy(dir + "/wide.npy", wide, 2, kDim + 1).ok());
   std::ofstream(dir + "/wide.csv") << "subject_id\nw1\nw2\n";
-  CommandResult wrong_dim = Candor({"enroll", "malformed", "--vectors",
-                                    dir + "/wide.npy", "--meta",
-                                    dir + "/wide.csv"});
+  CommandResult wrong_dim =
+      Candor({"enroll", "malformed", "--vectors", dir + "/wide.npy", "--meta",
+              dir + "/wide.csv"});
   EXPECT_EQ(wrong_dim.exit_code, 1);
   EXPECT_THAT(wrong_dim.err, StartsWith("candor: error: INVALID_ARGUMENT: "));
 
-  CommandResult unknown = Candor({"search", "no-such-gallery", "--probes",
-                                  dir + "/mated.npy", "--top-k", "3",
-                                  "--threshold", "0.5"});
+  CommandResult unknown =
+      Candor({"search", "no-such-gallery", "--probes", dir + "/mated.npy",
+              "--top-k", "3", "--threshold", "0.5"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, StartsWith("candor: error: NOT_FOUND: "));
 }
@@ -297,7 +300,6 @@ TEST_F(CliServerTest, Stats) {
 // (after "shutdown complete") once a gallery has been calibrated, which
 // the fixture's clean-exit check reports. Enable once the server is fixed.
 TEST_F(CliServerTest, DISABLED_Demo) {
-
   // --keep: deleting an enrolled gallery is covered (disabled) below.
   CommandResult demo =
       Candor({"demo", "--subjects", "30", "--dim", "32", "--keep"});

@@ -14,9 +14,9 @@
 namespace candor {
 namespace {
 
+using test_util::CommandResult;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using test_util::CommandResult;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -62,9 +62,9 @@ TEST_F(CliTest, UnknownOptionAndMissingRequiredAreUsageErrors) {
   CommandResult remove = Candor({"remove", "g"});
   EXPECT_EQ(remove.exit_code, 2);
   EXPECT_THAT(remove.err, HasSubstr("--entry-ids or --subject"));
-  EXPECT_EQ(Candor({"remove", "g", "--entry-ids", "1,2", "--subject", "s"})
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      Candor({"remove", "g", "--entry-ids", "1,2", "--subject", "s"}).exit_code,
+      2);
   EXPECT_EQ(Candor({"gallery", "create", "g", "--dim", "8", "--index", "hnsw"})
                 .exit_code,
             2);
@@ -90,9 +90,8 @@ TEST_F(CliTest, MalformedNpyNamesFileAndProblem) {
 TEST_F(CliTest, MalformedCsvNamesFileAndLine) {
   WriteProbes("v.npy", 2);
   WriteText("m.csv", "subject_id,group\ns1,A\n\"s2,B\n");
-  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"),
-                            "--meta", Path("m.csv"), "--server",
-                            "127.0.0.1:1"});
+  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"), "--meta",
+                            Path("m.csv"), "--server", "127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("m.csv:3: unterminated quoted field"));
 }
@@ -100,9 +99,8 @@ TEST_F(CliTest, MalformedCsvNamesFileAndLine) {
 TEST_F(CliTest, CsvRowCountMismatch) {
   WriteProbes("v.npy", 3);
   WriteText("m.csv", "subject_id,group\ns1,A\ns2,B\n");
-  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"),
-                            "--meta", Path("m.csv"), "--server",
-                            "127.0.0.1:1"});
+  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"), "--meta",
+                            Path("m.csv"), "--server", "127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("has 2 records but"));
   EXPECT_THAT(r.err, HasSubstr("has 3 vectors"));
@@ -111,9 +109,9 @@ TEST_F(CliTest, CsvRowCountMismatch) {
 TEST_F(CliTest, UnreachableServerIsUnavailable) {
   const int port = test_util::PickFreePort();
   ASSERT_GT(port, 0);
-  CommandResult r = Candor({"stats", "--server",
-                            "127.0.0.1:" + std::to_string(port),
-                            "--timeout-s", "5"});
+  CommandResult r =
+      Candor({"stats", "--server", "127.0.0.1:" + std::to_string(port),
+              "--timeout-s", "5"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, StartsWith("candor: error: "));
   EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("UNAVAILABLE"),
@@ -121,10 +119,14 @@ TEST_F(CliTest, UnreachableServerIsUnavailable) {
 }
 
 TEST_F(CliTest, SynthWritesDeterministicFiles) {
-  const std::vector<std::string> args = {
-      "synth", "--subjects", "12", "--per-subject", "3", "--dim", "16",
-      "--groups", "X,Y", "--seed", "5", "--mated-probes", "7",
-      "--nonmated-subjects", "9"};
+  const std::vector<std::string> args = {"synth", "--subjects",
+                                         "12",    "--per-subject",
+                                         "3",     "--dim",
+                                         "16",    "--groups",
+                                         "X,Y",   "--seed",
+                                         "5",     "--mated-probes",
+                                         "7",     "--nonmated-subjects",
+                                         "9"};
   std::vector<std::string> first = args, second = args;
   first.insert(first.end(), {"--out", Path("a")});
   second.insert(second.end(), {"--out", Path("b")});
@@ -153,8 +155,8 @@ TEST_F(CliTest, SynthWritesDeterministicFiles) {
 }
 
 TEST_F(CliTest, SynthRefusesImpossibleHomogeneity) {
-  CommandResult r = Candor({"synth", "--out", Path("x"), "--groups",
-                            "A,B,C", "--homogeneity-base", "0.9"});
+  CommandResult r = Candor({"synth", "--out", Path("x"), "--groups", "A,B,C",
+                            "--homogeneity-base", "0.9"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("homogeneity"));
 }

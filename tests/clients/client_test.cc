@@ -16,9 +16,8 @@ using ::testing::HasSubstr;
 
 TEST(GrpcStatusTest, KeepsCodeAndMessage) {
   EXPECT_TRUE(ToAbslStatus(grpc::Status::OK).ok());
-  const absl::Status s =
-      ToAbslStatus(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                "FPIR 0.02 > max 0.01"));
+  const absl::Status s = ToAbslStatus(grpc::Status(
+      grpc::StatusCode::FAILED_PRECONDITION, "FPIR 0.02 > max 0.01"));
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "FPIR 0.02 > max 0.01");
   EXPECT_EQ(ToAbslStatus(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, ""))

@@ -65,7 +65,9 @@ TEST(CsvTest, Errors) {
 
 TEST(CsvTest, FormatRoundTripsThroughParse) {
   const std::vector<std::vector<std::string>> records = {
-      {"h1", "h2"}, {"plain", "with,comma"}, {"with \"quote\"", "line\nbreak"},
+      {"h1", "h2"},
+      {"plain", "with,comma"},
+      {"with \"quote\"", "line\nbreak"},
       {"", ""}};
   std::string text;
   for (const auto& r : records) text += FormatCsvRecord(r);

@@ -14,8 +14,8 @@ using ::testing::HasSubstr;
 
 TEST(MatrixTest, PacksLittleEndianRowMajor) {
   // IEEE 754 single: 1.0 = 0x3F800000, -2.0 = 0xC0000000.
-  absl::StatusOr<v1::Matrix> m = PackMatrix(std::vector<float>{1.0f, -2.0f},
-                                            1, 2);
+  absl::StatusOr<v1::Matrix> m =
+      PackMatrix(std::vector<float>{1.0f, -2.0f}, 1, 2);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->rows(), 1u);
   EXPECT_EQ(m->cols(), 2u);
@@ -35,7 +35,8 @@ TEST(MatrixTest, PackRefusesWrongCount) {
   absl::StatusOr<v1::Matrix> m = PackMatrix(std::vector<float>{1, 2, 3}, 2, 2);
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(m.status().message()), HasSubstr("needs 4 values, got 3"));
+  EXPECT_THAT(std::string(m.status().message()),
+              HasSubstr("needs 4 values, got 3"));
 }
 
 TEST(MatrixTest, UnpackChecksSizeAndColumns) {

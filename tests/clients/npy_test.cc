@@ -63,8 +63,8 @@ TEST(NpyTest, ReadsVersion1Float32) {
 }
 
 TEST(NpyTest, ReadsVersion2Float64AsFloat32) {
-  const std::string file = NpyFile(2, Dict("<f8", "False", "(1, 2)"),
-                                   Bytes<double>({0.1, -7.0}));
+  const std::string file =
+      NpyFile(2, Dict("<f8", "False", "(1, 2)"), Bytes<double>({0.1, -7.0}));
   absl::StatusOr<FloatMatrix> m = ParseNpy(file, "x.npy");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_THAT(m->values, ElementsAre(static_cast<float>(0.1), -7.0f));
@@ -118,8 +118,7 @@ TEST_P(NpyRefusalTest, RefusesNamingFileAndProblem) {
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("probes.npy"));
-  EXPECT_THAT(std::string(m.status().message()),
-              HasSubstr(GetParam().problem));
+  EXPECT_THAT(std::string(m.status().message()), HasSubstr(GetParam().problem));
 }
 
 const std::string kSixFloats = Bytes<float>({1, 2, 3, 4, 5, 6});
@@ -129,8 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         Refusal{"BadMagic", "\x93NUMPZ\x01\x00\x00\x00", "bad magic"},
         Refusal{"NotNpy", "a,b\n1,2\n", "bad magic"},
-        Refusal{"Int32",
-                NpyFile(1, Dict("<i4", "False", "(2, 3)"), kSixFloats),
+        Refusal{"Int32", NpyFile(1, Dict("<i4", "False", "(2, 3)"), kSixFloats),
                 "'<i4'"},
         Refusal{"BigEndian",
                 NpyFile(1, Dict(">f4", "False", "(2, 3)"), kSixFloats),
@@ -149,10 +147,10 @@ INSTANTIATE_TEST_SUITE_P(
                 NpyFile(2, Dict("<f4", "False", "(2, 3)"), kSixFloats)
                     .replace(6, 1, "\x04"),
                 "version 4.0"},
-        Refusal{"MissingShape",
-                NpyFile(1, "{'descr': '<f4', 'fortran_order': False}",
-                        kSixFloats),
-                "header lacks"},
+        Refusal{
+            "MissingShape",
+            NpyFile(1, "{'descr': '<f4', 'fortran_order': False}", kSixFloats),
+            "header lacks"},
         Refusal{"GarbageHeader", NpyFile(1, "not a dict", kSixFloats),
                 "header"},
         Refusal{"HeaderLongerThanFile",

@@ -23,7 +23,8 @@ v1::ProbeResult TwoCandidates() {
 }
 
 TEST(SearchOutputTest, KeysInDocumentedOrderWithOffset) {
-  const std::string line = ProbeResultJson(TwoCandidates(), 100, true, true).dump();
+  const std::string line =
+      ProbeResultJson(TwoCandidates(), 100, true, true).dump();
   EXPECT_EQ(line,
             "{\"probe\":103,\"ref\":\"case-7\",\"group\":\"B\",\"candidates\":"
             "[{\"entry_id\":18446744073709551615,\"subject_id\":\"s\\\"1\","

@@ -47,8 +47,8 @@ std::string ServerFixture::ServerLog() {
 }
 
 void ServerFixture::SetUpTestSuite() {
-  scratch_ = absl::StrCat(::testing::TempDir(), "/candor_cli_server_",
-                          ::getpid());
+  scratch_ =
+      absl::StrCat(::testing::TempDir(), "/candor_cli_server_", ::getpid());
   std::filesystem::remove_all(scratch_);
   std::filesystem::create_directories(scratch_ + "/data");
   pid_ = StartProcess({CANDOR_SERVER_PATH, "--listen=127.0.0.1:0",

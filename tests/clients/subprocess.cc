@@ -22,7 +22,8 @@ namespace {
 
 std::vector<char*> CArgs(const std::vector<std::string>& argv) {
   std::vector<char*> out;
-  for (const std::string& arg : argv) out.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    out.push_back(const_cast<char*>(arg.c_str()));
   out.push_back(nullptr);
   return out;
 }
@@ -66,9 +67,8 @@ std::string ReadWholeFile(const std::string& path) {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::string& scratch_dir) {
   static std::atomic<int> counter{0};
-  const std::string stem = scratch_dir + "/cmd" +
-                           std::to_string(::getpid()) + "_" +
-                           std::to_string(counter++);
+  const std::string stem = scratch_dir + "/cmd" + std::to_string(::getpid()) +
+                           "_" + std::to_string(counter++);
   const std::string out_path = stem + ".out";
   const std::string err_path = stem + ".err";
   CommandResult result;

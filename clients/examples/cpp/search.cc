@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const candor::v1::Candidate& c : response->results(0).candidates()) {
-    std::cout << c.subject_id() << " (entry " << c.entry_id()
-              << ") score " << c.score() << "\n";
+    std::cout << c.subject_id() << " (entry " << c.entry_id() << ") score "
+              << c.score() << "\n";
   }
   if (response->has_report()) {
     std::cout << "threshold report:\n" << response->report().DebugString();
