@@ -25,6 +25,12 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address; empty disables the endpoint");
 ABSL_FLAG(std::string, audit_dir, "",
           "audit log directory (default: <data-dir>/audit)");
+ABSL_FLAG(int64_t, audit_max_file_mb, 64,
+          "audit log file size (MiB) past which a new file begins");
+ABSL_FLAG(int, audit_max_files, 0,
+          "audit files kept (oldest deleted first; 0 = keep all)");
+ABSL_FLAG(int, audit_retention_days, 0,
+          "audit files older than this are deleted (0 = keep all)");
 ABSL_FLAG(std::string, min_threshold, "",
           "policy: lowest threshold a request may use (empty = none)");
 ABSL_FLAG(std::string, max_fpir, "",
@@ -130,6 +136,16 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   options.batching.max_queue_requests = absl::GetFlag(FLAGS_max_queue_requests);
   options.store.gallery.compaction_delay =
       absl::Seconds(absl::GetFlag(FLAGS_compaction_delay_s));
+  options.audit.max_file_bytes =
+      static_cast<uint64_t>(absl::GetFlag(FLAGS_audit_max_file_mb)) << 20;
+  options.audit.max_files = absl::GetFlag(FLAGS_audit_max_files);
+  options.audit.max_age = absl::Hours(24) * absl::GetFlag(FLAGS_audit_retention_days);
+  if (absl::GetFlag(FLAGS_audit_max_file_mb) <= 0 ||
+      options.audit.max_files < 0 || absl::GetFlag(FLAGS_audit_retention_days) < 0) {
+    return absl::InvalidArgumentError(
+        "--audit_max_file_mb must be positive; --audit_max_files and "
+        "--audit_retention_days must be >= 0");
+  }
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
   return options;
 }

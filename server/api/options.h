@@ -38,6 +38,16 @@ struct BatchingOptions {
   int max_queue_requests = 4096;
 };
 
+struct AuditOptions {
+  // A file past this size is closed and a new one begun (the hash chain
+  // continues across files).
+  uint64_t max_file_bytes = uint64_t{64} << 20;
+  // Retention: keep at most this many files (0 = all) and none older than
+  // max_age (zero = no limit). The oldest whole files go first.
+  int max_files = 0;
+  absl::Duration max_age = absl::ZeroDuration();
+};
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
@@ -50,6 +60,7 @@ struct ServerOptions {
   LimitOptions limits;
   PolicyDefaults policy;
   BatchingOptions batching;
+  AuditOptions audit;
   // How long shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(30);
 };

@@ -12,7 +12,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/types.h"
+#include "server/api/options.h"
 #include "server/gallery/gallery.h"
+#include "server/gallery/gallery_store.h"
 
 namespace candor::api {
 
@@ -35,8 +37,15 @@ class SearchRunner {
   virtual void Shutdown() {}
 };
 
-// Runs each search on the calling thread (batching off).
+// Runs each search on the calling thread.
 std::unique_ptr<SearchRunner> MakeDirectSearchRunner();
+
+// Runs searches through the dynamic batcher (options.enabled = false makes
+// it a pass-through with the same queue bound and deadline checks).
+// `worker_threads` run the index calls.
+absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
+    const BatchingOptions& options, int worker_threads,
+    gallery::GalleryStore* store);
 
 }  // namespace candor::api
 

@@ -27,7 +27,15 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   if (!telemetry.ok()) return telemetry.status();
   server->telemetry_ = *std::move(telemetry);
   server->telemetry_->SetBackend(server->backend_, "");
-  server->runner_ = MakeDirectSearchRunner();
+  // One batcher worker: the index call (BLAS) already uses every core.
+  auto runner = MakeBatchedSearchRunner(options.batching, /*worker_threads=*/1,
+                                        server->store_.get());
+  if (!runner.ok()) return runner.status();
+  server->runner_ = *std::move(runner);
+  LogInfo(absl::StrCat("batching ", options.batching.enabled ? "on" : "off",
+                       ", max ", options.batching.max_batch_probes,
+                       " probes per index call, max queue delay ",
+                       options.batching.max_queue_delay_us, " us"));
   server->service_ = std::make_unique<CandorService>(
       options, server->store_.get(), server->runner_.get(),
       server->telemetry_.get());

@@ -1,104 +1,398 @@
 #include "server/api/telemetry_hub.h"
 
+#include <cmath>
+#include <filesystem>
+#include <map>
+
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "server/api/calibration_search.h"
 #include "server/api/convert.h"
+#include "server/api/telemetry_proto.h"
+#include "server/common/log.h"
+#include "server/telemetry/audit_log.h"
+#include "server/telemetry/calibration_io.h"
+#include "server/telemetry/metrics.h"
 
 namespace candor::api {
+namespace {
+
+constexpr char kCalibrationSuffix[] = ".cal";
+// GetCalibration's target when neither the request nor the policy names one.
+constexpr double kDefaultTargetFpir = 0.001;
+constexpr int kDefaultCalibrationTopK = 10;
+
+telemetry::Policy DefaultsFrom(const PolicyDefaults& d) {
+  telemetry::Policy p;
+  p.min_threshold = d.min_threshold;
+  p.max_fpir = d.max_fpir;
+  p.max_disparity = d.max_disparity;
+  p.action = d.action == "warn" ? telemetry::PolicyAction::kWarn
+                                : telemetry::PolicyAction::kReject;
+  return p;
+}
+
+telemetry::GalleryNow Now(const gallery::Gallery& gallery) {
+  return {gallery.Info().size, absl::ToUnixMicros(absl::Now())};
+}
+
+telemetry::Metrics::Stage StageOf(int i) {
+  return static_cast<telemetry::Metrics::Stage>(i);
+}
+
+}  // namespace
 
 class TelemetryHub::Impl {
  public:
-  explicit Impl(const ServerOptions& options) : options_(options) {
-    const PolicyDefaults& d = options.policy;
-    if (d.min_threshold) defaults_.set_min_threshold(*d.min_threshold);
-    if (d.max_fpir) defaults_.set_max_fpir(*d.max_fpir);
-    if (d.max_disparity) defaults_.set_max_disparity(*d.max_disparity);
-    defaults_.set_action(d.action == "warn" ? v1::Policy::WARN
-                                            : v1::Policy::REJECT);
+  using CalibrationPtr = std::shared_ptr<const telemetry::Calibration>;
+
+  Impl(const ServerOptions& options) : options_(options) {
+    defaults_ = DefaultsFrom(options.policy);
+    calibration_dir_ = options.store.data_dir + "/calibrations";
   }
 
-  v1::Policy EffectivePolicy(const gallery::Gallery& gallery) const {
-    v1::Policy merged = defaults_;
-    v1::Policy override_policy =
-        PolicyFromBlob(gallery.Info().config.policy_blob);
-    if (override_policy.has_min_threshold()) {
-      merged.set_min_threshold(override_policy.min_threshold());
+  absl::Status Init() {
+    std::error_code ec;
+    std::filesystem::create_directories(calibration_dir_, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create ", calibration_dir_, ": ", ec.message()));
     }
-    if (override_policy.has_max_fpir()) {
-      merged.set_max_fpir(override_policy.max_fpir());
+    for (const auto& entry : std::filesystem::directory_iterator(calibration_dir_)) {
+      if (entry.path().extension() != kCalibrationSuffix) continue;
+      auto calibration = telemetry::LoadCalibration(entry.path().string());
+      if (!calibration.ok()) {
+        // A damaged calibration must not keep the server down; searches on
+        // that gallery answer as uncalibrated until Calibrate runs again.
+        LogWarning(absl::StrCat("ignoring calibration ", entry.path().string(),
+                                ": ", calibration.status().ToString()));
+        continue;
+      }
+      absl::MutexLock lock(&mu_);
+      calibrations_[entry.path().stem().string()] =
+          std::make_shared<const telemetry::Calibration>(*std::move(calibration));
     }
-    if (override_policy.has_max_disparity()) {
-      merged.set_max_disparity(override_policy.max_disparity());
+    {  // The registry always exists; HTTP only with an address.
+      telemetry::Metrics::Options metrics_options;
+      metrics_options.listen_address = options_.metrics_listen;
+      auto metrics = telemetry::Metrics::Create(metrics_options);
+      if (!metrics.ok()) return metrics.status();
+      metrics_ = *std::move(metrics);
+      if (!options_.metrics_listen.empty()) {
+        LogInfo(absl::StrCat("metrics on http://", options_.metrics_listen,
+                             "/metrics (port ", metrics_->http_port(), ")"));
+      }
     }
-    if (override_policy.action() != v1::Policy::ACTION_UNSPECIFIED) {
-      merged.set_action(override_policy.action());
-    }
-    return merged;
+    telemetry::AuditLog::Options audit_options;
+    audit_options.dir = options_.audit_dir;
+    audit_options.max_file_bytes = options_.audit.max_file_bytes;
+    audit_options.max_files = options_.audit.max_files;
+    audit_options.max_age = options_.audit.max_age;
+    auto audit = telemetry::AuditLog::Open(audit_options);
+    if (!audit.ok()) return audit.status();
+    audit_ = *std::move(audit);
+    return absl::OkStatus();
+  }
+
+  telemetry::Policy Policy(const gallery::Gallery& gallery) const {
+    return telemetry::Merge(
+        defaults_, FromPolicyProto(PolicyFromBlob(gallery.Info().config.policy_blob)));
+  }
+
+  CalibrationPtr Find(const std::string& name) const {
+    absl::MutexLock lock(&mu_);
+    auto it = calibrations_.find(name);
+    return it == calibrations_.end() ? nullptr : it->second;
   }
 
   absl::StatusOr<ThresholdDecision> Decide(const gallery::Gallery& gallery,
                                            const v1::SearchRequest& request) {
-    const v1::Policy policy = EffectivePolicy(gallery);
-    const bool needs_calibration =
-        policy.has_max_fpir() || policy.has_max_disparity();
-    if (needs_calibration) {
+    const telemetry::Policy policy = Policy(gallery);
+    CalibrationPtr calibration = Find(gallery.name());
+    const telemetry::GalleryNow now = Now(gallery);
+    if ((policy.max_fpir || policy.max_disparity) && calibration == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "gallery '", gallery.name(),
-          "' has no calibration and its policy (max_fpir / max_disparity) "
-          "needs one: run Calibrate first"));
+          "gallery '", gallery.name(), "' has no calibration and its policy (",
+          policy.max_fpir ? "max_fpir" : "max_disparity",
+          ") needs one: run Calibrate first"));
     }
-    if (!request.has_threshold()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "no threshold given and gallery '", gallery.name(),
-          "' has no policy threshold (set max_fpir and calibrate, or pass a "
-          "threshold)"));
+    float threshold = 0.0f;
+    telemetry::ThresholdSource source = telemetry::ThresholdSource::kRequest;
+    if (request.has_threshold()) {
+      threshold = request.threshold();
+    } else {
+      auto policy_threshold = telemetry::PolicyThreshold(
+          policy, calibration.get(), gallery.name(), now.size);
+      if (!policy_threshold.ok()) return policy_threshold.status();
+      threshold = *policy_threshold;
+      source = telemetry::ThresholdSource::kPolicy;
+    }
+    telemetry::ThresholdReport report =
+        telemetry::MakeThresholdReport(calibration.get(), now, threshold, source);
+    report.verdict = telemetry::Evaluate(policy, threshold, &report);
+    if (metrics_) metrics_->CountVerdict(report.verdict.outcome);
+    if (report.verdict.outcome == telemetry::VerdictOutcome::kReject) {
+      return telemetry::ToRejectError(report.verdict);
+    }
+    if (source == telemetry::ThresholdSource::kPolicy) {
+      PublishPolicyFpir(gallery.name(), report);
     }
     ThresholdDecision decision;
-    decision.threshold = request.threshold();
-    decision.source = v1::ThresholdReport::REQUEST;
-    v1::ThresholdReport& report = decision.report;
-    report.set_threshold(decision.threshold);
-    report.set_source(decision.source);
-    report.mutable_calibration()->set_present(false);
-    report.mutable_calibration()->set_gallery_size_now(gallery.Info().size);
-    v1::PolicyVerdict* verdict = report.mutable_verdict();
-    if (!policy.has_min_threshold()) {
-      verdict->set_outcome(v1::PolicyVerdict::NO_POLICY);
-      return decision;
+    decision.threshold = threshold;
+    decision.source = source == telemetry::ThresholdSource::kPolicy
+                          ? v1::ThresholdReport::POLICY
+                          : v1::ThresholdReport::REQUEST;
+    ToThresholdReportProto(report, &decision.report);
+    return decision;
+  }
+
+  // candor_policy_fpir{gallery, group}: FPIR per group at the policy
+  // threshold (extrapolated when stale).
+  void PublishPolicyFpir(const std::string& gallery,
+                         const telemetry::ThresholdReport& report) {
+    if (!metrics_) return;
+    for (const telemetry::GroupRates& g : report.groups) {
+      const telemetry::Rate& r = g.fpir_extrapolated ? *g.fpir_extrapolated : g.fpir;
+      metrics_->SetPolicyFpir(gallery, g.group, r.rate);
     }
-    if (decision.threshold >= policy.min_threshold()) {
-      verdict->set_outcome(v1::PolicyVerdict::PASS);
-      return decision;
+  }
+
+  void RefreshPolicyFpir(const gallery::Gallery& gallery) {
+    CalibrationPtr calibration = Find(gallery.name());
+    const telemetry::Policy policy = Policy(gallery);
+    if (!calibration || !metrics_) return;
+    const telemetry::GalleryNow now = Now(gallery);
+    auto t = telemetry::PolicyThreshold(policy, calibration.get(),
+                                        gallery.name(), now.size);
+    if (!t.ok()) return;
+    PublishPolicyFpir(gallery.name(),
+                      telemetry::MakeThresholdReport(
+                          calibration.get(), now, *t,
+                          telemetry::ThresholdSource::kPolicy));
+  }
+
+  absl::StatusOr<v1::CalibrationReport> Calibrate(
+      std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
+      const v1::CalibrateRequest& request) {
+    const int top_k = request.top_k() == 0 ? kDefaultCalibrationTopK
+                                           : static_cast<int>(request.top_k());
+    if (top_k > options_.limits.max_top_k) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "top_k: ", top_k, " is outside 1..", options_.limits.max_top_k));
     }
-    const std::string violation =
-        absl::StrFormat("threshold %.4f is below the policy's min_threshold %.4f",
-                        decision.threshold, policy.min_threshold());
-    if (policy.action() == v1::Policy::WARN) {
-      verdict->set_outcome(v1::PolicyVerdict::WARN);
-      verdict->add_violations(violation);
-      return decision;
+    const gallery::GalleryInfo before = gallery->Info();
+    absl::StatusOr<Observations> obs;
+    telemetry::CalibrationMeta meta;
+    switch (request.source_case()) {
+      case v1::CalibrateRequest::kLabeled:
+        meta.source = telemetry::kSourceLabeled;
+        obs = SearchLabeledSet(gallery, runner, request.labeled(), top_k,
+                               options_.limits.max_batch);
+        break;
+      case v1::CalibrateRequest::kSelfAudit:
+        meta.source = telemetry::kSourceSelfAudit;
+        obs = SearchSelfAudit(gallery, runner, request.self_audit(), top_k,
+                              options_.limits.max_batch);
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            "source: give a labeled set or self_audit");
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat("policy breach (reject): ", violation));
+    if (!obs.ok()) return obs.status();
+    meta.created_at_us = absl::ToUnixMicros(absl::Now());
+    meta.gallery_size = before.size;
+    meta.gallery_version = before.version;
+    meta.top_k = top_k;
+    if (meta.gallery_size == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "gallery '", gallery->name(), "' is empty: nothing to calibrate"));
+    }
+    auto calibration =
+        telemetry::Calibration::Build(meta, obs->nonmated, obs->mated);
+    if (!calibration.ok()) return calibration.status();
+    absl::Status saved = telemetry::SaveCalibration(
+        *calibration, CalibrationPath(gallery->name()));
+    if (!saved.ok()) return saved;
+    {
+      absl::MutexLock lock(&mu_);
+      calibrations_[gallery->name()] =
+          std::make_shared<const telemetry::Calibration>(*std::move(calibration));
+    }
+    RefreshPolicyFpir(*gallery);
+    v1::GetCalibrationRequest report_request;
+    report_request.set_gallery(gallery->name());
+    return GetCalibration(*gallery, report_request);
+  }
+
+  absl::StatusOr<v1::CalibrationReport> GetCalibration(
+      const gallery::Gallery& gallery, const v1::GetCalibrationRequest& request) {
+    CalibrationPtr calibration = Find(gallery.name());
+    if (!calibration) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "gallery '", gallery.name(), "' has no calibration: run Calibrate"));
+    }
+    std::vector<float> grid(request.thresholds().begin(), request.thresholds().end());
+    for (float t : grid) {
+      if (std::isnan(t) || t < -1.0f || t > 1.0f) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("thresholds: ", t, " is outside [-1, 1]"));
+      }
+    }
+    if (grid.empty()) grid = telemetry::DefaultThresholdGrid();
+    double target = request.target_fpir();
+    if (target == 0.0) {
+      const telemetry::Policy policy = Policy(gallery);
+      target = policy.max_fpir ? *policy.max_fpir : kDefaultTargetFpir;
+    }
+    if (!(target > 0.0 && target <= 1.0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("target_fpir: ", target, " is outside (0, 1]"));
+    }
+    auto report = telemetry::MakeCalibrationReport(*calibration, Now(gallery),
+                                                   std::move(grid), target);
+    if (!report.ok()) return report.status();
+    v1::CalibrationReport out;
+    ToCalibrationReportProto(*report, gallery.name(), &out);
+    return out;
+  }
+
+  void Describe(const gallery::Gallery& gallery, bool* calibrated, bool* stale) const {
+    CalibrationPtr calibration = Find(gallery.name());
+    *calibrated = calibration != nullptr;
+    *stale = calibration != nullptr &&
+             telemetry::DescribeCalibration(calibration.get(), Now(gallery)).stale;
+  }
+
+  void Forget(const std::string& name) {
+    {
+      absl::MutexLock lock(&mu_);
+      calibrations_.erase(name);
+    }
+    std::error_code ignored;
+    std::filesystem::remove(CalibrationPath(name), ignored);
+  }
+
+  void Record(const CallRecord& r) {
+    if (metrics_) RecordMetrics(r);
+    if (audit_) RecordAudit(r);
+  }
+
+  void SetBackend(const std::string& backend, const std::string& device) {
+    if (metrics_) metrics_->SetBackendInfo(backend, device);
   }
 
  private:
+  std::string CalibrationPath(const std::string& gallery) const {
+    return absl::StrCat(calibration_dir_, "/", gallery, kCalibrationSuffix);
+  }
+
+  void RecordMetrics(const CallRecord& r) {
+    metrics_->CountRequest(r.rpc, r.status.code());
+    if (r.rpc != "Search" || !r.status.ok()) return;
+    metrics_->CountProbes(r.gallery, static_cast<uint64_t>(r.probes));
+    const absl::Duration stages[] = {r.queue_time, r.normalize_time,
+                                     r.search_time, r.telemetry_time,
+                                     r.end - r.start};
+    for (int i = 0; i < telemetry::Metrics::kStages; ++i) {
+      metrics_->ObserveLatency(StageOf(i), absl::ToDoubleSeconds(stages[i]));
+    }
+    if (r.decision) metrics_->ObserveThreshold(r.decision->threshold);
+    if (r.search_response) {
+      std::map<std::string, uint64_t> per_group;
+      for (const auto& result : r.search_response->results()) {
+        for (const auto& c : result.candidates()) ++per_group[c.group()];
+      }
+      for (const auto& [group, n] : per_group) {
+        metrics_->CountCandidates(r.gallery, group, n);
+      }
+    }
+  }
+
+  void RecordAudit(const CallRecord& r) {
+    telemetry::AuditRecord a;
+    a.start_time = r.start;
+    a.end_time = r.end;
+    a.operation = r.rpc;
+    a.caller = r.caller;
+    a.purpose = r.purpose;
+    a.gallery = r.gallery;
+    a.gallery_version = r.gallery_version;
+    a.probe_count = static_cast<uint32_t>(std::max(0, r.probes));
+    a.status_code = r.status.code();
+    a.status_message = std::string(r.status.message());
+    if (r.decision) {
+      a.threshold = r.decision->threshold;
+      a.threshold_source =
+          r.decision->source == v1::ThresholdReport::POLICY ? "policy" : "request";
+      telemetry::Verdict verdict;
+      switch (r.decision->report.verdict().outcome()) {
+        case v1::PolicyVerdict::PASS:
+          verdict.outcome = telemetry::VerdictOutcome::kPass;
+          break;
+        case v1::PolicyVerdict::WARN:
+          verdict.outcome = telemetry::VerdictOutcome::kWarn;
+          break;
+        default:
+          verdict.outcome = telemetry::VerdictOutcome::kNoPolicy;
+      }
+      for (const auto& v : r.decision->report.verdict().violations()) {
+        verdict.violations.push_back(v);
+      }
+      a.verdict = verdict;
+    } else if (r.status.code() == absl::StatusCode::kFailedPrecondition &&
+               r.rpc == "Search") {
+      // A policy rejection: the verdict is the refusal itself.
+      telemetry::Verdict verdict;
+      verdict.outcome = telemetry::VerdictOutcome::kReject;
+      verdict.violations.push_back(std::string(r.status.message()));
+      a.verdict = verdict;
+      if (r.search_request && r.search_request->has_threshold()) {
+        a.threshold = r.search_request->threshold();
+        a.threshold_source = "request";
+      }
+    }
+    if (r.search_response) {
+      for (const auto& result : r.search_response->results()) {
+        std::vector<EntryId> ids;
+        for (const auto& c : result.candidates()) {
+          ids.push_back(c.entry_id());
+          ++a.candidates_per_group[c.group()];
+        }
+        a.matched_entry_ids.push_back(std::move(ids));
+      }
+    } else if (!r.entry_ids.empty()) {
+      a.matched_entry_ids.push_back(r.entry_ids);
+    }
+    auto appended = audit_->Append(a);
+    if (!appended.ok()) {
+      LogError(absl::StrCat("audit log append failed: ",
+                            appended.status().ToString()));
+    }
+  }
+
   const ServerOptions options_;
-  v1::Policy defaults_;
+  telemetry::Policy defaults_;
+  std::string calibration_dir_;
+  std::unique_ptr<telemetry::Metrics> metrics_;
+  std::unique_ptr<telemetry::AuditLog> audit_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, CalibrationPtr> calibrations_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<TelemetryHub>> TelemetryHub::Create(
     const ServerOptions& options) {
-  return std::unique_ptr<TelemetryHub>(
-      new TelemetryHub(std::make_unique<Impl>(options)));
+  auto impl = std::make_unique<Impl>(options);
+  absl::Status status = impl->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<TelemetryHub>(new TelemetryHub(std::move(impl)));
 }
 
-TelemetryHub::TelemetryHub(std::unique_ptr<Impl> impl)
-    : impl_(std::move(impl)) {}
+TelemetryHub::TelemetryHub(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TelemetryHub::~TelemetryHub() = default;
 
 v1::Policy TelemetryHub::EffectivePolicy(const gallery::Gallery& gallery) const {
-  return impl_->EffectivePolicy(gallery);
+  return ToPolicyProto(impl_->Policy(gallery));
 }
 
 absl::StatusOr<ThresholdDecision> TelemetryHub::Decide(
@@ -109,24 +403,24 @@ absl::StatusOr<ThresholdDecision> TelemetryHub::Decide(
 absl::StatusOr<v1::CalibrationReport> TelemetryHub::Calibrate(
     std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
     const v1::CalibrateRequest& request) {
-  return absl::UnimplementedError("calibration is not available yet");
+  return impl_->Calibrate(std::move(gallery), runner, request);
 }
 
 absl::StatusOr<v1::CalibrationReport> TelemetryHub::GetCalibration(
     const gallery::Gallery& gallery, const v1::GetCalibrationRequest& request) {
-  return absl::NotFoundError(
-      absl::StrCat("gallery '", gallery.name(), "' has no calibration"));
+  return impl_->GetCalibration(gallery, request);
 }
 
 void TelemetryHub::DescribeCalibration(const gallery::Gallery& gallery,
                                        bool* calibrated, bool* stale) const {
-  *calibrated = false;
-  *stale = false;
+  impl_->Describe(gallery, calibrated, stale);
 }
 
-void TelemetryHub::ForgetGallery(const std::string& name) {}
-void TelemetryHub::Record(const CallRecord& record) {}
+void TelemetryHub::ForgetGallery(const std::string& name) { impl_->Forget(name); }
+void TelemetryHub::Record(const CallRecord& record) { impl_->Record(record); }
 void TelemetryHub::SetBackend(const std::string& backend,
-                              const std::string& device) {}
+                              const std::string& device) {
+  impl_->SetBackend(backend, device);
+}
 
 }  // namespace candor::api

@@ -1,0 +1,70 @@
+// The SearchRunner that goes through the dynamic batcher: concurrent
+// searches of one gallery become one index call.
+#include "absl/strings/str_cat.h"
+#include "server/api/search_runner.h"
+#include "server/batching/dynamic_batcher.h"
+
+namespace candor::api {
+namespace {
+
+class BatchedSearchRunner final : public SearchRunner {
+ public:
+  explicit BatchedSearchRunner(std::unique_ptr<batching::DynamicBatcher> batcher)
+      : batcher_(std::move(batcher)) {}
+
+  void Run(std::shared_ptr<gallery::Gallery> gallery, std::vector<float> probes,
+           std::vector<ProbeQuery> queries, absl::Time deadline,
+           Done done) override {
+    const int dim = gallery->dimension();
+    // The batcher takes `done` only when Submit succeeds; keep a copy to
+    // report a refusal (full queue, passed deadline, shutdown).
+    Done on_refusal = done;
+    absl::Status submitted = batcher_->Submit(
+        gallery->name(), std::move(probes), dim, std::move(queries), deadline,
+        [done = std::move(done)](absl::StatusOr<batching::BatchResult> result) {
+          if (!result.ok()) {
+            done(result.status());
+            return;
+          }
+          SearchOutcome outcome;
+          outcome.candidates = std::move(result->candidates);
+          outcome.version = result->version;
+          outcome.queue_time = result->queue_time;
+          outcome.search_time = result->search_time;
+          done(std::move(outcome));
+        });
+    if (!submitted.ok()) on_refusal(submitted);
+  }
+
+  void Shutdown() override { batcher_->Shutdown(); }
+
+ private:
+  std::unique_ptr<batching::DynamicBatcher> batcher_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
+    const BatchingOptions& options, int worker_threads,
+    gallery::GalleryStore* store) {
+  batching::BatcherOptions batcher_options;
+  batcher_options.enabled = options.enabled;
+  batcher_options.max_batch_probes = options.max_batch_probes;
+  batcher_options.max_queue_delay_us = options.max_queue_delay_us;
+  batcher_options.max_queue_requests = options.max_queue_requests;
+  batcher_options.worker_threads = worker_threads;
+  auto search = [store](const std::string& key, absl::Span<const float> probes,
+                        absl::Span<const ProbeQuery> queries,
+                        uint64_t* version)
+      -> absl::StatusOr<std::vector<std::vector<Candidate>>> {
+    auto gallery = store->Get(key);
+    if (!gallery.ok()) return gallery.status();
+    return (*gallery)->Search(probes, queries, version);
+  };
+  auto batcher = batching::DynamicBatcher::Create(batcher_options, search);
+  if (!batcher.ok()) return batcher.status();
+  return std::unique_ptr<SearchRunner>(
+      new BatchedSearchRunner(*std::move(batcher)));
+}
+
+}  // namespace candor::api
