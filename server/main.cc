@@ -1,9 +1,16 @@
 // candor-server: the matching server. SIGINT/SIGTERM shut it down cleanly:
 // in-flight calls drain, then the store closes (every acknowledged write is
 // already fsync'd in the write-ahead log).
+//
+// --role=router runs the same binary as a router over shard servers
+// (server/router/): one image to build, scan and deploy, and one set of
+// flags (limits, policy, drain) that means the same in both roles.
 #include <csignal>
 #include <pthread.h>
 
+#include <string>
+
+#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -11,14 +18,45 @@
 #include "server/api/flags.h"
 #include "server/api/server.h"
 #include "server/common/log.h"
+#include "server/router/router_flags.h"
+#include "server/router/router_server.h"
 
 #include <omp.h>
+
+ABSL_FLAG(std::string, role, "server",
+          "server (holds galleries) or router (fans out to --shards or "
+          "--shards_dns, holds no vectors)");
+
+namespace {
+
+// Runs the router until SIGINT/SIGTERM (already blocked in `signals`).
+int RunRouter(sigset_t* signals) {
+  auto options = candor::router::RouterOptionsFromFlags();
+  if (!options.ok()) {
+    candor::LogError(std::string(options.status().message()));
+    return 2;
+  }
+  auto router = candor::router::RouterServer::Start(*std::move(options));
+  if (!router.ok()) {
+    candor::LogError(absl::StrCat("cannot start: ", router.status().ToString()));
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(signals, &signal_number);
+  candor::LogInfo(absl::StrCat("received signal ", signal_number));
+  (*router)->Shutdown();
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "candor-server: 1:N embedding matching over gRPC, every answer with "
       "what its threshold costs.\nUsage: candor-server [--listen=ADDR] "
-      "[--data-dir=DIR] [flags]   (--helpfull lists every flag)");
+      "[--data_dir=DIR] [flags]\n       candor-server --role=router "
+      "--shards=HOST:PORT,... | --shards_dns=NAME:PORT [flags]   "
+      "(--helpfull lists every flag)");
   absl::ParseCommandLine(argc, argv);
 
   // Block the shutdown signals in every thread (gRPC's and ours inherit the
@@ -28,6 +66,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string role = absl::GetFlag(FLAGS_role);
+  if (role == "router") return RunRouter(&signals);
+  if (role != "server") {
+    candor::LogError(
+        absl::StrCat("--role: '", role, "': expected server or router"));
+    return 2;
+  }
 
   auto options = candor::api::OptionsFromFlags();
   if (!options.ok()) {

@@ -1,0 +1,50 @@
+#include "server/router/router_flags.h"
+
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "server/api/flags.h"
+#include "server/router/shard_set.h"
+
+ABSL_FLAG(std::string, shards, "",
+          "router: shard addresses host:port,host:port,... in placement "
+          "order (the same order in every router, always)");
+ABSL_FLAG(std::string, shards_dns, "",
+          "router: NAME:PORT of the shards' headless Service; shard i is "
+          "NAME-i.NAME (a StatefulSet's stable pod names)");
+ABSL_FLAG(int, shard_count, 0,
+          "router with --shards_dns: wait until exactly this many shard "
+          "names resolve (0 = until two resolutions agree)");
+ABSL_FLAG(int, shard_timeout_ms, 30000,
+          "router: longest wait for one shard's answer; a shard past it is "
+          "UNAVAILABLE (named)");
+
+namespace candor::router {
+
+absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
+  auto server = api::OptionsFromFlags();
+  if (!server.ok()) return server.status();
+  RouterOptions options;
+  options.server = *std::move(server);
+  const std::string shards = absl::GetFlag(FLAGS_shards);
+  if (!shards.empty()) {
+    auto list = ParseShardList(shards);
+    if (!list.ok()) return list.status();
+    options.shards = *std::move(list);
+  }
+  options.shards_dns = absl::GetFlag(FLAGS_shards_dns);
+  options.shard_count = absl::GetFlag(FLAGS_shard_count);
+  if (options.shard_count < 0) {
+    return absl::InvalidArgumentError("--shard_count: must be >= 0");
+  }
+  const int timeout_ms = absl::GetFlag(FLAGS_shard_timeout_ms);
+  if (timeout_ms <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shard_timeout_ms: must be positive, got ", timeout_ms));
+  }
+  options.shard_timeout = absl::Milliseconds(timeout_ms);
+  return options;
+}
+
+}  // namespace candor::router

@@ -1,0 +1,36 @@
+// The router's configuration: the server's common options (listen address,
+// limits, policy, drain) plus where the shards are.
+#ifndef CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_
+#define CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "server/api/options.h"
+
+namespace candor::router {
+
+struct RouterOptions {
+  // listen, metrics_listen (unused by the router yet), store.data_dir (only
+  // for router-calibrations/, when writable), limits, policy, drain_timeout.
+  api::ServerOptions server;
+  // Shard addresses in placement order (--shards), or empty when they come
+  // from DNS.
+  std::vector<std::string> shards;
+  // NAME:PORT of a StatefulSet's headless Service (--shards_dns).
+  std::string shards_dns;
+  // With shards_dns: the number of shards to wait for (0 = as many as
+  // resolve, once two resolutions agree).
+  int shard_count = 0;
+  // Longest the router waits for one shard's answer (the caller's deadline
+  // when sooner). A shard past it is UNAVAILABLE, named.
+  absl::Duration shard_timeout = absl::Seconds(30);
+  // How often the shard names are resolved again to detect a changed shard
+  // count (which the router reports but never follows: see shard_dns.h).
+  absl::Duration dns_refresh = absl::Seconds(30);
+};
+
+}  // namespace candor::router
+
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_

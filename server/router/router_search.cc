@@ -1,0 +1,162 @@
+// Search and SearchStream through the router: the threshold and its report
+// are decided here (router_telemetry.h), over the whole gallery; every
+// shard searches at that threshold with the same top_k and nprobe, and the
+// answers are merged exactly (merge.h).
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "server/api/unary.h"
+#include "server/api/validation.h"
+#include "server/router/matrix_rows.h"
+#include "server/router/merge.h"
+#include "server/router/router_service.h"
+#include "server/router/shard_rpcs.h"
+
+namespace candor::router {
+namespace {
+
+absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
+  return absl::FromChrono(ctx.deadline());
+}
+
+}  // namespace
+
+void RouterService::Scatter(
+    const v1::SearchRequest& request, absl::Time deadline,
+    std::function<void(absl::StatusOr<v1::SearchResponse>)> done) {
+  // Shards answer candidates only: their threshold reports would describe
+  // one shard's part of the gallery.
+  v1::SearchRequest shard_request = request;
+  shard_request.set_omit_report(true);
+  shard_request.set_allow_partial(false);
+  auto calls = ToEveryShard<v1::SearchRequest, v1::SearchResponse>(
+      *shards_, shard_request);
+  // The merge reads rows, top_k, probe info and allow_partial from `request`,
+  // which the caller keeps alive until `done`.
+  FanOut<v1::SearchRequest, v1::SearchResponse>(
+      *shards_, std::move(calls), ShardDeadline(deadline), rpc::Search(),
+      [this, &request, done = std::move(done)](std::vector<SearchCall> replies) {
+        done(MergeSearch(*shards_, request, replies));
+      });
+}
+
+absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
+    const v1::SearchRequest& request, absl::Time deadline) {
+  absl::Notification finished;
+  absl::StatusOr<v1::SearchResponse> out;
+  Scatter(request, deadline, [&](absl::StatusOr<v1::SearchResponse> merged) {
+    out = std::move(merged);
+    finished.Notify();
+  });
+  finished.WaitForNotification();
+  return out;
+}
+
+void RouterService::StartSearch(const v1::SearchRequest& request,
+                                absl::Time deadline,
+                                v1::SearchResponse* response,
+                                std::function<void(absl::Status)> done) {
+  if (request.gallery().empty()) {
+    return done(absl::InvalidArgumentError("gallery: name is empty"));
+  }
+  absl::Status status =
+      api::ValidateTopK(request.top_k(), options_.server.limits.max_top_k);
+  if (!status.ok()) return done(status);
+  if (request.has_threshold()) {
+    status = api::ValidateThreshold(request.threshold());
+    if (!status.ok()) return done(status);
+  }
+  auto rows = CheckMatrix(request.probes(), options_.server.limits.max_batch,
+                          "probes");
+  if (!rows.ok()) return done(rows.status());
+  status = api::ValidateProbeInfo(request, *rows);
+  if (!status.ok()) return done(status);
+
+  // The size only matters to a calibrated gallery's report (staleness).
+  uint64_t size_now = 0;
+  if (telemetry_->HasCalibration(request.gallery())) {
+    auto size = GallerySize(request.gallery(), deadline);
+    if (!size.ok()) return done(size.status());
+    size_now = *size;
+  }
+  auto decision = telemetry_->Decide(request.gallery(), size_now, request);
+  if (!decision.ok()) return done(decision.status());
+
+  // Owned here so the merge can read it after this function returns.
+  auto decided = std::make_shared<v1::SearchRequest>(request);
+  decided->set_threshold(decision->threshold);
+  auto report = std::make_shared<v1::ThresholdReport>(
+      std::move(decision->report));
+  Scatter(*decided, deadline,
+          [decided, report, response, done = std::move(done)](
+              absl::StatusOr<v1::SearchResponse> merged) {
+            if (!merged.ok()) return done(merged.status());
+            *response = *std::move(merged);
+            if (!decided->omit_report()) *response->mutable_report() = *report;
+            done(absl::OkStatus());
+          });
+}
+
+grpc::ServerUnaryReactor* RouterService::Search(
+    grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+    v1::SearchResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  StartSearch(*req, DeadlineOf(*ctx), resp, [reactor](absl::Status status) {
+    reactor->Finish(api::ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
+namespace {
+
+// As the server's: read one request, answer it, then read the next; a
+// failed request ends the stream with its status.
+class RouterStreamReactor final
+    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
+ public:
+  RouterStreamReactor(RouterService* service, grpc::CallbackServerContext* ctx)
+      : service_(service), deadline_(DeadlineOf(*ctx)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    service_->StartSearch(request_, deadline_, &response_,
+                          [this](absl::Status status) {
+                            if (!status.ok()) {
+                              Finish(api::ToGrpcStatus(status));
+                              return;
+                            }
+                            StartWrite(&response_);
+                          });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  RouterService* const service_;
+  const absl::Time deadline_;
+  v1::SearchRequest request_;
+  v1::SearchResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
+  return new RouterStreamReactor(this, ctx);
+}
+
+}  // namespace candor::router

@@ -1,0 +1,99 @@
+#include "server/router/router_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/common/log.h"
+#include "server/router/shard_dns.h"
+
+namespace candor::router {
+namespace {
+
+// Shard pods of a StatefulSet appear within seconds of each other; a shard
+// loading a large snapshot still has its name (publishNotReadyAddresses).
+constexpr absl::Duration kDnsSettleInterval = absl::Seconds(2);
+constexpr absl::Duration kDnsSettleTimeout = absl::Minutes(10);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    RouterOptions options) {
+  if (options.shards.empty() == options.shards_dns.empty()) {
+    return absl::InvalidArgumentError(
+        "--role=router needs exactly one of --shards and --shards_dns");
+  }
+  if (!options.shards_dns.empty()) {
+    auto names = WaitForShardNames(options.shards_dns, options.shard_count,
+                                   kDnsSettleInterval, kDnsSettleTimeout);
+    if (!names.ok()) return names.status();
+    options.shards = *std::move(names);
+  }
+  std::unique_ptr<RouterServer> server(new RouterServer());
+  server->options_ = options;
+  server->shards_ = std::make_unique<ShardSet>(
+      options.shards, options.server.limits.max_message_bytes);
+  LogInfo(absl::StrCat("router over ", options.shards.size(), " shards: ",
+                       absl::StrJoin(options.shards, ", ")));
+  server->telemetry_ = std::make_unique<RouterTelemetry>(
+      options.server.policy, options.server.store.data_dir);
+  server->service_ = std::make_unique<RouterService>(
+      options, server->shards_.get(), server->telemetry_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.server.listen,
+                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetMaxReceiveMessageSize(options.server.limits.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.server.limits.max_message_bytes);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.server.listen));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  if (!options.shards_dns.empty()) {
+    server->dns_watch_ = std::thread([s = server.get()] { s->WatchDns(); });
+  }
+  LogInfo(absl::StrCat("serving candor.v1.Candor as a router on ",
+                       options.server.listen, " (port ", server->port_, ")"));
+  return server;
+}
+
+void RouterServer::WatchDns() {
+  while (!stop_.WaitForNotificationWithTimeout(options_.dns_refresh)) {
+    auto names = ResolveShardNames(options_.shards_dns);
+    if (!names.ok()) {
+      LogWarning(absl::StrCat("re-resolving shards: ", names.status().ToString()));
+      continue;
+    }
+    if (static_cast<int>(names->size()) != shards_->size()) {
+      LogError(absl::StrCat(
+          options_.shards_dns, " now names ", names->size(),
+          " shards; this router keeps the ", shards_->size(),
+          " it started with (a new count moves subjects between shards, "
+          "which the router does not do): restore the shard count"));
+    }
+  }
+}
+
+void RouterServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  LogInfo("router shutting down: draining in-flight calls");
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(
+      absl::ToChronoTime(absl::Now() + options_.server.drain_timeout));
+  stop_.Notify();
+  if (dns_watch_.joinable()) dns_watch_.join();
+  LogInfo("shutdown complete");
+}
+
+RouterServer::~RouterServer() {
+  if (server_) Shutdown();
+}
+
+}  // namespace candor::router

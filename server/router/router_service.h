@@ -1,0 +1,138 @@
+// candor.v1.Candor served over shards: the router holds no vectors. Writes
+// go to the shard a subject hashes to, searches to every shard (merged
+// exactly), gallery administration to every shard (answers aggregated), and
+// calibration and the threshold report are the router's own, over the
+// whole gallery. Handlers use the callback API; the work of each RPC lives
+// in a Do* method returning absl::Status, mapped to grpc::Status once.
+#ifndef CANDOR_SERVER_ROUTER_ROUTER_SERVICE_H_
+#define CANDOR_SERVER_ROUTER_ROUTER_SERVICE_H_
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "candor/v1/candor.grpc.pb.h"
+#include "server/router/router_options.h"
+#include "server/router/router_telemetry.h"
+#include "server/router/shard_set.h"
+
+namespace candor::router {
+
+class RouterService final : public v1::Candor::CallbackService {
+ public:
+  // Neither pointer is owned; both outlive the service.
+  RouterService(const RouterOptions& options, const ShardSet* shards,
+                RouterTelemetry* telemetry);
+
+  grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateGalleryRequest* req,
+                                          v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* GetGallery(grpc::CallbackServerContext* ctx,
+                                       const v1::GetGalleryRequest* req,
+                                       v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* ListGalleries(
+      grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
+      v1::ListGalleriesResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteGallery(
+      grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
+      v1::DeleteGalleryResponse* resp) override;
+  grpc::ServerUnaryReactor* CompactGallery(
+      grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
+      v1::CompactGalleryResponse* resp) override;
+  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* ctx,
+                                   const v1::EnrollRequest* req,
+                                   v1::EnrollResponse* resp) override;
+  grpc::ServerUnaryReactor* Remove(grpc::CallbackServerContext* ctx,
+                                   const v1::RemoveRequest* req,
+                                   v1::RemoveResponse* resp) override;
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx,
+                                   const v1::SearchRequest* req,
+                                   v1::SearchResponse* resp) override;
+  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>* SearchStream(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerUnaryReactor* Calibrate(grpc::CallbackServerContext* ctx,
+                                      const v1::CalibrateRequest* req,
+                                      v1::CalibrationReport* resp) override;
+  grpc::ServerUnaryReactor* GetCalibration(
+      grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
+      v1::CalibrationReport* resp) override;
+  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* ctx,
+                                      const v1::SetPolicyRequest* req,
+                                      v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* TrainIndex(grpc::CallbackServerContext* ctx,
+                                       const v1::TrainIndexRequest* req,
+                                       v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStatsRequest* req,
+                                     v1::Stats* resp) override;
+
+  // The search path of Search and SearchStream: decides the threshold,
+  // scatters to every shard, merges. `done` is called exactly once,
+  // possibly on another thread; request and response outlive it.
+  void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
+                   v1::SearchResponse* response,
+                   std::function<void(absl::Status)> done);
+
+ private:
+  // The whole gallery as a single server would describe it (sizes summed
+  // over shards, the router's policy and calibration state).
+  absl::Status DoGetGallery(const std::string& name, absl::Time deadline,
+                            v1::Gallery* resp);
+  absl::StatusOr<v1::Gallery> AggregatedGallery(const std::string& name,
+                                                absl::Time deadline);
+  // The whole gallery's live size, cached for kSizeCacheTtl (for the
+  // threshold report's staleness; writes through this router refresh it).
+  absl::StatusOr<uint64_t> GallerySize(const std::string& name,
+                                       absl::Time deadline);
+  void ForgetSize(const std::string& name);
+
+  absl::Status DoCreateGallery(const v1::CreateGalleryRequest& req,
+                               absl::Time deadline, v1::Gallery* resp);
+  absl::Status DoDeleteGallery(const v1::DeleteGalleryRequest& req,
+                               absl::Time deadline);
+  absl::Status DoListGalleries(absl::Time deadline,
+                               v1::ListGalleriesResponse* resp);
+  absl::Status DoCompactGallery(const v1::CompactGalleryRequest& req,
+                                absl::Time deadline,
+                                v1::CompactGalleryResponse* resp);
+  absl::Status DoTrainIndex(const v1::TrainIndexRequest& req,
+                            absl::Time deadline, v1::Gallery* resp);
+  absl::Status DoGetStats(absl::Time deadline, v1::Stats* resp);
+  absl::Status DoEnroll(const v1::EnrollRequest& req, absl::Time deadline,
+                        v1::EnrollResponse* resp);
+  absl::Status DoRemove(const v1::RemoveRequest& req, absl::Time deadline,
+                        v1::RemoveResponse* resp);
+  // The gallery version after a write: the sum over shards, asked again;
+  // `fallback` (the written shards' sum) when that fails.
+  uint64_t VersionAfterWrite(const std::string& gallery, absl::Time deadline,
+                             uint64_t fallback);
+  absl::Status DoCalibrate(const v1::CalibrateRequest& req,
+                           absl::Time deadline, v1::CalibrationReport* resp);
+  // Scatter-gather of an already-decided search, waited for (calibration).
+  absl::StatusOr<v1::SearchResponse> SearchAndWait(
+      const v1::SearchRequest& request, absl::Time deadline);
+  void Scatter(const v1::SearchRequest& request, absl::Time deadline,
+               std::function<void(absl::StatusOr<v1::SearchResponse>)> done);
+
+  // The deadline for shard calls made for a call with `call_deadline`.
+  absl::Time ShardDeadline(absl::Time call_deadline) const;
+
+  struct SizeEntry {
+    uint64_t size = 0;
+    absl::Time fetched;
+  };
+
+  const RouterOptions options_;
+  const ShardSet* const shards_;
+  RouterTelemetry* const telemetry_;
+  absl::Mutex mu_;
+  std::map<std::string, SizeEntry> sizes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace candor::router
+
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_SERVICE_H_
