@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Writes bench/RESULTS.md (to stdout) from the results directory of bench/run.sh.
+
+    render.py RESULTS_DIR > RESULTS.md
+
+Reads notes.tsv (step, key, value: machine facts, load averages, timings)
+and each step's output (candor-bench and faiss-baseline JSON, the Python
+client's text, Milvus JSON, IVF JSON lines). A step with no figure is
+written as "not measured" with the first lines of its error output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+R = Path(sys.argv[1])
+notes: dict = defaultdict(dict)
+if (R / "notes.tsv").exists():
+    for line in (R / "notes.tsv").read_text().splitlines():
+        step, key, value = (line.split("\t", 2) + ["", ""])[:3]
+        notes[step][key] = value
+
+
+def load(step: str):
+    path = R / f"{step}.json"
+    try:
+        data = json.loads(path.read_text())
+    except Exception:
+        return None
+    if "probes_per_s" not in data or (data.get("ok", 1) == 0):
+        return None
+    return data
+
+
+def why(step: str) -> str:
+    for name in (f"{step}.err", f"{step}.txt"):
+        path = R / name
+        if path.exists():
+            text = " ".join(l.strip() for l in path.read_text().splitlines()
+                            if l.strip() and not l.startswith("["))[:400]
+            if text:
+                return text
+    return "the step did not run (see the log of bench/run.sh)"
+
+
+def la(step: str) -> str:
+    return notes[step].get("load", "?")
+
+
+def rate(x: float) -> str:
+    return f"{x:,.1f}"
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+run = notes["run"]
+out = []
+w = out.append
+w("# candor benchmark results")
+w("")
+w("Regenerate with `bench/run.sh [--quick] [BUILD_DIR]`; this file is its output, "
+  "do not edit by hand. Every ratio divides two figures measured in the same run, "
+  "minutes apart, on the same machine; absolute figures on this shared machine move "
+  "with the load average, which is given for each step (1, 5 and 15 minute averages "
+  "at the step's start).")
+w("")
+w(f"- Date (UTC): {run.get('date', '?')}; commit `{run.get('commit', '?')}`"
+  + (f" with {run.get('dirty')} uncommitted change(s) under server/, clients/, bench/load/"
+     if run.get("dirty", "0") not in ("0", "") else "")
+  + f"; build type {run.get('build_type') or '?'}")
+w(f"- Machine: {run.get('nproc', '?')} cores ({run.get('cpu', '?')}), "
+  f"{run.get('mem_gib', '?')} GiB memory, OPENBLAS_CORETYPE={run.get('openblas_coretype', '?')}; "
+  f"shared with other engineers' builds")
+w(f"- Load average at start {run.get('load_start', '?')}, at end {run.get('load_end', '?')}")
+w(f"- Mode: {'--quick (smoke sizes, smaller than the design targets name)' if run.get('quick') == '1' else 'full'}; "
+  f"sizes {run.get('sizes', '?')}")
+w("- Server: `candor-server --threads=2 --metrics_listen=` (OpenBLAS 2 threads, OpenMP 1), "
+  "on 127.0.0.1; data from `candor synth --per-subject 1 --seed 7` (L2-normalized rows); "
+  "probes: its mated probes; every search threshold -1, top_k 10, report included; "
+  "candor-bench closed loop for a fixed duration, after as many untimed warm-up calls as callers "
+  "(faiss-baseline makes one untimed call)")
+w("")
+
+# (1) ------------------------------------------------------------------
+w("## 1. End-to-end gRPC Search vs in-process FAISS (target >= 0.95)")
+w("")
+fa, fb = load("e2e_faiss_a"), load("e2e_faiss_b")
+c1, c2 = load("e2e_c1"), load("e2e_c2")
+if fa and fb:
+    w(f"Gallery {fa['gallery_rows']:,} x {fa['dim']}, batch {fa['batch']}, k {fa['top_k']}. "
+      "FAISS: `faiss::IndexFlatIP::search` called in a loop in one process "
+      "(bench/report/faiss_baseline.cc, OpenBLAS 2 threads, OpenMP 1), before and after "
+      "the candor runs; the ratio uses their mean.")
+    w("")
+    base = (fa["probes_per_s"] + fb["probes_per_s"]) / 2
+    w("| what | probes/s | ratio to FAISS | p50 ms | p99 ms | load avg |")
+    w("| --- | ---: | ---: | ---: | ---: | --- |")
+    w(f"| FAISS in-process (before) | {rate(fa['probes_per_s'])} | | | | {la('e2e_faiss_a')} |")
+    w(f"| FAISS in-process (after) | {rate(fb['probes_per_s'])} | | | | {la('e2e_faiss_b')} |")
+    for name, r, step in (("candor gRPC, 1 caller", c1, "e2e_c1"), ("candor gRPC, 2 callers", c2, "e2e_c2")):
+        if r:
+            lat = r["latency_us"]
+            w(f"| {name} | {rate(r['probes_per_s'])} | **{r['probes_per_s'] / base:.2f}** | "
+              f"{ms(lat['p50'])} | {ms(lat['p99'])} | {la(step)} |")
+        else:
+            w(f"| {name} | not measured: {why(step)} | | | | |")
+else:
+    w(f"Not measured: {why('e2e_faiss_a') if not fa else why('e2e_faiss_b')}")
+w("")
+
+# (2) ------------------------------------------------------------------
+w("## 2. Dynamic batching: 64 callers x 1 probe (target >= 5x)")
+w("")
+on, off = load("batch_on"), load("batch_off")
+w("Same gallery as row 1; candor-bench closed loop, concurrency 64, batch 1; the server "
+  "restarted with `--batching=off` for the second line (other batching flags at their defaults).")
+w("")
+w("| server | probes/s | p50 ms | p99 ms | load avg |")
+w("| --- | ---: | ---: | ---: | --- |")
+for name, r, step in (("--batching=on", on, "batch_on"), ("--batching=off", off, "batch_off")):
+    if r:
+        lat = r["latency_us"]
+        w(f"| {name} | {rate(r['probes_per_s'])} | {ms(lat['p50'])} | {ms(lat['p99'])} | {la(step)} |")
+    else:
+        w(f"| {name} | not measured: {why(step)} | | | |")
+if on and off and off["probes_per_s"] > 0:
+    w("")
+    w(f"Batching on / off: **{on['probes_per_s'] / off['probes_per_s']:.1f}x**.")
+w("")
+
+# (3) ------------------------------------------------------------------
+w("## 3. IVF vs flat: probes/s and recall@10")
+w("")
+rows = []
+if (R / "ivf.jsonl").exists():
+    rows = [json.loads(l) for l in (R / "ivf.jsonl").read_text().splitlines() if l.strip()]
+if rows:
+    w(f"Same rows and probes as row 1 in a second gallery `--index ivf --nlist "
+      f"{notes['ivf'].get('nlist', '?')}`, "
+      f"trained with `candor gallery train` ({notes['ivf'].get('train_seconds', '?')} s). "
+      "Searched through the Python client (both lines alike, one call at a time, batch 256); "
+      "recall@10 against the flat gallery's top 10 for the same probes. "
+      f"Load avg {la('ivf')}.")
+    w("")
+    w("| index | nprobe | probes/s | vs flat | recall@10 |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        w(f"| {r['index']} | {r['nprobe'] if r['nprobe'] is not None else '-'} | {rate(r['probes_per_s'])} | "
+          f"{r.get('speedup_vs_flat', 1.0):.2f}x | {r['recall_at_k']:.3f} |")
+else:
+    w(f"Not measured: {why('ivf')}")
+w("")
+
+# (4) ------------------------------------------------------------------
+w("## 4. Scaling with gallery size (flat, batch 256, 1 caller)")
+w("")
+sizes = run.get("scale_sizes", "").split()
+if sizes:
+    w("Each gallery synthesized at the dimension below, enrolled through `candor enroll`, "
+      "searched, then deleted.")
+    w("")
+    w("| entries | dim | probes/s | p50 ms/call | enroll s | load avg |")
+    w("| ---: | ---: | ---: | ---: | ---: | --- |")
+    for n in sizes:
+        r = load(f"scale_{n}")
+        enr = notes[f"enroll-s{n}"].get("seconds", "?")
+        if r:
+            w(f"| {int(n):,} | {r['dim']} | {rate(r['probes_per_s'])} | {ms(r['latency_us']['p50'])} | "
+              f"{enr} | {la('scale_' + n)} |")
+        else:
+            w(f"| {int(n):,} | | not measured: {why('scale_' + n)} | | {enr} | |")
+else:
+    w("Not measured: the scaling steps did not run.")
+w("")
+
+# (5) ------------------------------------------------------------------
+w("## 5. Peer: Milvus Lite, exact FLAT index")
+w("")
+mv, mc = load("milvus"), load("milvus_candor")
+if mv:
+    w(f"{notes['milvus'].get('version', '')}: a local Milvus Lite server (bench/milvus/milvus_search.py), "
+      f"collection with a FLAT index, metric IP, the same {mv['gallery_rows']:,} x {mv['dim']} rows "
+      f"(inserted and loaded in {mv['load_s']} s), the same probes, batch {mv['batch']}, limit "
+      f"{mv['top_k']}, no score cut, one call at a time; candor measured right after on the same data.")
+    w("")
+    w("| system | probes/s | load avg |")
+    w("| --- | ---: | --- |")
+    w(f"| Milvus Lite FLAT | {rate(mv['probes_per_s'])} | {la('milvus')} |")
+    if mc:
+        w(f"| candor gRPC, 1 caller | {rate(mc['probes_per_s'])} | {la('milvus_candor')} |")
+        w("")
+        w(f"candor / Milvus Lite: **{mc['probes_per_s'] / mv['probes_per_s']:.2f}x**.")
+    else:
+        w(f"| candor | not measured: {why('milvus_candor')} | |")
+else:
+    w(f"Not measured: {why('milvus')}")
+w("")
+
+# (6) ------------------------------------------------------------------
+w("## 6. Python client vs C++ client (candor-bench)")
+w("")
+cpp = load("py_cpp")
+text = (R / "py_python.txt").read_text() if (R / "py_python.txt").exists() else ""
+m = re.search(r"calls: ([0-9.]+) probes/s \(p50 ([0-9.]+) ms, p95 ([0-9.]+) ms, p99 ([0-9.]+) ms", text)
+side = re.search(r"pack ([0-9.]+) ms, convert answer ([0-9.]+) ms", text)
+if m and cpp:
+    py = float(m.group(1))
+    w("Same server and gallery as row 1, batch 256, top_k 10, threshold -1, one call at a time: "
+      "`clients/python/benchmarks/bench_client.py --reuse --gallery flat` (its own random "
+      "probes, seed 42) right after `candor-bench --concurrency=1`.")
+    w("")
+    w("| client | probes/s | p50 ms | p99 ms | load avg |")
+    w("| --- | ---: | ---: | ---: | --- |")
+    lat = cpp["latency_us"]
+    w(f"| C++ (candor-bench) | {rate(cpp['probes_per_s'])} | {ms(lat['p50'])} | {ms(lat['p99'])} | {la('py_cpp')} |")
+    w(f"| Python (candor package) | {rate(py)} | {m.group(2)} | {m.group(4)} | {la('py_python')} |")
+    w("")
+    w(f"Python / C++: **{py / cpp['probes_per_s']:.2f}**"
+      + (f"; Python-side cost per call: packing the probes {side.group(1)} ms, converting "
+         f"the answer {side.group(2)} ms." if side else "."))
+else:
+    w(f"Not measured: {why('py_python') if not m else why('py_cpp')}")
+w("")
+
+# enrollment, for the record
+enr = {k: v["seconds"] for k, v in notes.items() if k.startswith("enroll-") and "seconds" in v}
+if enr:
+    w("## Enrollment times (through `candor enroll`, 4096 rows a request)")
+    w("")
+    w(", ".join(f"{k[len('enroll-'):]}: {v} s" for k, v in sorted(enr.items())))
+    w("")
+print("\n".join(out))
