@@ -104,15 +104,22 @@ absl::Status RouterService::DoGetGallery(const std::string& name,
 absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest& req,
                                             absl::Time deadline,
                                             v1::Gallery* resp) {
-  if (req.has_policy()) {
+  // An empty policy message (what clients send by default) asks nothing.
+  const v1::Policy& policy = req.policy();
+  if (policy.has_min_threshold() || policy.has_max_fpir() ||
+      policy.has_max_disparity() ||
+      policy.action() != v1::Policy::ACTION_UNSPECIFIED) {
     return absl::UnimplementedError(
         "policy: per-gallery policies are not kept by the router; it applies "
         "its own policy flags (--min_threshold, --max_fpir, --max_disparity, "
         "--policy_action) to every gallery");
   }
+  v1::CreateGalleryRequest shard_request = req;
+  shard_request.clear_policy();
   auto replies = FanOutAndWait<v1::CreateGalleryRequest, v1::Gallery>(
       *shards_,
-      ToEveryShard<v1::CreateGalleryRequest, v1::Gallery>(*shards_, req),
+      ToEveryShard<v1::CreateGalleryRequest, v1::Gallery>(*shards_,
+                                                          shard_request),
       ShardDeadline(deadline), rpc::CreateGallery());
   absl::Status status =
       AllOkOr(*shards_, replies, absl::StatusCode::kAlreadyExists);

@@ -363,6 +363,16 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
   v1::CreateGalleryRequest create;
   create.set_name(kGallery);
   create.set_dimension(kDim);
+  {  // The router keeps no per-gallery policy: refused, not ignored.
+    v1::CreateGalleryRequest with_policy = create;
+    with_policy.mutable_policy()->set_max_fpir(0.01);
+    grpc::ClientContext ctx;
+    v1::Gallery created;
+    EXPECT_EQ(stub->CreateGallery(WithDeadline(&ctx), with_policy, &created)
+                  .error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  create.mutable_policy();  // an empty policy, as clients send by default
   grpc::ClientContext ctx;
   v1::Gallery created;
   ASSERT_TRUE(stub->CreateGallery(WithDeadline(&ctx), create, &created).ok());
