@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "server/api/unary.h"
 #include "server/api/validation.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/merge.h"
@@ -15,14 +14,14 @@
 namespace candor::router {
 namespace {
 
-absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
+absl::Time DeadlineOf(const grpc::CallbackServerContext &ctx) {
   return absl::FromChrono(ctx.deadline());
 }
 
-}  // namespace
+} // namespace
 
 void RouterService::Scatter(
-    const v1::SearchRequest& request, absl::Time deadline,
+    const v1::SearchRequest &request, absl::Time deadline,
     std::function<void(absl::StatusOr<v1::SearchResponse>)> done) {
   // Shards answer candidates only: their threshold reports would describe
   // one shard's part of the gallery.
@@ -35,13 +34,15 @@ void RouterService::Scatter(
   // which the caller keeps alive until `done`.
   FanOut<v1::SearchRequest, v1::SearchResponse>(
       *shards_, std::move(calls), ShardDeadline(deadline), rpc::Search(),
-      [this, &request, done = std::move(done)](std::vector<SearchCall> replies) {
+      [this, &request,
+       done = std::move(done)](std::vector<SearchCall> replies) {
         done(MergeSearch(*shards_, request, replies));
       });
 }
 
-absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
-    const v1::SearchRequest& request, absl::Time deadline) {
+absl::StatusOr<v1::SearchResponse>
+RouterService::SearchAndWait(const v1::SearchRequest &request,
+                             absl::Time deadline) {
   absl::Notification finished;
   absl::StatusOr<v1::SearchResponse> out;
   Scatter(request, deadline, [&](absl::StatusOr<v1::SearchResponse> merged) {
@@ -52,58 +53,71 @@ absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
   return out;
 }
 
-void RouterService::StartSearch(const v1::SearchRequest& request,
+void RouterService::StartSearch(const v1::SearchRequest &request,
                                 absl::Time deadline,
-                                v1::SearchResponse* response,
+                                v1::SearchResponse *response,
                                 std::function<void(absl::Status)> done) {
   if (request.gallery().empty()) {
     return done(absl::InvalidArgumentError("gallery: name is empty"));
   }
   absl::Status status =
       api::ValidateTopK(request.top_k(), options_.server.limits.max_top_k);
-  if (!status.ok()) return done(status);
+  if (!status.ok())
+    return done(status);
   if (request.has_threshold()) {
     status = api::ValidateThreshold(request.threshold());
-    if (!status.ok()) return done(status);
+    if (!status.ok())
+      return done(status);
   }
-  auto rows = CheckMatrix(request.probes(), options_.server.limits.max_batch,
-                          "probes");
-  if (!rows.ok()) return done(rows.status());
+  auto rows =
+      CheckMatrix(request.probes(), options_.server.limits.max_batch, "probes");
+  if (!rows.ok())
+    return done(rows.status());
   status = api::ValidateProbeInfo(request, *rows);
-  if (!status.ok()) return done(status);
+  if (!status.ok())
+    return done(status);
 
   // The size only matters to a calibrated gallery's report (staleness).
   uint64_t size_now = 0;
   if (telemetry_->HasCalibration(request.gallery())) {
     auto size = GallerySize(request.gallery(), deadline);
-    if (!size.ok()) return done(size.status());
+    if (!size.ok())
+      return done(size.status());
     size_now = *size;
   }
   auto decision = telemetry_->Decide(request.gallery(), size_now, request);
-  if (!decision.ok()) return done(decision.status());
+  if (!decision.ok())
+    return done(decision.status());
 
   // Owned here so the merge can read it after this function returns.
   auto decided = std::make_shared<v1::SearchRequest>(request);
   decided->set_threshold(decision->threshold);
-  auto report = std::make_shared<v1::ThresholdReport>(
-      std::move(decision->report));
+  auto report =
+      std::make_shared<v1::ThresholdReport>(std::move(decision->report));
   Scatter(*decided, deadline,
-          [decided, report, response, done = std::move(done)](
-              absl::StatusOr<v1::SearchResponse> merged) {
-            if (!merged.ok()) return done(merged.status());
+          [decided, report, response,
+           done = std::move(done)](absl::StatusOr<v1::SearchResponse> merged) {
+            if (!merged.ok())
+              return done(merged.status());
             *response = *std::move(merged);
-            if (!decided->omit_report()) *response->mutable_report() = *report;
+            if (!decided->omit_report())
+              *response->mutable_report() = *report;
             done(absl::OkStatus());
           });
 }
 
-grpc::ServerUnaryReactor* RouterService::Search(
-    grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
-    v1::SearchResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  StartSearch(*req, DeadlineOf(*ctx), resp, [reactor](absl::Status status) {
-    reactor->Finish(api::ToGrpcStatus(status));
-  });
+grpc::ServerUnaryReactor *
+RouterService::Search(grpc::CallbackServerContext *ctx,
+                      const v1::SearchRequest *req, v1::SearchResponse *resp) {
+  grpc::ServerUnaryReactor *reactor = ctx->DefaultReactor();
+  StartSearch(*req, DeadlineOf(*ctx), resp,
+              [this, reactor, req](absl::Status status) {
+                Count("Search", status);
+                if (status.ok() && metrics_ != nullptr) {
+                  metrics_->CountProbes(req->gallery(), req->probes().rows());
+                }
+                reactor->Finish(api::ToGrpcStatus(status));
+              });
   return reactor;
 }
 
@@ -113,8 +127,8 @@ namespace {
 // failed request ends the stream with its status.
 class RouterStreamReactor final
     : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
- public:
-  RouterStreamReactor(RouterService* service, grpc::CallbackServerContext* ctx)
+public:
+  RouterStreamReactor(RouterService *service, grpc::CallbackServerContext *ctx)
       : service_(service), deadline_(DeadlineOf(*ctx)) {
     StartRead(&request_);
   }
@@ -145,18 +159,18 @@ class RouterStreamReactor final
 
   void OnDone() override { delete this; }
 
- private:
-  RouterService* const service_;
+private:
+  RouterService *const service_;
   const absl::Time deadline_;
   v1::SearchRequest request_;
   v1::SearchResponse response_;
 };
 
-}  // namespace
+} // namespace
 
-grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
-RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> *
+RouterService::SearchStream(grpc::CallbackServerContext *ctx) {
   return new RouterStreamReactor(this, ctx);
 }
 
-}  // namespace candor::router
+} // namespace candor::router

@@ -13,16 +13,17 @@
 #include "server/router/router_service.h"
 #include "server/router/router_telemetry.h"
 #include "server/router/shard_set.h"
+#include "server/telemetry/metrics.h"
 
 namespace candor::router {
 
 class RouterServer {
- public:
+public:
   // Settles the shard list (--shards, or DNS: shard_dns.h), then serves.
   // Health turns SERVING once the shard list is known; a shard that is
   // down shows in the answers, not in the router's health.
-  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
-      RouterOptions options);
+  static absl::StatusOr<std::unique_ptr<RouterServer>>
+  Start(RouterOptions options);
   ~RouterServer();
 
   int port() const { return port_; }
@@ -32,7 +33,7 @@ class RouterServer {
   // watch. Idempotent.
   void Shutdown();
 
- private:
+private:
   RouterServer() = default;
   // Re-resolves the shard names every dns_refresh and logs a changed count.
   void WatchDns();
@@ -41,6 +42,8 @@ class RouterServer {
   int port_ = 0;
   std::unique_ptr<ShardSet> shards_;
   std::unique_ptr<RouterTelemetry> telemetry_;
+  // Null when --metrics_listen is empty.
+  std::unique_ptr<telemetry::Metrics> metrics_;
   std::unique_ptr<RouterService> service_;
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stop_;
@@ -48,6 +51,6 @@ class RouterServer {
   bool shut_down_ = false;
 };
 
-}  // namespace candor::router
+} // namespace candor::router
 
-#endif  // CANDOR_SERVER_ROUTER_ROUTER_SERVER_H_
+#endif // CANDOR_SERVER_ROUTER_ROUTER_SERVER_H_
