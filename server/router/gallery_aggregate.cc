@@ -13,10 +13,10 @@ double PerEntry(uint64_t bytes, uint64_t entries) {
              : static_cast<double>(bytes) / static_cast<double>(entries);
 }
 
-} // namespace
+}  // namespace
 
-v1::Gallery AggregateGallery(const std::vector<const v1::Gallery *> &parts) {
-  const v1::Gallery &first = *parts.front();
+v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts) {
+  const v1::Gallery& first = *parts.front();
   v1::Gallery out;
   out.set_name(first.name());
   out.set_dimension(first.dimension());
@@ -26,7 +26,7 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery *> &parts) {
   out.set_trained(true);
   std::map<std::string, uint64_t> groups;
   uint64_t host_bytes = 0, device_bytes = 0;
-  for (const v1::Gallery *part : parts) {
+  for (const v1::Gallery* part : parts) {
     out.set_size(out.size() + part->size());
     out.set_subjects(out.subjects() + part->subjects());
     out.set_version(out.version() + part->version());
@@ -34,15 +34,15 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery *> &parts) {
     out.set_trained(out.trained() && part->trained());
     host_bytes += part->memory().host_bytes();
     device_bytes += part->memory().device_bytes();
-    for (const v1::GroupCount &g : part->groups())
+    for (const v1::GroupCount& g : part->groups())
       groups[g.group()] += g.entries();
   }
-  for (const auto &[group, entries] : groups) {
-    v1::GroupCount *g = out.add_groups();
+  for (const auto& [group, entries] : groups) {
+    v1::GroupCount* g = out.add_groups();
     g->set_group(group);
     g->set_entries(entries);
   }
-  v1::MemoryUsage *memory = out.mutable_memory();
+  v1::MemoryUsage* memory = out.mutable_memory();
   memory->set_host_bytes(host_bytes);
   memory->set_device_bytes(device_bytes);
   memory->set_host_bytes_per_entry(PerEntry(host_bytes, out.size()));
@@ -50,4 +50,4 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery *> &parts) {
   return out;
 }
 
-} // namespace candor::router
+}  // namespace candor::router

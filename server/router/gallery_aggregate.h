@@ -20,8 +20,8 @@ namespace candor::router {
 // - name, dimension, index and backend from the first.
 // policy, calibrated and calibration_stale are left to the caller (they
 // are the router's, not the shards').
-v1::Gallery AggregateGallery(const std::vector<const v1::Gallery *> &parts);
+v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts);
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_GALLERY_AGGREGATE_H_
+#endif  // CANDOR_SERVER_ROUTER_GALLERY_AGGREGATE_H_

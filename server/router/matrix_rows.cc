@@ -5,14 +5,14 @@
 namespace candor::router {
 namespace {
 
-size_t RowBytes(const v1::Matrix &matrix) {
+size_t RowBytes(const v1::Matrix& matrix) {
   return static_cast<size_t>(matrix.cols()) * sizeof(float);
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<int> CheckMatrix(const v1::Matrix &matrix, int max_rows,
-                                const std::string &field) {
+absl::StatusOr<int> CheckMatrix(const v1::Matrix& matrix, int max_rows,
+                                const std::string& field) {
   if (matrix.rows() == 0 || matrix.rows() > static_cast<uint32_t>(max_rows)) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": ", matrix.rows(), " rows is outside 1..", max_rows));
@@ -29,12 +29,12 @@ absl::StatusOr<int> CheckMatrix(const v1::Matrix &matrix, int max_rows,
   return static_cast<int>(matrix.rows());
 }
 
-v1::Matrix PickRows(const v1::Matrix &matrix, const std::vector<int> &rows) {
+v1::Matrix PickRows(const v1::Matrix& matrix, const std::vector<int>& rows) {
   const size_t row_bytes = RowBytes(matrix);
   v1::Matrix out;
   out.set_rows(static_cast<uint32_t>(rows.size()));
   out.set_cols(matrix.cols());
-  std::string *data = out.mutable_data();
+  std::string* data = out.mutable_data();
   data->reserve(rows.size() * row_bytes);
   for (int r : rows) {
     data->append(matrix.data(), static_cast<size_t>(r) * row_bytes, row_bytes);
@@ -42,7 +42,7 @@ v1::Matrix PickRows(const v1::Matrix &matrix, const std::vector<int> &rows) {
   return out;
 }
 
-v1::Matrix RowRange(const v1::Matrix &matrix, int first, int count) {
+v1::Matrix RowRange(const v1::Matrix& matrix, int first, int count) {
   const size_t row_bytes = RowBytes(matrix);
   v1::Matrix out;
   out.set_rows(static_cast<uint32_t>(count));
@@ -52,4 +52,4 @@ v1::Matrix RowRange(const v1::Matrix &matrix, int first, int count) {
   return out;
 }
 
-} // namespace candor::router
+}  // namespace candor::router

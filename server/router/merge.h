@@ -27,10 +27,10 @@ using SearchCall = ShardCall<v1::SearchRequest, v1::SearchResponse>;
 // missing_shards. Any other shard error is returned as it is. Probe rows,
 // refs and groups come from `request`; gallery_version is the sum of the
 // answering shards' versions.
-absl::StatusOr<v1::SearchResponse>
-MergeSearch(const ShardSet &shards, const v1::SearchRequest &request,
-            const std::vector<SearchCall> &replies);
+absl::StatusOr<v1::SearchResponse> MergeSearch(
+    const ShardSet& shards, const v1::SearchRequest& request,
+    const std::vector<SearchCall>& replies);
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_MERGE_H_
+#endif  // CANDOR_SERVER_ROUTER_MERGE_H_

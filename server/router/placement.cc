@@ -8,7 +8,7 @@ namespace candor::router {
 
 int ShardOfSubject(std::string_view subject_id, int shard_count) {
   uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, reinterpret_cast<const Bytef *>(subject_id.data()),
+  crc = crc32(crc, reinterpret_cast<const Bytef*>(subject_id.data()),
               static_cast<uInt>(subject_id.size()));
   return static_cast<int>(crc % static_cast<uLong>(shard_count));
 }
@@ -32,4 +32,4 @@ absl::StatusOr<LocalEntryId> SplitEntryId(uint64_t global, int shard_count) {
   return LocalEntryId{shard, global & kLocalIdMask};
 }
 
-} // namespace candor::router
+}  // namespace candor::router

@@ -34,6 +34,6 @@ struct LocalEntryId {
 // NotFound when the id names a shard beyond shard_count (no such entry).
 absl::StatusOr<LocalEntryId> SplitEntryId(uint64_t global, int shard_count);
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_PLACEMENT_H_
+#endif  // CANDOR_SERVER_ROUTER_PLACEMENT_H_

@@ -18,7 +18,7 @@ namespace {
 // writes through this router refresh it at once.
 constexpr absl::Duration kSizeCacheTtl = absl::Seconds(2);
 
-absl::Time DeadlineOf(const grpc::CallbackServerContext &ctx) {
+absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
   return absl::FromChrono(ctx.deadline());
 }
 
@@ -26,59 +26,55 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext &ctx) {
 // (e.g. ALREADY_EXISTS on a create that an earlier, partly failed call
 // began) and at least one shard answered OK.
 template <typename Req, typename Resp>
-absl::Status AllOkOr(const ShardSet &shards,
-                     const std::vector<ShardCall<Req, Resp>> &calls,
+absl::Status AllOkOr(const ShardSet& shards,
+                     const std::vector<ShardCall<Req, Resp>>& calls,
                      absl::StatusCode benign) {
   bool any_ok = false, only_benign = true;
-  for (const auto &call : calls) {
+  for (const auto& call : calls) {
     any_ok = any_ok || call.status.ok();
-    if (!call.status.ok() && call.status.code() != benign)
-      only_benign = false;
+    if (!call.status.ok() && call.status.code() != benign) only_benign = false;
   }
-  if (any_ok && only_benign)
-    return absl::OkStatus();
+  if (any_ok && only_benign) return absl::OkStatus();
   return FirstError(shards, calls);
 }
 
-} // namespace
+}  // namespace
 
-RouterService::RouterService(const RouterOptions &options,
-                             const ShardSet *shards, RouterTelemetry *telemetry,
-                             telemetry::Metrics *metrics)
-    : options_(options), shards_(shards), telemetry_(telemetry),
+RouterService::RouterService(const RouterOptions& options,
+                             const ShardSet* shards, RouterTelemetry* telemetry,
+                             telemetry::Metrics* metrics)
+    : options_(options),
+      shards_(shards),
+      telemetry_(telemetry),
       metrics_(metrics) {}
 
-void RouterService::Count(const char *rpc, const absl::Status &status) {
-  if (metrics_ != nullptr)
-    metrics_->CountRequest(rpc, status.code());
+void RouterService::Count(const char* rpc, const absl::Status& status) {
+  if (metrics_ != nullptr) metrics_->CountRequest(rpc, status.code());
 }
 
 absl::Time RouterService::ShardDeadline(absl::Time call_deadline) const {
   return std::min(call_deadline, absl::Now() + options_.shard_timeout);
 }
 
-absl::StatusOr<v1::Gallery>
-RouterService::AggregatedGallery(const std::string &name, absl::Time deadline) {
-  if (name.empty())
-    return absl::InvalidArgumentError("gallery: name is empty");
+absl::StatusOr<v1::Gallery> RouterService::AggregatedGallery(
+    const std::string& name, absl::Time deadline) {
+  if (name.empty()) return absl::InvalidArgumentError("gallery: name is empty");
   v1::GetGalleryRequest req;
   req.set_name(name);
   auto replies = FanOutAndWait<v1::GetGalleryRequest, v1::Gallery>(
       *shards_, ToEveryShard<v1::GetGalleryRequest, v1::Gallery>(*shards_, req),
       ShardDeadline(deadline), rpc::GetGallery());
   absl::Status status = FirstError(*shards_, replies);
-  if (!status.ok())
-    return status;
-  std::vector<const v1::Gallery *> parts;
-  for (const auto &r : replies)
-    parts.push_back(&r.response);
+  if (!status.ok()) return status;
+  std::vector<const v1::Gallery*> parts;
+  for (const auto& r : replies) parts.push_back(&r.response);
   v1::Gallery out = AggregateGallery(parts);
   absl::MutexLock lock(&mu_);
   sizes_[name] = SizeEntry{out.size(), absl::Now()};
   return out;
 }
 
-absl::StatusOr<uint64_t> RouterService::GallerySize(const std::string &name,
+absl::StatusOr<uint64_t> RouterService::GallerySize(const std::string& name,
                                                     absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
@@ -89,22 +85,20 @@ absl::StatusOr<uint64_t> RouterService::GallerySize(const std::string &name,
     }
   }
   auto gallery = AggregatedGallery(name, deadline);
-  if (!gallery.ok())
-    return gallery.status();
+  if (!gallery.ok()) return gallery.status();
   return gallery->size();
 }
 
-void RouterService::ForgetSize(const std::string &name) {
+void RouterService::ForgetSize(const std::string& name) {
   absl::MutexLock lock(&mu_);
   sizes_.erase(name);
 }
 
-absl::Status RouterService::DoGetGallery(const std::string &name,
+absl::Status RouterService::DoGetGallery(const std::string& name,
                                          absl::Time deadline,
-                                         v1::Gallery *resp) {
+                                         v1::Gallery* resp) {
   auto gallery = AggregatedGallery(name, deadline);
-  if (!gallery.ok())
-    return gallery.status();
+  if (!gallery.ok()) return gallery.status();
   *resp = *std::move(gallery);
   *resp->mutable_policy() = api::ToPolicyProto(telemetry_->policy());
   bool calibrated = false, stale = false;
@@ -114,11 +108,11 @@ absl::Status RouterService::DoGetGallery(const std::string &name,
   return absl::OkStatus();
 }
 
-absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest &req,
+absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest& req,
                                             absl::Time deadline,
-                                            v1::Gallery *resp) {
+                                            v1::Gallery* resp) {
   // An empty policy message (what clients send by default) asks nothing.
-  const v1::Policy &policy = req.policy();
+  const v1::Policy& policy = req.policy();
   if (policy.has_min_threshold() || policy.has_max_fpir() ||
       policy.has_max_disparity() ||
       policy.action() != v1::Policy::ACTION_UNSPECIFIED) {
@@ -136,12 +130,11 @@ absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest &req,
       ShardDeadline(deadline), rpc::CreateGallery());
   absl::Status status =
       AllOkOr(*shards_, replies, absl::StatusCode::kAlreadyExists);
-  if (!status.ok())
-    return status;
+  if (!status.ok()) return status;
   return DoGetGallery(req.name(), deadline, resp);
 }
 
-absl::Status RouterService::DoDeleteGallery(const v1::DeleteGalleryRequest &req,
+absl::Status RouterService::DoDeleteGallery(const v1::DeleteGalleryRequest& req,
                                             absl::Time deadline) {
   auto replies =
       FanOutAndWait<v1::DeleteGalleryRequest, v1::DeleteGalleryResponse>(
@@ -151,13 +144,12 @@ absl::Status RouterService::DoDeleteGallery(const v1::DeleteGalleryRequest &req,
           ShardDeadline(deadline), rpc::DeleteGallery());
   ForgetSize(req.name());
   absl::Status status = AllOkOr(*shards_, replies, absl::StatusCode::kNotFound);
-  if (status.ok())
-    telemetry_->Forget(req.name());
+  if (status.ok()) telemetry_->Forget(req.name());
   return status;
 }
 
 absl::Status RouterService::DoListGalleries(absl::Time deadline,
-                                            v1::ListGalleriesResponse *resp) {
+                                            v1::ListGalleriesResponse* resp) {
   auto replies =
       FanOutAndWait<v1::ListGalleriesRequest, v1::ListGalleriesResponse>(
           *shards_,
@@ -165,16 +157,15 @@ absl::Status RouterService::DoListGalleries(absl::Time deadline,
               *shards_, v1::ListGalleriesRequest()),
           ShardDeadline(deadline), rpc::ListGalleries());
   absl::Status status = FirstError(*shards_, replies);
-  if (!status.ok())
-    return status;
-  std::map<std::string, std::vector<const v1::Gallery *>> by_name;
-  for (const auto &r : replies) {
-    for (const v1::Gallery &g : r.response.galleries()) {
+  if (!status.ok()) return status;
+  std::map<std::string, std::vector<const v1::Gallery*>> by_name;
+  for (const auto& r : replies) {
+    for (const v1::Gallery& g : r.response.galleries()) {
       by_name[g.name()].push_back(&g);
     }
   }
-  for (const auto &[name, parts] : by_name) {
-    v1::Gallery *g = resp->add_galleries();
+  for (const auto& [name, parts] : by_name) {
+    v1::Gallery* g = resp->add_galleries();
     *g = AggregateGallery(parts);
     *g->mutable_policy() = api::ToPolicyProto(telemetry_->policy());
     bool calibrated = false, stale = false;
@@ -185,10 +176,9 @@ absl::Status RouterService::DoListGalleries(absl::Time deadline,
   return absl::OkStatus();
 }
 
-absl::Status
-RouterService::DoCompactGallery(const v1::CompactGalleryRequest &req,
-                                absl::Time deadline,
-                                v1::CompactGalleryResponse *resp) {
+absl::Status RouterService::DoCompactGallery(
+    const v1::CompactGalleryRequest& req, absl::Time deadline,
+    v1::CompactGalleryResponse* resp) {
   auto replies =
       FanOutAndWait<v1::CompactGalleryRequest, v1::CompactGalleryResponse>(
           *shards_,
@@ -196,9 +186,8 @@ RouterService::DoCompactGallery(const v1::CompactGalleryRequest &req,
               *shards_, req),
           ShardDeadline(deadline), rpc::CompactGallery());
   absl::Status status = FirstError(*shards_, replies);
-  if (!status.ok())
-    return status;
-  for (const auto &r : replies) {
+  if (!status.ok()) return status;
+  for (const auto& r : replies) {
     resp->set_bytes_before(resp->bytes_before() + r.response.bytes_before());
     resp->set_bytes_after(resp->bytes_after() + r.response.bytes_after());
     resp->set_erased_entries(resp->erased_entries() +
@@ -207,41 +196,39 @@ RouterService::DoCompactGallery(const v1::CompactGalleryRequest &req,
   return absl::OkStatus();
 }
 
-absl::Status RouterService::DoTrainIndex(const v1::TrainIndexRequest &req,
+absl::Status RouterService::DoTrainIndex(const v1::TrainIndexRequest& req,
                                          absl::Time deadline,
-                                         v1::Gallery *resp) {
+                                         v1::Gallery* resp) {
   // Each shard trains on its own entries: IVF lists are per shard.
   auto replies = FanOutAndWait<v1::TrainIndexRequest, v1::Gallery>(
       *shards_, ToEveryShard<v1::TrainIndexRequest, v1::Gallery>(*shards_, req),
       ShardDeadline(deadline), rpc::TrainIndex());
   absl::Status status = FirstError(*shards_, replies);
-  if (!status.ok())
-    return status;
+  if (!status.ok()) return status;
   return DoGetGallery(req.gallery(), deadline, resp);
 }
 
-absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats *resp) {
+absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats* resp) {
   auto replies = FanOutAndWait<v1::GetStatsRequest, v1::Stats>(
       *shards_,
       ToEveryShard<v1::GetStatsRequest, v1::Stats>(*shards_,
                                                    v1::GetStatsRequest()),
       ShardDeadline(deadline), rpc::GetStats());
   absl::Status status = FirstError(*shards_, replies);
-  if (!status.ok())
-    return status;
+  if (!status.ok()) return status;
   uint64_t host = 0, device = 0;
-  for (const auto &r : replies) {
+  for (const auto& r : replies) {
     resp->set_galleries(std::max(resp->galleries(), r.response.galleries()));
     resp->set_entries(resp->entries() + r.response.entries());
     host += r.response.memory().host_bytes();
     device += r.response.memory().device_bytes();
   }
-  const v1::Stats &first = replies.front().response;
+  const v1::Stats& first = replies.front().response;
   resp->set_backend(absl::StrCat("router(", shards_->size(),
                                  " shards: ", first.backend(), ")"));
   resp->set_device(first.device());
   resp->set_version(first.version());
-  v1::MemoryUsage *memory = resp->mutable_memory();
+  v1::MemoryUsage* memory = resp->mutable_memory();
   memory->set_host_bytes(host);
   memory->set_device_bytes(device);
   const double entries = static_cast<double>(resp->entries());
@@ -250,49 +237,45 @@ absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats *resp) {
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor *
-RouterService::CreateGallery(grpc::CallbackServerContext *ctx,
-                             const v1::CreateGalleryRequest *req,
-                             v1::Gallery *resp) {
+grpc::ServerUnaryReactor* RouterService::CreateGallery(
+    grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
+    v1::Gallery* resp) {
   return Finish(ctx, "CreateGallery",
                 [&] { return DoCreateGallery(*req, DeadlineOf(*ctx), resp); });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::GetGallery(grpc::CallbackServerContext *ctx,
-                          const v1::GetGalleryRequest *req, v1::Gallery *resp) {
+grpc::ServerUnaryReactor* RouterService::GetGallery(
+    grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
+    v1::Gallery* resp) {
   return Finish(ctx, "GetGallery", [&] {
     return DoGetGallery(req->name(), DeadlineOf(*ctx), resp);
   });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::ListGalleries(grpc::CallbackServerContext *ctx,
-                             const v1::ListGalleriesRequest *req,
-                             v1::ListGalleriesResponse *resp) {
+grpc::ServerUnaryReactor* RouterService::ListGalleries(
+    grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
+    v1::ListGalleriesResponse* resp) {
   return Finish(ctx, "ListGalleries",
                 [&] { return DoListGalleries(DeadlineOf(*ctx), resp); });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::DeleteGallery(grpc::CallbackServerContext *ctx,
-                             const v1::DeleteGalleryRequest *req,
-                             v1::DeleteGalleryResponse *resp) {
+grpc::ServerUnaryReactor* RouterService::DeleteGallery(
+    grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
+    v1::DeleteGalleryResponse* resp) {
   return Finish(ctx, "DeleteGallery",
                 [&] { return DoDeleteGallery(*req, DeadlineOf(*ctx)); });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::CompactGallery(grpc::CallbackServerContext *ctx,
-                              const v1::CompactGalleryRequest *req,
-                              v1::CompactGalleryResponse *resp) {
+grpc::ServerUnaryReactor* RouterService::CompactGallery(
+    grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
+    v1::CompactGalleryResponse* resp) {
   return Finish(ctx, "CompactGallery",
                 [&] { return DoCompactGallery(*req, DeadlineOf(*ctx), resp); });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::SetPolicy(grpc::CallbackServerContext *ctx,
-                         const v1::SetPolicyRequest *req, v1::Gallery *resp) {
+grpc::ServerUnaryReactor* RouterService::SetPolicy(
+    grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
+    v1::Gallery* resp) {
   return Finish(ctx, "SetPolicy", [&] {
     return absl::UnimplementedError(
         "SetPolicy: per-gallery policies are not kept by the router; it "
@@ -300,18 +283,18 @@ RouterService::SetPolicy(grpc::CallbackServerContext *ctx,
   });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::TrainIndex(grpc::CallbackServerContext *ctx,
-                          const v1::TrainIndexRequest *req, v1::Gallery *resp) {
+grpc::ServerUnaryReactor* RouterService::TrainIndex(
+    grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
+    v1::Gallery* resp) {
   return Finish(ctx, "TrainIndex",
                 [&] { return DoTrainIndex(*req, DeadlineOf(*ctx), resp); });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::GetStats(grpc::CallbackServerContext *ctx,
-                        const v1::GetStatsRequest *req, v1::Stats *resp) {
+grpc::ServerUnaryReactor* RouterService::GetStats(
+    grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
+    v1::Stats* resp) {
   return Finish(ctx, "GetStats",
                 [&] { return DoGetStats(DeadlineOf(*ctx), resp); });
 }
 
-} // namespace candor::router
+}  // namespace candor::router

@@ -24,15 +24,13 @@ namespace candor::router {
 
 absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
   auto server = api::OptionsFromFlags();
-  if (!server.ok())
-    return server.status();
+  if (!server.ok()) return server.status();
   RouterOptions options;
   options.server = *std::move(server);
   const std::string shards = absl::GetFlag(FLAGS_shards);
   if (!shards.empty()) {
     auto list = ParseShardList(shards);
-    if (!list.ok())
-      return list.status();
+    if (!list.ok()) return list.status();
     options.shards = *std::move(list);
   }
   options.shards_dns = absl::GetFlag(FLAGS_shards_dns);
@@ -49,4 +47,4 @@ absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
   return options;
 }
 
-} // namespace candor::router
+}  // namespace candor::router

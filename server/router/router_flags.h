@@ -11,6 +11,6 @@ namespace candor::router {
 // Reads the parsed flags; InvalidArgument names a bad value.
 absl::StatusOr<RouterOptions> RouterOptionsFromFlags();
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_ROUTER_FLAGS_H_
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_FLAGS_H_

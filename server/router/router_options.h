@@ -31,6 +31,6 @@ struct RouterOptions {
   absl::Duration dns_refresh = absl::Seconds(30);
 };
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_

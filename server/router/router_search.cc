@@ -14,14 +14,14 @@
 namespace candor::router {
 namespace {
 
-absl::Time DeadlineOf(const grpc::CallbackServerContext &ctx) {
+absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
   return absl::FromChrono(ctx.deadline());
 }
 
-} // namespace
+}  // namespace
 
 void RouterService::Scatter(
-    const v1::SearchRequest &request, absl::Time deadline,
+    const v1::SearchRequest& request, absl::Time deadline,
     std::function<void(absl::StatusOr<v1::SearchResponse>)> done) {
   // Shards answer candidates only: their threshold reports would describe
   // one shard's part of the gallery.
@@ -40,9 +40,8 @@ void RouterService::Scatter(
       });
 }
 
-absl::StatusOr<v1::SearchResponse>
-RouterService::SearchAndWait(const v1::SearchRequest &request,
-                             absl::Time deadline) {
+absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
+    const v1::SearchRequest& request, absl::Time deadline) {
   absl::Notification finished;
   absl::StatusOr<v1::SearchResponse> out;
   Scatter(request, deadline, [&](absl::StatusOr<v1::SearchResponse> merged) {
@@ -53,41 +52,35 @@ RouterService::SearchAndWait(const v1::SearchRequest &request,
   return out;
 }
 
-void RouterService::StartSearch(const v1::SearchRequest &request,
+void RouterService::StartSearch(const v1::SearchRequest& request,
                                 absl::Time deadline,
-                                v1::SearchResponse *response,
+                                v1::SearchResponse* response,
                                 std::function<void(absl::Status)> done) {
   if (request.gallery().empty()) {
     return done(absl::InvalidArgumentError("gallery: name is empty"));
   }
   absl::Status status =
       api::ValidateTopK(request.top_k(), options_.server.limits.max_top_k);
-  if (!status.ok())
-    return done(status);
+  if (!status.ok()) return done(status);
   if (request.has_threshold()) {
     status = api::ValidateThreshold(request.threshold());
-    if (!status.ok())
-      return done(status);
+    if (!status.ok()) return done(status);
   }
   auto rows =
       CheckMatrix(request.probes(), options_.server.limits.max_batch, "probes");
-  if (!rows.ok())
-    return done(rows.status());
+  if (!rows.ok()) return done(rows.status());
   status = api::ValidateProbeInfo(request, *rows);
-  if (!status.ok())
-    return done(status);
+  if (!status.ok()) return done(status);
 
   // The size only matters to a calibrated gallery's report (staleness).
   uint64_t size_now = 0;
   if (telemetry_->HasCalibration(request.gallery())) {
     auto size = GallerySize(request.gallery(), deadline);
-    if (!size.ok())
-      return done(size.status());
+    if (!size.ok()) return done(size.status());
     size_now = *size;
   }
   auto decision = telemetry_->Decide(request.gallery(), size_now, request);
-  if (!decision.ok())
-    return done(decision.status());
+  if (!decision.ok()) return done(decision.status());
 
   // Owned here so the merge can read it after this function returns.
   auto decided = std::make_shared<v1::SearchRequest>(request);
@@ -97,19 +90,17 @@ void RouterService::StartSearch(const v1::SearchRequest &request,
   Scatter(*decided, deadline,
           [decided, report, response,
            done = std::move(done)](absl::StatusOr<v1::SearchResponse> merged) {
-            if (!merged.ok())
-              return done(merged.status());
+            if (!merged.ok()) return done(merged.status());
             *response = *std::move(merged);
-            if (!decided->omit_report())
-              *response->mutable_report() = *report;
+            if (!decided->omit_report()) *response->mutable_report() = *report;
             done(absl::OkStatus());
           });
 }
 
-grpc::ServerUnaryReactor *
-RouterService::Search(grpc::CallbackServerContext *ctx,
-                      const v1::SearchRequest *req, v1::SearchResponse *resp) {
-  grpc::ServerUnaryReactor *reactor = ctx->DefaultReactor();
+grpc::ServerUnaryReactor* RouterService::Search(
+    grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
+    v1::SearchResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   StartSearch(*req, DeadlineOf(*ctx), resp,
               [this, reactor, req](absl::Status status) {
                 Count("Search", status);
@@ -127,8 +118,8 @@ namespace {
 // failed request ends the stream with its status.
 class RouterStreamReactor final
     : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
-public:
-  RouterStreamReactor(RouterService *service, grpc::CallbackServerContext *ctx)
+ public:
+  RouterStreamReactor(RouterService* service, grpc::CallbackServerContext* ctx)
       : service_(service), deadline_(DeadlineOf(*ctx)) {
     StartRead(&request_);
   }
@@ -159,18 +150,18 @@ public:
 
   void OnDone() override { delete this; }
 
-private:
-  RouterService *const service_;
+ private:
+  RouterService* const service_;
   const absl::Time deadline_;
   v1::SearchRequest request_;
   v1::SearchResponse response_;
 };
 
-} // namespace
+}  // namespace
 
-grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> *
-RouterService::SearchStream(grpc::CallbackServerContext *ctx) {
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
   return new RouterStreamReactor(this, ctx);
 }
 
-} // namespace candor::router
+}  // namespace candor::router

@@ -16,10 +16,10 @@ namespace {
 constexpr absl::Duration kDnsSettleInterval = absl::Seconds(2);
 constexpr absl::Duration kDnsSettleTimeout = absl::Minutes(10);
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<RouterServer>>
-RouterServer::Start(RouterOptions options) {
+absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
+    RouterOptions options) {
   if (options.shards.empty() == options.shards_dns.empty()) {
     return absl::InvalidArgumentError(
         "--role=router needs exactly one of --shards and --shards_dns");
@@ -27,8 +27,7 @@ RouterServer::Start(RouterOptions options) {
   if (!options.shards_dns.empty()) {
     auto names = WaitForShardNames(options.shards_dns, options.shard_count,
                                    kDnsSettleInterval, kDnsSettleTimeout);
-    if (!names.ok())
-      return names.status();
+    if (!names.ok()) return names.status();
     options.shards = *std::move(names);
   }
   std::unique_ptr<RouterServer> server(new RouterServer());
@@ -43,8 +42,7 @@ RouterServer::Start(RouterOptions options) {
     telemetry::Metrics::Options metrics_options;
     metrics_options.listen_address = options.server.metrics_listen;
     auto metrics = telemetry::Metrics::Create(metrics_options);
-    if (!metrics.ok())
-      return metrics.status();
+    if (!metrics.ok()) return metrics.status();
     server->metrics_ = *std::move(metrics);
     server->metrics_->SetBackendInfo("router", "");
     LogInfo(absl::StrCat("metrics on http://", options.server.metrics_listen,
@@ -95,22 +93,19 @@ void RouterServer::WatchDns() {
 }
 
 void RouterServer::Shutdown() {
-  if (shut_down_)
-    return;
+  if (shut_down_) return;
   shut_down_ = true;
   LogInfo("router shutting down: draining in-flight calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(
       absl::ToChronoTime(absl::Now() + options_.server.drain_timeout));
   stop_.Notify();
-  if (dns_watch_.joinable())
-    dns_watch_.join();
+  if (dns_watch_.joinable()) dns_watch_.join();
   LogInfo("shutdown complete");
 }
 
 RouterServer::~RouterServer() {
-  if (server_)
-    Shutdown();
+  if (server_) Shutdown();
 }
 
-} // namespace candor::router
+}  // namespace candor::router

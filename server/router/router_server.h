@@ -18,12 +18,12 @@
 namespace candor::router {
 
 class RouterServer {
-public:
+ public:
   // Settles the shard list (--shards, or DNS: shard_dns.h), then serves.
   // Health turns SERVING once the shard list is known; a shard that is
   // down shows in the answers, not in the router's health.
-  static absl::StatusOr<std::unique_ptr<RouterServer>>
-  Start(RouterOptions options);
+  static absl::StatusOr<std::unique_ptr<RouterServer>> Start(
+      RouterOptions options);
   ~RouterServer();
 
   int port() const { return port_; }
@@ -33,7 +33,7 @@ public:
   // watch. Idempotent.
   void Shutdown();
 
-private:
+ private:
   RouterServer() = default;
   // Re-resolves the shard names every dns_refresh and logs a changed count.
   void WatchDns();
@@ -51,6 +51,6 @@ private:
   bool shut_down_ = false;
 };
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_ROUTER_SERVER_H_
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_SERVER_H_

@@ -25,116 +25,112 @@
 namespace candor::router {
 
 class RouterService final : public v1::Candor::CallbackService {
-public:
+ public:
   // No pointer is owned; all outlive the service. `metrics` may be null.
-  RouterService(const RouterOptions &options, const ShardSet *shards,
-                RouterTelemetry *telemetry, telemetry::Metrics *metrics);
+  RouterService(const RouterOptions& options, const ShardSet* shards,
+                RouterTelemetry* telemetry, telemetry::Metrics* metrics);
 
-  grpc::ServerUnaryReactor *CreateGallery(grpc::CallbackServerContext *ctx,
-                                          const v1::CreateGalleryRequest *req,
-                                          v1::Gallery *resp) override;
-  grpc::ServerUnaryReactor *GetGallery(grpc::CallbackServerContext *ctx,
-                                       const v1::GetGalleryRequest *req,
-                                       v1::Gallery *resp) override;
-  grpc::ServerUnaryReactor *
-  ListGalleries(grpc::CallbackServerContext *ctx,
-                const v1::ListGalleriesRequest *req,
-                v1::ListGalleriesResponse *resp) override;
-  grpc::ServerUnaryReactor *
-  DeleteGallery(grpc::CallbackServerContext *ctx,
-                const v1::DeleteGalleryRequest *req,
-                v1::DeleteGalleryResponse *resp) override;
-  grpc::ServerUnaryReactor *
-  CompactGallery(grpc::CallbackServerContext *ctx,
-                 const v1::CompactGalleryRequest *req,
-                 v1::CompactGalleryResponse *resp) override;
-  grpc::ServerUnaryReactor *Enroll(grpc::CallbackServerContext *ctx,
-                                   const v1::EnrollRequest *req,
-                                   v1::EnrollResponse *resp) override;
-  grpc::ServerUnaryReactor *Remove(grpc::CallbackServerContext *ctx,
-                                   const v1::RemoveRequest *req,
-                                   v1::RemoveResponse *resp) override;
-  grpc::ServerUnaryReactor *Search(grpc::CallbackServerContext *ctx,
-                                   const v1::SearchRequest *req,
-                                   v1::SearchResponse *resp) override;
-  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> *
-  SearchStream(grpc::CallbackServerContext *ctx) override;
-  grpc::ServerUnaryReactor *Calibrate(grpc::CallbackServerContext *ctx,
-                                      const v1::CalibrateRequest *req,
-                                      v1::CalibrationReport *resp) override;
-  grpc::ServerUnaryReactor *
-  GetCalibration(grpc::CallbackServerContext *ctx,
-                 const v1::GetCalibrationRequest *req,
-                 v1::CalibrationReport *resp) override;
-  grpc::ServerUnaryReactor *SetPolicy(grpc::CallbackServerContext *ctx,
-                                      const v1::SetPolicyRequest *req,
-                                      v1::Gallery *resp) override;
-  grpc::ServerUnaryReactor *TrainIndex(grpc::CallbackServerContext *ctx,
-                                       const v1::TrainIndexRequest *req,
-                                       v1::Gallery *resp) override;
-  grpc::ServerUnaryReactor *GetStats(grpc::CallbackServerContext *ctx,
-                                     const v1::GetStatsRequest *req,
-                                     v1::Stats *resp) override;
+  grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
+                                          const v1::CreateGalleryRequest* req,
+                                          v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* GetGallery(grpc::CallbackServerContext* ctx,
+                                       const v1::GetGalleryRequest* req,
+                                       v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* ListGalleries(
+      grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
+      v1::ListGalleriesResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteGallery(
+      grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
+      v1::DeleteGalleryResponse* resp) override;
+  grpc::ServerUnaryReactor* CompactGallery(
+      grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
+      v1::CompactGalleryResponse* resp) override;
+  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* ctx,
+                                   const v1::EnrollRequest* req,
+                                   v1::EnrollResponse* resp) override;
+  grpc::ServerUnaryReactor* Remove(grpc::CallbackServerContext* ctx,
+                                   const v1::RemoveRequest* req,
+                                   v1::RemoveResponse* resp) override;
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx,
+                                   const v1::SearchRequest* req,
+                                   v1::SearchResponse* resp) override;
+  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>* SearchStream(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerUnaryReactor* Calibrate(grpc::CallbackServerContext* ctx,
+                                      const v1::CalibrateRequest* req,
+                                      v1::CalibrationReport* resp) override;
+  grpc::ServerUnaryReactor* GetCalibration(
+      grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
+      v1::CalibrationReport* resp) override;
+  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* ctx,
+                                      const v1::SetPolicyRequest* req,
+                                      v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* TrainIndex(grpc::CallbackServerContext* ctx,
+                                       const v1::TrainIndexRequest* req,
+                                       v1::Gallery* resp) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
+                                     const v1::GetStatsRequest* req,
+                                     v1::Stats* resp) override;
 
   // The search path of Search and SearchStream: decides the threshold,
   // scatters to every shard, merges. `done` is called exactly once,
   // possibly on another thread; request and response outlive it.
-  void StartSearch(const v1::SearchRequest &request, absl::Time deadline,
-                   v1::SearchResponse *response,
+  void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
+                   v1::SearchResponse* response,
                    std::function<void(absl::Status)> done);
 
-private:
+ private:
   // Runs fn() on the gRPC thread, counts the call in
   // candor_requests_total{rpc, code} and finishes it with fn's status.
   template <typename Fn>
-  grpc::ServerUnaryReactor *Finish(grpc::CallbackServerContext *ctx,
-                                   const char *rpc, Fn &&fn) {
-    grpc::ServerUnaryReactor *reactor = ctx->DefaultReactor();
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
+                                   const char* rpc, Fn&& fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     const absl::Status status = fn();
     Count(rpc, status);
     reactor->Finish(api::ToGrpcStatus(status));
     return reactor;
   }
-  void Count(const char *rpc, const absl::Status &status);
+  void Count(const char* rpc, const absl::Status& status);
 
   // The whole gallery as a single server would describe it (sizes summed
   // over shards, the router's policy and calibration state).
-  absl::Status DoGetGallery(const std::string &name, absl::Time deadline,
-                            v1::Gallery *resp);
-  absl::StatusOr<v1::Gallery> AggregatedGallery(const std::string &name,
+  absl::Status DoGetGallery(const std::string& name, absl::Time deadline,
+                            v1::Gallery* resp);
+  absl::StatusOr<v1::Gallery> AggregatedGallery(const std::string& name,
                                                 absl::Time deadline);
   // The whole gallery's live size, cached for kSizeCacheTtl (for the
   // threshold report's staleness; writes through this router refresh it).
-  absl::StatusOr<uint64_t> GallerySize(const std::string &name,
+  absl::StatusOr<uint64_t> GallerySize(const std::string& name,
                                        absl::Time deadline);
-  void ForgetSize(const std::string &name);
+  void ForgetSize(const std::string& name);
 
-  absl::Status DoCreateGallery(const v1::CreateGalleryRequest &req,
-                               absl::Time deadline, v1::Gallery *resp);
-  absl::Status DoDeleteGallery(const v1::DeleteGalleryRequest &req,
+  absl::Status DoCreateGallery(const v1::CreateGalleryRequest& req,
+                               absl::Time deadline, v1::Gallery* resp);
+  absl::Status DoDeleteGallery(const v1::DeleteGalleryRequest& req,
                                absl::Time deadline);
   absl::Status DoListGalleries(absl::Time deadline,
-                               v1::ListGalleriesResponse *resp);
-  absl::Status DoCompactGallery(const v1::CompactGalleryRequest &req,
+                               v1::ListGalleriesResponse* resp);
+  absl::Status DoCompactGallery(const v1::CompactGalleryRequest& req,
                                 absl::Time deadline,
-                                v1::CompactGalleryResponse *resp);
-  absl::Status DoTrainIndex(const v1::TrainIndexRequest &req,
-                            absl::Time deadline, v1::Gallery *resp);
-  absl::Status DoGetStats(absl::Time deadline, v1::Stats *resp);
-  absl::Status DoEnroll(const v1::EnrollRequest &req, absl::Time deadline,
-                        v1::EnrollResponse *resp);
-  absl::Status DoRemove(const v1::RemoveRequest &req, absl::Time deadline,
-                        v1::RemoveResponse *resp);
+                                v1::CompactGalleryResponse* resp);
+  absl::Status DoTrainIndex(const v1::TrainIndexRequest& req,
+                            absl::Time deadline, v1::Gallery* resp);
+  absl::Status DoGetStats(absl::Time deadline, v1::Stats* resp);
+  absl::Status DoEnroll(const v1::EnrollRequest& req, absl::Time deadline,
+                        v1::EnrollResponse* resp);
+  absl::Status DoRemove(const v1::RemoveRequest& req, absl::Time deadline,
+                        v1::RemoveResponse* resp);
   // The gallery version after a write: the sum over shards, asked again;
   // `fallback` (the written shards' sum) when that fails.
-  uint64_t VersionAfterWrite(const std::string &gallery, absl::Time deadline,
+  uint64_t VersionAfterWrite(const std::string& gallery, absl::Time deadline,
                              uint64_t fallback);
-  absl::Status DoCalibrate(const v1::CalibrateRequest &req, absl::Time deadline,
-                           v1::CalibrationReport *resp);
+  absl::Status DoCalibrate(const v1::CalibrateRequest& req, absl::Time deadline,
+                           v1::CalibrationReport* resp);
   // Scatter-gather of an already-decided search, waited for (calibration).
-  absl::StatusOr<v1::SearchResponse>
-  SearchAndWait(const v1::SearchRequest &request, absl::Time deadline);
-  void Scatter(const v1::SearchRequest &request, absl::Time deadline,
+  absl::StatusOr<v1::SearchResponse> SearchAndWait(
+      const v1::SearchRequest& request, absl::Time deadline);
+  void Scatter(const v1::SearchRequest& request, absl::Time deadline,
                std::function<void(absl::StatusOr<v1::SearchResponse>)> done);
 
   // The deadline for shard calls made for a call with `call_deadline`.
@@ -146,13 +142,13 @@ private:
   };
 
   const RouterOptions options_;
-  const ShardSet *const shards_;
-  RouterTelemetry *const telemetry_;
-  telemetry::Metrics *const metrics_;
+  const ShardSet* const shards_;
+  RouterTelemetry* const telemetry_;
+  telemetry::Metrics* const metrics_;
   absl::Mutex mu_;
   std::map<std::string, SizeEntry> sizes_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_ROUTER_SERVICE_H_
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_SERVICE_H_

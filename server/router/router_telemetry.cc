@@ -19,7 +19,7 @@ constexpr char kSuffix[] = ".cal";
 // one (the server's default too).
 constexpr double kDefaultTargetFpir = 0.001;
 
-telemetry::Policy FromDefaults(const api::PolicyDefaults &d) {
+telemetry::Policy FromDefaults(const api::PolicyDefaults& d) {
   telemetry::Policy p;
   p.min_threshold = d.min_threshold;
   p.max_fpir = d.max_fpir;
@@ -33,26 +33,25 @@ telemetry::GalleryNow Now(uint64_t size) {
   return {size, absl::ToUnixMicros(absl::Now())};
 }
 
-} // namespace
+}  // namespace
 
-RouterTelemetry::RouterTelemetry(const api::PolicyDefaults &policy,
-                                 const std::string &data_dir)
+RouterTelemetry::RouterTelemetry(const api::PolicyDefaults& policy,
+                                 const std::string& data_dir)
     : policy_(FromDefaults(policy)) {
-  if (data_dir.empty())
-    return;
+  if (data_dir.empty()) return;
   const std::string dir = absl::StrCat(data_dir, "/", kDirName);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    LogWarning(absl::StrCat("router calibrations kept in memory only: cannot "
-                            "create ",
-                            dir, ": ", ec.message()));
+    LogWarning(
+        absl::StrCat("router calibrations kept in memory only: cannot "
+                     "create ",
+                     dir, ": ", ec.message()));
     return;
   }
   dir_ = dir;
-  for (const auto &entry : std::filesystem::directory_iterator(dir_, ec)) {
-    if (entry.path().extension() != kSuffix)
-      continue;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.path().extension() != kSuffix) continue;
     auto calibration = telemetry::LoadCalibration(entry.path().string());
     if (!calibration.ok()) {
       LogWarning(absl::StrCat("ignoring calibration ", entry.path().string(),
@@ -65,24 +64,24 @@ RouterTelemetry::RouterTelemetry(const api::PolicyDefaults &policy,
   }
 }
 
-RouterTelemetry::CalibrationPtr
-RouterTelemetry::Find(const std::string &gallery) const {
+RouterTelemetry::CalibrationPtr RouterTelemetry::Find(
+    const std::string& gallery) const {
   absl::MutexLock lock(&mu_);
   auto it = calibrations_.find(gallery);
   return it == calibrations_.end() ? nullptr : it->second;
 }
 
-bool RouterTelemetry::HasCalibration(const std::string &gallery) const {
+bool RouterTelemetry::HasCalibration(const std::string& gallery) const {
   return Find(gallery) != nullptr;
 }
 
-std::string RouterTelemetry::PathOf(const std::string &gallery) const {
+std::string RouterTelemetry::PathOf(const std::string& gallery) const {
   return absl::StrCat(dir_, "/", gallery, kSuffix);
 }
 
-absl::StatusOr<RouterDecision>
-RouterTelemetry::Decide(const std::string &gallery, uint64_t gallery_size_now,
-                        const v1::SearchRequest &request) {
+absl::StatusOr<RouterDecision> RouterTelemetry::Decide(
+    const std::string& gallery, uint64_t gallery_size_now,
+    const v1::SearchRequest& request) {
   CalibrationPtr calibration = Find(gallery);
   if ((policy_.max_fpir || policy_.max_disparity) && calibration == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -100,8 +99,7 @@ RouterTelemetry::Decide(const std::string &gallery, uint64_t gallery_size_now,
   } else {
     auto policy_threshold = telemetry::PolicyThreshold(
         policy_, calibration.get(), gallery, now.size);
-    if (!policy_threshold.ok())
-      return policy_threshold.status();
+    if (!policy_threshold.ok()) return policy_threshold.status();
     threshold = *policy_threshold;
     source = telemetry::ThresholdSource::kPolicy;
   }
@@ -117,7 +115,7 @@ RouterTelemetry::Decide(const std::string &gallery, uint64_t gallery_size_now,
   return decision;
 }
 
-void RouterTelemetry::Store(const std::string &gallery,
+void RouterTelemetry::Store(const std::string& gallery,
                             telemetry::Calibration calibration) {
   if (!dir_.empty()) {
     absl::Status saved =
@@ -132,9 +130,9 @@ void RouterTelemetry::Store(const std::string &gallery,
       std::make_shared<const telemetry::Calibration>(std::move(calibration));
 }
 
-absl::StatusOr<v1::CalibrationReport>
-RouterTelemetry::Report(const std::string &gallery, uint64_t gallery_size_now,
-                        const v1::GetCalibrationRequest &request) const {
+absl::StatusOr<v1::CalibrationReport> RouterTelemetry::Report(
+    const std::string& gallery, uint64_t gallery_size_now,
+    const v1::GetCalibrationRequest& request) const {
   CalibrationPtr calibration = Find(gallery);
   if (!calibration) {
     return absl::FailedPreconditionError(
@@ -150,8 +148,7 @@ RouterTelemetry::Report(const std::string &gallery, uint64_t gallery_size_now,
           absl::StrCat("thresholds: ", t, " is outside [-1, 1]"));
     }
   }
-  if (grid.empty())
-    grid = telemetry::DefaultThresholdGrid();
+  if (grid.empty()) grid = telemetry::DefaultThresholdGrid();
   double target = request.target_fpir();
   if (target == 0.0) {
     target = policy_.max_fpir ? *policy_.max_fpir : kDefaultTargetFpir;
@@ -162,16 +159,15 @@ RouterTelemetry::Report(const std::string &gallery, uint64_t gallery_size_now,
   }
   auto report = telemetry::MakeCalibrationReport(
       *calibration, Now(gallery_size_now), std::move(grid), target);
-  if (!report.ok())
-    return report.status();
+  if (!report.ok()) return report.status();
   v1::CalibrationReport out;
   api::ToCalibrationReportProto(*report, gallery, &out);
   return out;
 }
 
-void RouterTelemetry::Describe(const std::string &gallery,
-                               uint64_t gallery_size_now, bool *calibrated,
-                               bool *stale) const {
+void RouterTelemetry::Describe(const std::string& gallery,
+                               uint64_t gallery_size_now, bool* calibrated,
+                               bool* stale) const {
   CalibrationPtr calibration = Find(gallery);
   *calibrated = calibration != nullptr;
   *stale =
@@ -180,15 +176,14 @@ void RouterTelemetry::Describe(const std::string &gallery,
           .stale;
 }
 
-void RouterTelemetry::Forget(const std::string &gallery) {
+void RouterTelemetry::Forget(const std::string& gallery) {
   {
     absl::MutexLock lock(&mu_);
     calibrations_.erase(gallery);
   }
-  if (dir_.empty())
-    return;
+  if (dir_.empty()) return;
   std::error_code ignored;
   std::filesystem::remove(PathOf(gallery), ignored);
 }
 
-} // namespace candor::router
+}  // namespace candor::router

@@ -28,41 +28,41 @@ struct RouterDecision {
 };
 
 class RouterTelemetry {
-public:
+ public:
   // `data_dir` empty: memory only.
-  RouterTelemetry(const api::PolicyDefaults &policy,
-                  const std::string &data_dir);
+  RouterTelemetry(const api::PolicyDefaults& policy,
+                  const std::string& data_dir);
 
   // The router's policy (its flags; per-gallery overrides are not kept by
   // the router).
-  const telemetry::Policy &policy() const { return policy_; }
-  bool HasCalibration(const std::string &gallery) const;
+  const telemetry::Policy& policy() const { return policy_; }
+  bool HasCalibration(const std::string& gallery) const;
 
   // The threshold (the request's, else the policy threshold), its report at
   // the whole gallery's current size and the policy verdict;
   // FailedPrecondition on a REJECT breach or when the policy needs a
   // calibration the gallery lacks.
-  absl::StatusOr<RouterDecision> Decide(const std::string &gallery,
+  absl::StatusOr<RouterDecision> Decide(const std::string& gallery,
                                         uint64_t gallery_size_now,
-                                        const v1::SearchRequest &request);
+                                        const v1::SearchRequest& request);
 
   // Keeps the calibration; a failed write is logged, not returned (the
   // router's disk is optional).
-  void Store(const std::string &gallery, telemetry::Calibration calibration);
+  void Store(const std::string& gallery, telemetry::Calibration calibration);
 
   // FailedPrecondition when the gallery has no calibration here.
-  absl::StatusOr<v1::CalibrationReport>
-  Report(const std::string &gallery, uint64_t gallery_size_now,
-         const v1::GetCalibrationRequest &request) const;
+  absl::StatusOr<v1::CalibrationReport> Report(
+      const std::string& gallery, uint64_t gallery_size_now,
+      const v1::GetCalibrationRequest& request) const;
 
-  void Describe(const std::string &gallery, uint64_t gallery_size_now,
-                bool *calibrated, bool *stale) const;
-  void Forget(const std::string &gallery);
+  void Describe(const std::string& gallery, uint64_t gallery_size_now,
+                bool* calibrated, bool* stale) const;
+  void Forget(const std::string& gallery);
 
-private:
+ private:
   using CalibrationPtr = std::shared_ptr<const telemetry::Calibration>;
-  CalibrationPtr Find(const std::string &gallery) const;
-  std::string PathOf(const std::string &gallery) const;
+  CalibrationPtr Find(const std::string& gallery) const;
+  std::string PathOf(const std::string& gallery) const;
 
   telemetry::Policy policy_;
   // Empty when calibrations are kept in memory only.
@@ -71,6 +71,6 @@ private:
   std::map<std::string, CalibrationPtr> calibrations_ ABSL_GUARDED_BY(mu_);
 };
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_ROUTER_TELEMETRY_H_
+#endif  // CANDOR_SERVER_ROUTER_ROUTER_TELEMETRY_H_

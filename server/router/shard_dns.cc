@@ -13,25 +13,22 @@ namespace candor::router {
 namespace {
 
 // 0: resolves; 1: no such name; else the getaddrinfo error.
-int Lookup(const std::string &host) {
+int Lookup(const std::string& host) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  addrinfo *result = nullptr;
+  addrinfo* result = nullptr;
   const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &result);
-  if (result != nullptr)
-    freeaddrinfo(result);
-  if (rc == 0)
-    return 0;
-  if (rc == EAI_NONAME || rc == EAI_NODATA)
-    return 1;
+  if (result != nullptr) freeaddrinfo(result);
+  if (rc == 0) return 0;
+  if (rc == EAI_NONAME || rc == EAI_NODATA) return 1;
   return rc;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::vector<std::string>>
-ResolveShardNames(const std::string &name_port) {
+absl::StatusOr<std::vector<std::string>> ResolveShardNames(
+    const std::string& name_port) {
   const size_t colon = name_port.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -49,8 +46,7 @@ ResolveShardNames(const std::string &name_port) {
     const std::string host =
         absl::StrCat(first_label, "-", i, ".", first_label, rest);
     const int rc = Lookup(host);
-    if (rc == 1)
-      break;
+    if (rc == 1) break;
     if (rc != 0) {
       return absl::UnavailableError(
           absl::StrCat("resolving ", host, ": ", gai_strerror(rc)));
@@ -60,9 +56,9 @@ ResolveShardNames(const std::string &name_port) {
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>>
-WaitForShardNames(const std::string &name_port, int expected,
-                  absl::Duration interval, absl::Duration timeout) {
+absl::StatusOr<std::vector<std::string>> WaitForShardNames(
+    const std::string& name_port, int expected, absl::Duration interval,
+    absl::Duration timeout) {
   const absl::Time give_up = absl::Now() + timeout;
   std::vector<std::string> previous;
   while (true) {
@@ -74,8 +70,7 @@ WaitForShardNames(const std::string &name_port, int expected,
       if (expected > 0 && static_cast<int>(names->size()) == expected) {
         return names;
       }
-      if (expected == 0 && !names->empty() && *names == previous)
-        return names;
+      if (expected == 0 && !names->empty() && *names == previous) return names;
       LogInfo(absl::StrCat(
           "shards from ", name_port, ": ", names->size(), " resolve",
           expected > 0 ? absl::StrCat(", waiting for ", expected)
@@ -93,4 +88,4 @@ WaitForShardNames(const std::string &name_port, int expected,
   }
 }
 
-} // namespace candor::router
+}  // namespace candor::router

@@ -31,16 +31,16 @@ namespace candor::router {
 // that resolves, in order (a dotted NAME puts the ordinal on its first
 // label: "a.b" -> "a-0.a.b"). Unavailable when the resolver fails other
 // than with "no such name"; InvalidArgument for a NAME without a port.
-absl::StatusOr<std::vector<std::string>>
-ResolveShardNames(const std::string &name_port);
+absl::StatusOr<std::vector<std::string>> ResolveShardNames(
+    const std::string& name_port);
 
 // Resolves until the list is settled: `expected` names when expected > 0,
 // else two equal non-empty lists `interval` apart. DeadlineExceeded after
 // `timeout`.
-absl::StatusOr<std::vector<std::string>>
-WaitForShardNames(const std::string &name_port, int expected,
-                  absl::Duration interval, absl::Duration timeout);
+absl::StatusOr<std::vector<std::string>> WaitForShardNames(
+    const std::string& name_port, int expected, absl::Duration interval,
+    absl::Duration timeout);
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_SHARD_DNS_H_
+#endif  // CANDOR_SERVER_ROUTER_SHARD_DNS_H_

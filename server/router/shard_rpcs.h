@@ -11,13 +11,13 @@ namespace candor::router::rpc {
 
 // One line per RPC: the stub's async method is overloaded (callback or
 // reactor), so it is named in a lambda rather than taken by address.
-#define CANDOR_SHARD_RPC(Method, Req, Resp)                                    \
-  inline StartRpc<v1::Req, v1::Resp> Method() {                                \
-    return [](v1::Candor::Stub *stub, grpc::ClientContext *ctx,                \
-              const v1::Req *req, v1::Resp *resp,                              \
-              std::function<void(grpc::Status)> done) {                        \
-      stub->async()->Method(ctx, req, resp, std::move(done));                  \
-    };                                                                         \
+#define CANDOR_SHARD_RPC(Method, Req, Resp)                     \
+  inline StartRpc<v1::Req, v1::Resp> Method() {                 \
+    return [](v1::Candor::Stub* stub, grpc::ClientContext* ctx, \
+              const v1::Req* req, v1::Resp* resp,               \
+              std::function<void(grpc::Status)> done) {         \
+      stub->async()->Method(ctx, req, resp, std::move(done));   \
+    };                                                          \
   }
 
 CANDOR_SHARD_RPC(CreateGallery, CreateGalleryRequest, Gallery)
@@ -33,6 +33,6 @@ CANDOR_SHARD_RPC(GetStats, GetStatsRequest, Stats)
 
 #undef CANDOR_SHARD_RPC
 
-} // namespace candor::router::rpc
+}  // namespace candor::router::rpc
 
-#endif // CANDOR_SERVER_ROUTER_SHARD_RPCS_H_
+#endif  // CANDOR_SERVER_ROUTER_SHARD_RPCS_H_

@@ -14,9 +14,9 @@ namespace {
 constexpr int kInitialReconnectBackoffMs = 100;
 constexpr int kMaxReconnectBackoffMs = 1000;
 
-} // namespace
+}  // namespace
 
-ShardSet::ShardSet(const std::vector<std::string> &addresses,
+ShardSet::ShardSet(const std::vector<std::string>& addresses,
                    int max_message_bytes) {
   for (size_t i = 0; i < addresses.size(); ++i) {
     grpc::ChannelArguments args;
@@ -35,12 +35,12 @@ ShardSet::ShardSet(const std::vector<std::string> &addresses,
   }
 }
 
-bool IsShardDown(const absl::Status &status) {
+bool IsShardDown(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
          absl::IsCancelled(status);
 }
 
-absl::Status ShardError(const Shard &shard, const absl::Status &status) {
+absl::Status ShardError(const Shard& shard, const absl::Status& status) {
   if (IsShardDown(status)) {
     return absl::UnavailableError(
         absl::StrCat("shard ", shard.index, " (", shard.name,
@@ -51,8 +51,8 @@ absl::Status ShardError(const Shard &shard, const absl::Status &status) {
                                    "): ", status.message()));
 }
 
-absl::StatusOr<std::vector<std::string>>
-ParseShardList(const std::string &text) {
+absl::StatusOr<std::vector<std::string>> ParseShardList(
+    const std::string& text) {
   std::vector<std::string> out;
   for (absl::string_view item : absl::StrSplit(text, ',')) {
     const size_t colon = item.rfind(':');
@@ -65,9 +65,8 @@ ParseShardList(const std::string &text) {
     }
     out.emplace_back(item);
   }
-  if (out.empty())
-    return absl::InvalidArgumentError("--shards: empty list");
+  if (out.empty()) return absl::InvalidArgumentError("--shards: empty list");
   return out;
 }
 
-} // namespace candor::router
+}  // namespace candor::router

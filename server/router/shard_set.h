@@ -25,16 +25,16 @@ struct Shard {
 };
 
 class ShardSet {
-public:
+ public:
   // One channel per address. A host name is resolved by gRPC's own DNS
   // resolver, again whenever the connection drops, so a shard pod that
   // comes back with a new IP is found under its stable name.
-  ShardSet(const std::vector<std::string> &addresses, int max_message_bytes);
+  ShardSet(const std::vector<std::string>& addresses, int max_message_bytes);
 
   int size() const { return static_cast<int>(shards_.size()); }
-  const Shard &shard(int i) const { return shards_[static_cast<size_t>(i)]; }
+  const Shard& shard(int i) const { return shards_[static_cast<size_t>(i)]; }
 
-private:
+ private:
   std::vector<Shard> shards_;
 };
 
@@ -42,14 +42,14 @@ private:
 // missed its deadline (UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED) is
 // UNAVAILABLE naming it; any other code is kept, the message prefixed with
 // the shard.
-absl::Status ShardError(const Shard &shard, const absl::Status &status);
-bool IsShardDown(const absl::Status &status);
+absl::Status ShardError(const Shard& shard, const absl::Status& status);
+bool IsShardDown(const absl::Status& status);
 
 // Splits "a:1,b:2" into addresses; InvalidArgument for an empty list, an
 // empty item or one without a port.
-absl::StatusOr<std::vector<std::string>>
-ParseShardList(const std::string &text);
+absl::StatusOr<std::vector<std::string>> ParseShardList(
+    const std::string& text);
 
-} // namespace candor::router
+}  // namespace candor::router
 
-#endif // CANDOR_SERVER_ROUTER_SHARD_SET_H_
+#endif  // CANDOR_SERVER_ROUTER_SHARD_SET_H_

@@ -1,8 +1,8 @@
 #include "server/router/merge.h"
 
+#include "gtest/gtest.h"
 #include "server/router/gallery_aggregate.h"
 #include "server/router/placement.h"
-#include "gtest/gtest.h"
 
 namespace candor::router {
 namespace {
@@ -20,9 +20,9 @@ SearchCall Reply(int shard, std::vector<std::pair<uint64_t, float>> hits,
                  uint64_t version) {
   SearchCall call;
   call.shard = shard;
-  v1::ProbeResult *result = call.response.add_results();
-  for (const auto &[id, score] : hits) {
-    v1::Candidate *c = result->add_candidates();
+  v1::ProbeResult* result = call.response.add_results();
+  for (const auto& [id, score] : hits) {
+    v1::Candidate* c = result->add_candidates();
     c->set_entry_id(id);
     c->set_subject_id("s" + std::to_string(shard) + "-" + std::to_string(id));
     c->set_score(score);
@@ -38,7 +38,7 @@ TEST(MergeTest, KeepsTheBestTopKByScoreThenGlobalId) {
       Reply(1, {{1, 0.8f}, {2, 0.5f}, {3, 0.1f}}, 4)};
   auto merged = MergeSearch(shards, Request(1, 4, false), replies);
   ASSERT_TRUE(merged.ok()) << merged.status();
-  const auto &c = merged->results(0).candidates();
+  const auto& c = merged->results(0).candidates();
   ASSERT_EQ(c.size(), 4);
   EXPECT_EQ(c[0].entry_id(), 5u);
   EXPECT_EQ(c[1].entry_id(), *GlobalEntryId(1, 1));
@@ -80,7 +80,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   a.set_created_at_us(20);
   a.set_trained(true);
   a.mutable_memory()->set_host_bytes(300);
-  auto *ga = a.add_groups();
+  auto* ga = a.add_groups();
   ga->set_group("A");
   ga->set_entries(3);
   b = a;
@@ -104,5 +104,5 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   EXPECT_TRUE(out.trained());
 }
 
-} // namespace
-} // namespace candor::router
+}  // namespace
+}  // namespace candor::router

@@ -1,7 +1,7 @@
 #include "server/router/placement.h"
 
-#include "server/router/shard_set.h"
 #include "gtest/gtest.h"
+#include "server/router/shard_set.h"
 
 namespace candor::router {
 namespace {
@@ -43,12 +43,12 @@ TEST(ShardListTest, ParsesInOrderAndRejectsBadItems) {
   auto list = ParseShardList("b:2,a:1,c.d:3");
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(*list, (std::vector<std::string>{"b:2", "a:1", "c.d:3"}));
-  for (const char *bad : {"", "a", "a:", ":1", "a:1,", "a:0", "a:x"}) {
+  for (const char* bad : {"", "a", "a:", ":1", "a:1,", "a:0", "a:x"}) {
     EXPECT_EQ(ParseShardList(bad).status().code(),
               absl::StatusCode::kInvalidArgument)
         << bad;
   }
 }
 
-} // namespace
-} // namespace candor::router
+}  // namespace
+}  // namespace candor::router

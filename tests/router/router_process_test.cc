@@ -15,10 +15,10 @@
 #include "absl/strings/str_join.h"
 #include "clients/cli/synth.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "tests/api/test_server.h"
 #include "tests/integration/server_process.h"
 #include "tests/router/search_compare.h"
-#include "gtest/gtest.h"
 
 namespace candor::testing {
 namespace {
@@ -28,13 +28,13 @@ constexpr int kDim = 32;
 constexpr char kGallery[] = "faces";
 constexpr int kEnrollChunk = 128;
 
-grpc::ClientContext *WithDeadline(grpc::ClientContext *ctx) {
+grpc::ClientContext* WithDeadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::seconds(30));
   return ctx;
 }
 
-v1::SearchRequest SearchOf(const SynthSet &set, float threshold,
+v1::SearchRequest SearchOf(const SynthSet& set, float threshold,
                            uint32_t top_k) {
   v1::SearchRequest req;
   req.set_gallery(kGallery);
@@ -42,7 +42,7 @@ v1::SearchRequest SearchOf(const SynthSet &set, float threshold,
       PackRows(set.vectors.values, static_cast<uint32_t>(set.vectors.rows),
                static_cast<uint32_t>(set.vectors.cols));
   for (size_t i = 0; i < set.groups.size(); ++i) {
-    v1::ProbeInfo *info = req.add_probe_info();
+    v1::ProbeInfo* info = req.add_probe_info();
     info->set_group(set.groups[i]);
     info->set_ref(set.subject_ids[i]);
   }
@@ -51,14 +51,14 @@ v1::SearchRequest SearchOf(const SynthSet &set, float threshold,
   return req;
 }
 
-grpc::Status Search(v1::Candor::Stub &stub, const v1::SearchRequest &req,
-                    v1::SearchResponse *resp) {
+grpc::Status Search(v1::Candor::Stub& stub, const v1::SearchRequest& req,
+                    v1::SearchResponse* resp) {
   grpc::ClientContext ctx;
   return stub.Search(WithDeadline(&ctx), req, resp);
 }
 
-void Enroll(v1::Candor::Stub &stub, const SynthSet &set, bool with_ids,
-            std::vector<uint64_t> *ids) {
+void Enroll(v1::Candor::Stub& stub, const SynthSet& set, bool with_ids,
+            std::vector<uint64_t>* ids) {
   const int64_t dim = set.vectors.cols;
   for (int64_t first = 0; first < set.vectors.rows; first += kEnrollChunk) {
     const int64_t rows =
@@ -73,8 +73,7 @@ void Enroll(v1::Candor::Stub &stub, const SynthSet &set, bool with_ids,
       req.add_subject_ids(set.subject_ids[static_cast<size_t>(i)]);
       req.add_groups(set.groups[static_cast<size_t>(i)]);
     }
-    if (with_ids)
-      req.set_request_id(absl::StrCat("enroll-", first));
+    if (with_ids) req.set_request_id(absl::StrCat("enroll-", first));
     grpc::ClientContext ctx;
     v1::EnrollResponse resp;
     grpc::Status s = stub.Enroll(WithDeadline(&ctx), req, &resp);
@@ -85,7 +84,7 @@ void Enroll(v1::Candor::Stub &stub, const SynthSet &set, bool with_ids,
   }
 }
 
-v1::Gallery GetGallery(v1::Candor::Stub &stub) {
+v1::Gallery GetGallery(v1::Candor::Stub& stub) {
   v1::GetGalleryRequest req;
   req.set_name(kGallery);
   grpc::ClientContext ctx;
@@ -95,23 +94,20 @@ v1::Gallery GetGallery(v1::Candor::Stub &stub) {
   return gallery;
 }
 
-v1::CalibrationReport Calibrate(v1::Candor::Stub &stub, const SynthData &data) {
+v1::CalibrationReport Calibrate(v1::Candor::Stub& stub, const SynthData& data) {
   v1::CalibrateRequest req;
   req.set_gallery(kGallery);
   req.set_top_k(10);
-  v1::LabeledSet *set = req.mutable_labeled();
-  const auto pack = [](const SynthSet &s) {
+  v1::LabeledSet* set = req.mutable_labeled();
+  const auto pack = [](const SynthSet& s) {
     return PackRows(s.vectors.values, static_cast<uint32_t>(s.vectors.rows),
                     static_cast<uint32_t>(s.vectors.cols));
   };
   *set->mutable_nonmated() = pack(data.nonmated);
-  for (const auto &g : data.nonmated.groups)
-    set->add_nonmated_groups(g);
+  for (const auto& g : data.nonmated.groups) set->add_nonmated_groups(g);
   *set->mutable_mated() = pack(data.mated);
-  for (const auto &g : data.mated.groups)
-    set->add_mated_groups(g);
-  for (const auto &s : data.mated.subject_ids)
-    set->add_mated_subject_ids(s);
+  for (const auto& g : data.mated.groups) set->add_mated_groups(g);
+  for (const auto& s : data.mated.subject_ids) set->add_mated_subject_ids(s);
   grpc::ClientContext ctx;
   v1::CalibrationReport report;
   grpc::Status s = stub.Calibrate(WithDeadline(&ctx), req, &report);
@@ -119,8 +115,8 @@ v1::CalibrationReport Calibrate(v1::Candor::Stub &stub, const SynthData &data) {
   return report;
 }
 
-void ExpectSameCalibration(const v1::GroupCalibration &got,
-                           const v1::GroupCalibration &want) {
+void ExpectSameCalibration(const v1::GroupCalibration& got,
+                           const v1::GroupCalibration& want) {
   EXPECT_EQ(got.group(), want.group());
   EXPECT_EQ(got.nonmated_searches(), want.nonmated_searches());
   EXPECT_EQ(got.mated_searches(), want.mated_searches());
@@ -134,7 +130,7 @@ void ExpectSameCalibration(const v1::GroupCalibration &got,
 }
 
 class RouterProcessTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     root_ = MakeTempDir("candor-router-test");
     SynthOptions options;
@@ -173,7 +169,7 @@ protected:
     return absl::StrCat(root_, "/shard-", i);
   }
 
-  std::unique_ptr<ServerProcess> StartRouter(const std::string &name,
+  std::unique_ptr<ServerProcess> StartRouter(const std::string& name,
                                              std::vector<std::string> flags) {
     flags.push_back("--role=router");
     flags.push_back("--shards=" + absl::StrJoin(shard_addresses_, ","));
@@ -184,11 +180,11 @@ protected:
 
   // Every (threshold, top_k) of the sweep, mated and non-mated probes,
   // through the router and the single server.
-  void ExpectSearchesMatch(const std::string &when) {
-    for (const auto &[threshold, top_k] :
+  void ExpectSearchesMatch(const std::string& when) {
+    for (const auto& [threshold, top_k] :
          std::vector<std::pair<float, uint32_t>>{
              {-1.0f, 10}, {0.3f, 5}, {0.6f, 3}, {0.0f, 1}}) {
-      for (const SynthSet *set : {&data_.mated, &data_.nonmated}) {
+      for (const SynthSet* set : {&data_.mated, &data_.nonmated}) {
         const std::string what = absl::StrCat(
             when, ", ", set == &data_.mated ? "mated" : "non-mated",
             ", T=", threshold, ", top_k=", top_k);
@@ -215,7 +211,7 @@ protected:
 };
 
 TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
-  for (v1::Candor::Stub *stub : {router_stub_.get(), single_stub_.get()}) {
+  for (v1::Candor::Stub* stub : {router_stub_.get(), single_stub_.get()}) {
     v1::CreateGalleryRequest req;
     req.set_name(kGallery);
     req.set_dimension(kDim);
@@ -227,15 +223,13 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   std::vector<uint64_t> router_ids;
   Enroll(*router_stub_, data_.gallery, /*with_ids=*/true, &router_ids);
   Enroll(*single_stub_, data_.gallery, /*with_ids=*/false, nullptr);
-  if (HasFatalFailure())
-    return;
+  if (HasFatalFailure()) return;
 
   // Ids are unique across shards, and the subjects spread over every shard.
   EXPECT_EQ(std::set<uint64_t>(router_ids.begin(), router_ids.end()).size(),
             router_ids.size());
   std::set<uint64_t> shards_used;
-  for (uint64_t id : router_ids)
-    shards_used.insert(id >> 48);
+  for (uint64_t id : router_ids) shards_used.insert(id >> 48);
   EXPECT_EQ(shards_used.size(), static_cast<size_t>(kShards));
 
   // A retried enrollment (same request_id) replays on every shard.
@@ -273,7 +267,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     ExpectSameCalibration(via_router.groups(i), via_single.groups(i));
   }
   EXPECT_TRUE(GetGallery(*router_stub_).calibrated());
-  { // ... and every search through the router carries the same report.
+  {  // ... and every search through the router carries the same report.
     v1::SearchResponse r, s;
     ASSERT_TRUE(
         Search(*router_stub_, SearchOf(data_.nonmated, 0.45f, 5), &r).ok());
@@ -289,7 +283,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
                 s.report().groups(i).fpir().errors());
     }
   }
-  { // A self-audit would measure one shard: refused, saying what to do.
+  {  // A self-audit would measure one shard: refused, saying what to do.
     v1::CalibrateRequest req;
     req.set_gallery(kGallery);
     req.mutable_self_audit()->set_sample_size(10);
@@ -323,7 +317,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     // What remains is each probe's best among the live shards' entries:
     // every candidate is one the full answer would rank at least as high.
     for (int p = 0; p < partial.results_size(); ++p) {
-      for (const auto &c : partial.results(p).candidates()) {
+      for (const auto& c : partial.results(p).candidates()) {
         EXPECT_NE(c.entry_id() >> 48, 1u);
       }
     }
@@ -340,8 +334,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   for (int attempt = 0; attempt < 100 && !back; ++attempt) {
     v1::SearchResponse resp;
     back = Search(*router_stub_, SearchOf(data_.mated, 0.3f, 5), &resp).ok();
-    if (!back)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(back) << "the router did not reach the restarted shard";
   ExpectSearchesMatch("after the shard restarted");
@@ -351,7 +344,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     v1::RemoveRequest req;
     req.set_gallery(kGallery);
     req.set_subject_id("subj-3");
-    for (v1::Candor::Stub *stub : {router_stub_.get(), single_stub_.get()}) {
+    for (v1::Candor::Stub* stub : {router_stub_.get(), single_stub_.get()}) {
       grpc::ClientContext ctx;
       v1::RemoveResponse resp;
       grpc::Status s = stub->Remove(WithDeadline(&ctx), req, &resp);
@@ -380,7 +373,7 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
   v1::CreateGalleryRequest create;
   create.set_name(kGallery);
   create.set_dimension(kDim);
-  { // The router keeps no per-gallery policy: refused, not ignored.
+  {  // The router keeps no per-gallery policy: refused, not ignored.
     v1::CreateGalleryRequest with_policy = create;
     with_policy.mutable_policy()->set_max_fpir(0.01);
     grpc::ClientContext ctx;
@@ -389,7 +382,7 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
                   .error_code(),
               grpc::StatusCode::UNIMPLEMENTED);
   }
-  create.mutable_policy(); // an empty policy, as clients send by default
+  create.mutable_policy();  // an empty policy, as clients send by default
   grpc::ClientContext ctx;
   v1::Gallery created;
   ASSERT_TRUE(stub->CreateGallery(WithDeadline(&ctx), create, &created).ok());
@@ -411,5 +404,5 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
   EXPECT_EQ(resp.report().source(), v1::ThresholdReport::POLICY);
 }
 
-} // namespace
-} // namespace candor::testing
+}  // namespace
+}  // namespace candor::testing

@@ -8,13 +8,13 @@
 
 namespace candor::testing {
 
-void ExpectSameCandidates(const v1::SearchResponse &router,
-                          const v1::SearchResponse &single,
-                          const std::string &what) {
+void ExpectSameCandidates(const v1::SearchResponse& router,
+                          const v1::SearchResponse& single,
+                          const std::string& what) {
   ASSERT_EQ(router.results_size(), single.results_size()) << what;
   for (int p = 0; p < single.results_size(); ++p) {
-    const auto &got = router.results(p).candidates();
-    const auto &want = single.results(p).candidates();
+    const auto& got = router.results(p).candidates();
+    const auto& want = single.results(p).candidates();
     ASSERT_EQ(got.size(), want.size()) << what << ", probe " << p;
     // Walk runs of equal scores (in the oracle): each run must hold the
     // same subjects with the same scores, in any order.
@@ -39,4 +39,4 @@ void ExpectSameCandidates(const v1::SearchResponse &router,
   }
 }
 
-} // namespace candor::testing
+}  // namespace candor::testing

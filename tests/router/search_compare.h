@@ -16,10 +16,10 @@ namespace candor::testing {
 inline constexpr float kScoreTolerance = 1e-5f;
 
 // Adds a gtest failure for every difference, naming `what` and the probe.
-void ExpectSameCandidates(const v1::SearchResponse &router,
-                          const v1::SearchResponse &single,
-                          const std::string &what);
+void ExpectSameCandidates(const v1::SearchResponse& router,
+                          const v1::SearchResponse& single,
+                          const std::string& what);
 
-} // namespace candor::testing
+}  // namespace candor::testing
 
-#endif // CANDOR_TESTS_ROUTER_SEARCH_COMPARE_H_
+#endif  // CANDOR_TESTS_ROUTER_SEARCH_COMPARE_H_
