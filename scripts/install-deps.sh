@@ -23,6 +23,8 @@ DEBIAN_PACKAGES=(
   zlib1g-dev libssl-dev nlohmann-json3-dev
   # CLI option parsing (subcommands, hyphenated options)
   libcli11-dev
+  # /metrics HTTP server (GNU libmicrohttpd)
+  libmicrohttpd-dev
   # Python client and tests
   python3 python3-pip python3-venv python3-grpcio
 )

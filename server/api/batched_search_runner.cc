@@ -46,7 +46,7 @@ class BatchedSearchRunner final : public SearchRunner {
 
 absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
     const BatchingOptions& options, int worker_threads,
-    gallery::GalleryStore* store) {
+    gallery::GalleryStore* store, batching::BatchObserver* observer) {
   batching::BatcherOptions batcher_options;
   batcher_options.enabled = options.enabled;
   batcher_options.max_batch_probes = options.max_batch_probes;
@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
     if (!gallery.ok()) return gallery.status();
     return (*gallery)->Search(probes, queries, version);
   };
-  auto batcher = batching::DynamicBatcher::Create(batcher_options, search);
+  auto batcher = batching::DynamicBatcher::Create(batcher_options, search, observer);
   if (!batcher.ok()) return batcher.status();
   return std::unique_ptr<SearchRunner>(
       new BatchedSearchRunner(*std::move(batcher)));

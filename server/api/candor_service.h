@@ -88,6 +88,8 @@ class CandorService final : public v1::Candor::CallbackService {
                             v1::Gallery* resp);
   absl::Status DoGetStats(v1::Stats* resp);
 
+  // Live entries of the gallery, -1 when it is unknown (for metrics).
+  int64_t GallerySize(const std::string& name) const;
   // NotFound "gallery 'x' not found" (InvalidArgument for an empty name).
   absl::StatusOr<std::shared_ptr<gallery::Gallery>> FindGallery(
       const std::string& name) const;

@@ -75,6 +75,11 @@ absl::Status CandorService::DoRemove(const v1::RemoveRequest& req,
   return absl::OkStatus();
 }
 
+int64_t CandorService::GallerySize(const std::string& name) const {
+  auto gallery = store_->Get(name);
+  return gallery.ok() ? static_cast<int64_t>((*gallery)->Info().size) : -1;
+}
+
 grpc::ServerUnaryReactor* CandorService::Enroll(
     grpc::CallbackServerContext* ctx, const v1::EnrollRequest* req,
     v1::EnrollResponse* resp) {
@@ -89,6 +94,7 @@ grpc::ServerUnaryReactor* CandorService::Enroll(
     record.end = absl::Now();
     record.gallery_version = resp->version();
     record.entry_ids.assign(resp->entry_ids().begin(), resp->entry_ids().end());
+    record.gallery_size = GallerySize(req->gallery());
     telemetry_->Record(record);
     return record.status;
   });
@@ -108,6 +114,7 @@ grpc::ServerUnaryReactor* CandorService::Remove(
     record.gallery_version = resp->version();
     record.entry_ids.assign(resp->removed_entry_ids().begin(),
                             resp->removed_entry_ids().end());
+    record.gallery_size = GallerySize(req->gallery());
     telemetry_->Record(record);
     return record.status;
   });

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "server/common/types.h"
 #include "server/api/options.h"
+#include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
 #include "server/gallery/gallery_store.h"
 
@@ -43,9 +44,10 @@ std::unique_ptr<SearchRunner> MakeDirectSearchRunner();
 // Runs searches through the dynamic batcher (options.enabled = false makes
 // it a pass-through with the same queue bound and deadline checks).
 // `worker_threads` run the index calls.
+// `observer` (may be null) sees every index call.
 absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
     const BatchingOptions& options, int worker_threads,
-    gallery::GalleryStore* store);
+    gallery::GalleryStore* store, batching::BatchObserver* observer);
 
 }  // namespace candor::api
 

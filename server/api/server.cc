@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   server->telemetry_->SetBackend(server->backend_, "");
   // One batcher worker: the index call (BLAS) already uses every core.
   auto runner = MakeBatchedSearchRunner(options.batching, /*worker_threads=*/1,
-                                        server->store_.get());
+                                        server->store_.get(),
+                                        server->telemetry_->batch_observer());
   if (!runner.ok()) return runner.status();
   server->runner_ = *std::move(runner);
   LogInfo(absl::StrCat("batching ", options.batching.enabled ? "on" : "off",

@@ -43,7 +43,7 @@ telemetry::Metrics::Stage StageOf(int i) {
 
 }  // namespace
 
-class TelemetryHub::Impl {
+class TelemetryHub::Impl : public batching::BatchObserver {
  public:
   using CalibrationPtr = std::shared_ptr<const telemetry::Calibration>;
 
@@ -80,8 +80,9 @@ class TelemetryHub::Impl {
       if (!metrics.ok()) return metrics.status();
       metrics_ = *std::move(metrics);
       if (!options_.metrics_listen.empty()) {
+        // Not "(port N)": tests read the gRPC port from that phrase.
         LogInfo(absl::StrCat("metrics on http://", options_.metrics_listen,
-                             "/metrics (port ", metrics_->http_port(), ")"));
+                             "/metrics, bound to tcp ", metrics_->http_port()));
       }
     }
     telemetry::AuditLog::Options audit_options;
@@ -152,6 +153,7 @@ class TelemetryHub::Impl {
   void PublishPolicyFpir(const std::string& gallery,
                          const telemetry::ThresholdReport& report) {
     if (!metrics_) return;
+    metrics_->SetPolicyThreshold(gallery, report.threshold);
     for (const telemetry::GroupRates& g : report.groups) {
       const telemetry::Rate& r = g.fpir_extrapolated ? *g.fpir_extrapolated : g.fpir;
       metrics_->SetPolicyFpir(gallery, g.group, r.rate);
@@ -282,6 +284,10 @@ class TelemetryHub::Impl {
     if (metrics_) metrics_->SetBackendInfo(backend, device);
   }
 
+  void OnBatch(const batching::BatchEvent& event) override {
+    if (metrics_) metrics_->ObserveBatchProbes(event.probes);
+  }
+
  private:
   std::string CalibrationPath(const std::string& gallery) const {
     return absl::StrCat(calibration_dir_, "/", gallery, kCalibrationSuffix);
@@ -289,6 +295,10 @@ class TelemetryHub::Impl {
 
   void RecordMetrics(const CallRecord& r) {
     metrics_->CountRequest(r.rpc, r.status.code());
+    metrics_->ObserveRequestDuration(r.rpc, absl::ToDoubleSeconds(r.end - r.start));
+    if (r.gallery_size >= 0) {
+      metrics_->SetGalleryEntries(r.gallery, static_cast<uint64_t>(r.gallery_size));
+    }
     if (r.rpc != "Search" || !r.status.ok()) return;
     metrics_->CountProbes(r.gallery, static_cast<uint64_t>(r.probes));
     const absl::Duration stages[] = {r.queue_time, r.normalize_time,
@@ -415,6 +425,8 @@ void TelemetryHub::DescribeCalibration(const gallery::Gallery& gallery,
                                        bool* calibrated, bool* stale) const {
   impl_->Describe(gallery, calibrated, stale);
 }
+
+batching::BatchObserver* TelemetryHub::batch_observer() { return impl_.get(); }
 
 void TelemetryHub::ForgetGallery(const std::string& name) { impl_->Forget(name); }
 void TelemetryHub::Record(const CallRecord& record) { impl_->Record(record); }

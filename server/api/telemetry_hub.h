@@ -13,6 +13,7 @@
 #include "candor/v1/candor.pb.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
+#include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
 
 namespace candor::api {
@@ -45,8 +46,10 @@ struct CallRecord {
   absl::Duration normalize_time;
   absl::Duration search_time;
   absl::Duration telemetry_time;
-  // Enroll / Remove: the entry ids touched.
+  // Enroll / Remove: the entry ids touched, and the gallery's size after
+  // (-1 when unknown).
   std::vector<uint64_t> entry_ids;
+  int64_t gallery_size = -1;
 };
 
 class TelemetryHub {
@@ -80,6 +83,8 @@ class TelemetryHub {
   // Metrics and audit for a finished call. Never fails the call.
   void Record(const CallRecord& record);
   void SetBackend(const std::string& backend, const std::string& device);
+  // Feeds candor_batch_probes; owned by the hub, lives as long as it.
+  batching::BatchObserver* batch_observer();
 
  private:
   class Impl;

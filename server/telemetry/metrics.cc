@@ -1,16 +1,21 @@
 #include "server/telemetry/metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include <cstring>
 #include <exception>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace candor::telemetry {
@@ -35,6 +40,50 @@ prometheus::Histogram::BucketBoundaries ThresholdBuckets() {
   prometheus::Histogram::BucketBoundaries b;
   for (int i = -20; i <= 20; ++i) b.push_back(i / 20.0);
   return b;
+}
+
+// Probes per index call: 1 .. 4096 in powers of two.
+prometheus::Histogram::BucketBoundaries BatchBuckets() {
+  prometheus::Histogram::BucketBoundaries b;
+  for (double n = 1; n <= 4096; n *= 2) b.push_back(n);
+  return b;
+}
+
+// Serves GET /metrics (the text exposition) and 404 for anything else.
+MHD_Result HandleHttp(void* cls, MHD_Connection* connection, const char* url,
+                      const char* method, const char* /*version*/,
+                      const char* /*upload_data*/, size_t* /*upload_size*/,
+                      void** /*request_state*/) {
+  const auto* metrics = static_cast<const Metrics*>(cls);
+  const bool found = std::strcmp(url, "/metrics") == 0;
+  const std::string body = found ? metrics->RenderText() : "not found\n";
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  MHD_add_response_header(response, "Content-Type",
+                          "text/plain; version=0.0.4; charset=utf-8");
+  const MHD_Result result = MHD_queue_response(
+      connection, found && std::strcmp(method, "GET") == 0 ? MHD_HTTP_OK
+                                                          : MHD_HTTP_NOT_FOUND,
+      response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+// "host:port" with an IPv4 host; port 0 = any free port.
+absl::StatusOr<sockaddr_in> ParseAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  int port = -1;
+  if (colon == std::string::npos ||
+      inet_pton(AF_INET, address.substr(0, colon).c_str(), &addr.sin_addr) != 1 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics address '", address, "': expected IPv4-host:port"));
+  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
 }
 
 }  // namespace
@@ -76,13 +125,35 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Name("candor_policy_fpir")
                       .Help("FPIR at the gallery's policy threshold, by group")
                       .Register(*registry_);
+  request_duration_ = &prometheus::BuildHistogram()
+                           .Name("candor_request_duration_seconds")
+                           .Help("Time from receipt to response, by method")
+                           .Register(*registry_);
+  batch_probes_ = &prometheus::BuildHistogram()
+                       .Name("candor_batch_probes")
+                       .Help("Probes per index call after dynamic batching")
+                       .Register(*registry_)
+                       .Add({}, BatchBuckets());
+  gallery_entries_ = &prometheus::BuildGauge()
+                          .Name("candor_gallery_entries")
+                          .Help("Live entries, by gallery")
+                          .Register(*registry_);
+  policy_threshold_ = &prometheus::BuildGauge()
+                           .Name("candor_policy_threshold")
+                           .Help("The gallery's policy threshold (every group "
+                                 "under max_fpir)")
+                           .Register(*registry_);
   backend_info_ = &prometheus::BuildGauge()
                        .Name("candor_backend_info")
                        .Help("The index backend serving searches (value 1)")
                        .Register(*registry_);
 }
 
-Metrics::~Metrics() = default;
+Metrics::~Metrics() {
+  if (http_daemon_ != nullptr) {
+    MHD_stop_daemon(static_cast<MHD_Daemon*>(http_daemon_));
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(const Options& options) {
   std::unique_ptr<Metrics> metrics(new Metrics());
@@ -90,17 +161,21 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(const Options& options)
   if (options.http_threads < 1) {
     return absl::InvalidArgumentError("metrics http_threads must be >= 1");
   }
-  try {
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(
-        options.listen_address, static_cast<size_t>(options.http_threads));
-  } catch (const std::exception& e) {
-    // civetweb throws when it cannot parse or bind the address.
+  auto addr = ParseAddress(options.listen_address);
+  if (!addr.ok()) return addr.status();
+  MHD_Daemon* daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, nullptr, nullptr,
+      &HandleHttp, metrics.get(), MHD_OPTION_SOCK_ADDR, &*addr,
+      MHD_OPTION_END);
+  if (daemon == nullptr) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot serve metrics on ", options.listen_address, ": ", e.what()));
+        "cannot serve metrics on ", options.listen_address,
+        " (address in use or not local?)"));
   }
-  metrics->exposer_->RegisterCollectable(metrics->registry_);
-  const std::vector<int> ports = metrics->exposer_->GetListeningPorts();
-  metrics->http_port_ = ports.empty() ? 0 : ports.front();
+  metrics->http_daemon_ = daemon;
+  const MHD_DaemonInfo* info =
+      MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+  metrics->http_port_ = info != nullptr ? info->port : 0;
   return metrics;
 }
 
@@ -121,6 +196,20 @@ void Metrics::CountCandidates(const std::string& gallery,
 
 void Metrics::ObserveLatency(Stage stage, double seconds) {
   stage_latency_[static_cast<int>(stage)]->Observe(seconds);
+}
+
+void Metrics::ObserveRequestDuration(const std::string& rpc, double seconds) {
+  request_duration_->Add({{"rpc", rpc}}, LatencyBuckets()).Observe(seconds);
+}
+
+void Metrics::ObserveBatchProbes(int probes) { batch_probes_->Observe(probes); }
+
+void Metrics::SetGalleryEntries(const std::string& gallery, uint64_t entries) {
+  gallery_entries_->Add({{"gallery", gallery}}).Set(static_cast<double>(entries));
+}
+
+void Metrics::SetPolicyThreshold(const std::string& gallery, double threshold) {
+  policy_threshold_->Add({{"gallery", gallery}}).Set(threshold);
 }
 
 void Metrics::ObserveThreshold(float threshold) { threshold_->Observe(threshold); }

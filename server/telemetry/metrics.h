@@ -1,5 +1,8 @@
-// candor's Prometheus metrics, served on /metrics by prometheus-cpp's
-// Exposer. Callers hold a Metrics* that may be null (metrics off) and check.
+// candor's Prometheus metrics: a prometheus-cpp registry, served as the
+// text exposition on /metrics by GNU libmicrohttpd. (prometheus-cpp's own
+// Exposer runs civetweb, whose worker threads get a fixed 100 KiB stack:
+// in a process that also loads cuBLAS and OpenBLAS, their static TLS alone
+// exceeds that and civetweb cannot start a thread.) Callers hold a Metrics* that may be null (metrics off) and check.
 #ifndef CANDOR_SERVER_TELEMETRY_METRICS_H_
 #define CANDOR_SERVER_TELEMETRY_METRICS_H_
 
@@ -16,7 +19,6 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 template <typename T>
 class Family;
 class Gauge;
@@ -32,7 +34,8 @@ class Metrics {
     // host:port for HTTP /metrics (port 0 = any free port); "" = registry
     // only, no HTTP server.
     std::string listen_address;
-    // Exposer's HTTP worker threads.
+    // Unused since the HTTP server runs one internal polling thread; kept
+    // for configuration compatibility (must be >= 1).
     int http_threads = 2;
   };
 
@@ -53,6 +56,14 @@ class Metrics {
   // candor_candidates_total{gallery, group}: candidates returned.
   void CountCandidates(const std::string& gallery, const std::string& group,
                        uint64_t candidates);
+  // candor_request_duration_seconds{rpc}: receipt to response, any status.
+  void ObserveRequestDuration(const std::string& rpc, double seconds);
+  // candor_batch_probes: probes per index call after dynamic batching.
+  void ObserveBatchProbes(int probes);
+  // candor_gallery_entries{gallery}: live entries.
+  void SetGalleryEntries(const std::string& gallery, uint64_t entries);
+  // candor_policy_threshold{gallery}: the gallery's policy threshold.
+  void SetPolicyThreshold(const std::string& gallery, double threshold);
   // candor_stage_latency_seconds{stage}.
   void ObserveLatency(Stage stage, double seconds);
   // candor_requested_threshold: thresholds searches used.
@@ -75,12 +86,17 @@ class Metrics {
   Metrics();
 
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  // The libmicrohttpd daemon (MHD_Daemon*), null without HTTP.
+  void* http_daemon_ = nullptr;
   int http_port_ = 0;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Counter>* probes_;
   prometheus::Family<prometheus::Counter>* candidates_;
   prometheus::Family<prometheus::Gauge>* policy_fpir_;
+  prometheus::Family<prometheus::Histogram>* request_duration_;
+  prometheus::Histogram* batch_probes_;
+  prometheus::Family<prometheus::Gauge>* gallery_entries_;
+  prometheus::Family<prometheus::Gauge>* policy_threshold_;
   prometheus::Family<prometheus::Gauge>* backend_info_;
   std::array<prometheus::Histogram*, kStages> stage_latency_;
   prometheus::Histogram* threshold_;

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A real Prometheus server (Debian's `prometheus`) scrapes candor-server's
+# /metrics, and the test reads candor's series back through Prometheus's own
+# HTTP API. Everything listens on 127.0.0.1 and stops when the test ends.
+#
+#   prometheus_scrape_test.sh CANDOR_SERVER CANDOR_CLI
+set -euo pipefail
+server_bin=$1
+cli_bin=$2
+prometheus_bin=$(command -v prometheus) || {
+  echo "FAIL: prometheus is not installed (scripts/install-deps.sh installs it)" >&2
+  exit 1
+}
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+metrics_port=$(free_port)
+prom_port=$(free_port)
+
+"$server_bin" --listen=127.0.0.1:0 --data_dir="$work/data" \
+  --metrics_listen="127.0.0.1:${metrics_port}" 2>"$work/server.log" &
+pids+=($!)
+grpc_port=""
+for _ in $(seq 300); do
+  grpc_port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
+  [[ -n "$grpc_port" ]] && break
+  sleep 0.1
+done
+[[ -n "$grpc_port" ]] || { echo "FAIL: server did not start"; cat "$work/server.log"; exit 1; }
+addr="127.0.0.1:${grpc_port}"
+
+# Some traffic for the series to count.
+"$cli_bin" synth --out "$work/set" --subjects 40 --per-subject 2 --dim 16 \
+  --groups A,B --seed 3 >/dev/null
+"$cli_bin" --server "$addr" gallery create g --dim 16 >/dev/null
+"$cli_bin" --server "$addr" enroll g --vectors "$work/set/gallery.npy" \
+  --meta "$work/set/gallery.csv" >/dev/null
+for _ in 1 2 3; do
+  "$cli_bin" --server "$addr" search g --probes "$work/set/mated.npy" \
+    --meta "$work/set/mated.csv" --threshold 0.5 --top-k 3 >/dev/null
+done
+
+cat >"$work/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: candor
+    static_configs:
+      - targets: ["127.0.0.1:${metrics_port}"]
+YML
+"$prometheus_bin" --config.file="$work/prometheus.yml" \
+  --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:${prom_port}" 2>"$work/prometheus.log" &
+pids+=($!)
+
+# Ask Prometheus (not candor) for candor's series until it has scraped.
+query() {
+  python3 - "$prom_port" "$1" <<'PY'
+import json, sys, urllib.parse, urllib.request
+port, q = sys.argv[1], sys.argv[2]
+url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+try:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.load(r)
+except Exception:
+    print("")
+    sys.exit(0)
+res = body.get("data", {}).get("result", [])
+print(res[0]["value"][1] if res else "")
+PY
+}
+searches=""
+for _ in $(seq 120); do
+  searches=$(query 'candor_requests_total{job="candor",rpc="Search",code="OK"}')
+  [[ -n "$searches" ]] && break
+  sleep 0.5
+done
+if [[ "$searches" != "3" ]]; then
+  echo "FAIL: Prometheus reports candor_requests_total{rpc=Search,code=OK} = '${searches}', want 3"
+  tail -n 20 "$work/prometheus.log"
+  exit 1
+fi
+probes=$(query 'sum(candor_probes_total{job="candor",gallery="g"})')
+entries=$(query 'candor_gallery_entries{job="candor",gallery="g"}')
+verdicts=$(query 'sum(candor_policy_verdicts_total{job="candor",outcome="no_policy"})')
+echo "Prometheus sees: searches=${searches} probes=${probes} entries=${entries} verdicts(no_policy)=${verdicts}"
+[[ "$probes" == "120" ]] || { echo "FAIL: probes=${probes}, want 120 (3 searches x 40 probes)"; exit 1; }
+[[ "$entries" == "80" ]] || { echo "FAIL: entries=${entries}, want 80"; exit 1; }
+[[ "$verdicts" == "3" ]] || { echo "FAIL: verdicts=${verdicts}, want 3"; exit 1; }
+echo "PASS"
