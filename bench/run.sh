@@ -250,6 +250,13 @@ else
   cp "${R}/milvus-install.log" "${R}/milvus.err"
 fi
 
+# ---------------------------------------------------------------- (1, late)
+# Row 1's pairing again, minutes later on the same server: candor's figure
+# has been seen to rise over a server's first minutes.
+log "(1, late) FAISS baseline and candor, 1 caller"
+baseline e2e_faiss_late
+bench e2e_c1_late flat 1 "${BATCH}"
+
 # ---------------------------------------------------------------- (2) batching
 log "(2) 64 callers x 1 probe, batching on"
 bench batch_on flat 64 1
