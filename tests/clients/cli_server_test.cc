@@ -296,11 +296,8 @@ TEST_F(CliServerTest, Stats) {
   EXPECT_TRUE(nlohmann::json::parse(stats.out).contains("backend"));
 }
 
-// Disabled: the demo passes, but candor-server then crashes at shutdown
-// (after "shutdown complete") once a gallery has been calibrated, which
-// the fixture's clean-exit check reports. Enable once the server is fixed.
-TEST_F(CliServerTest, DISABLED_Demo) {
-  // --keep: deleting an enrolled gallery is covered (disabled) below.
+TEST_F(CliServerTest, Demo) {
+  // --keep: deleting an enrolled gallery is covered below.
   CommandResult demo =
       Candor({"demo", "--subjects", "30", "--dim", "32", "--keep"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err << ServerLog();
@@ -311,10 +308,7 @@ TEST_F(CliServerTest, DISABLED_Demo) {
   EXPECT_THAT(demo.out, HasSubstr("30/30 (100.0%)"));
 }
 
-// Disabled: candor-server crashes (SIGSEGV in ~WalCommitter under
-// GalleryStore::Delete) when a gallery that has entries is deleted.
-// Enable once the server is fixed.
-TEST_F(CliServerTest, DISABLED_DeleteEnrolledGallery) {
+TEST_F(CliServerTest, DeleteEnrolledGallery) {
   const std::string dir = Dir("delete");
   Synth(dir);
   ASSERT_EQ(CreateAndEnroll("delete", dir).size(), 80u);
