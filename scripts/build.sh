@@ -16,5 +16,5 @@ fi
 # when paths are taken relative to the checkout.
 export CCACHE_BASEDIR="${ROOT}"
 
-cmake -S "${ROOT}" -B "${BUILD}" -DCMAKE_BUILD_TYPE="${CANDOR_BUILD_TYPE:-Release}" "$@" >/dev/null
+cmake -S "${ROOT}" -B "${BUILD}" -DCMAKE_BUILD_TYPE="${CANDOR_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
 cmake --build "${BUILD}" -j"${JOBS}"

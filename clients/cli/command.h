@@ -41,6 +41,7 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
 void AddStatsCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action);
 void AddSynthCommand(CLI::App& app, Action* action);
+void AddAuditCommand(CLI::App& app, Action* action);  // audit verify
 // The synthetic-data model's options, shared by `synth` and `demo`.
 void AddSynthOptions(CLI::App* sub, SynthOptions* options);
 void AddDemoCommand(CLI::App& app, const GlobalOptions& global, Action* action);

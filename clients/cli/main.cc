@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   candor::cli::AddCalibrationCommands(app, global, &action);
   candor::cli::AddStatsCommand(app, global, &action);
   candor::cli::AddSynthCommand(app, &action);
+  candor::cli::AddAuditCommand(app, &action);
   candor::cli::AddDemoCommand(app, global, &action);
 
   try {

@@ -234,12 +234,17 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       return absl::FailedPreconditionError(absl::StrCat(
           "gallery '", gallery.name(), "' has no calibration: run Calibrate"));
     }
-    std::vector<float> grid(request.thresholds().begin(), request.thresholds().end());
-    for (float t : grid) {
+    // Element by element: GCC 12 at -O3 misreads a range copy out of a
+    // RepeatedField as freeing a non-heap object (-Wfree-nonheap-object).
+    std::vector<float> grid;
+    grid.reserve(static_cast<size_t>(request.thresholds_size()));
+    for (int i = 0; i < request.thresholds_size(); ++i) {
+      const float t = request.thresholds(i);
       if (std::isnan(t) || t < -1.0f || t > 1.0f) {
         return absl::InvalidArgumentError(
             absl::StrCat("thresholds: ", t, " is outside [-1, 1]"));
       }
+      grid.push_back(t);
     }
     if (grid.empty()) grid = telemetry::DefaultThresholdGrid();
     double target = request.target_fpir();

@@ -105,7 +105,9 @@ def test_calibrate_threshold_example(server: ServerProcess, tmp_path: Path) -> N
     def worst_fpir(threshold: float) -> float:
         return max(float((top1[g == name] >= threshold).mean()) for name in ("north", "south"))
 
-    assert worst_fpir(t) <= target
+    # The example prints the threshold rounded, and the server scores in
+    # float32: judge it a hair above what was printed.
+    assert worst_fpir(t + 1e-4) <= target
     assert worst_fpir(t - 0.05) > target
     assert f"max_fpir {target}" in out
     with candor.Client(server.address) as c:
