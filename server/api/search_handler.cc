@@ -102,7 +102,7 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   runner_->Run(
       *gallery, *std::move(probes), std::move(queries), deadline,
       [this, call, finish, &request, response,
-       backend = (*gallery)->Info().backend](
+       backend = (*gallery)->backend()](
           absl::StatusOr<SearchOutcome> outcome) {
         if (!outcome.ok()) return finish(outcome.status());
         call->record.queue_time = outcome->queue_time;

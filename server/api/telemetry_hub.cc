@@ -34,7 +34,7 @@ telemetry::Policy DefaultsFrom(const PolicyDefaults& d) {
 }
 
 telemetry::GalleryNow Now(const gallery::Gallery& gallery) {
-  return {gallery.Info().size, absl::ToUnixMicros(absl::Now())};
+  return {gallery.size(), absl::ToUnixMicros(absl::Now())};
 }
 
 telemetry::Metrics::Stage StageOf(int i) {
@@ -98,7 +98,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
   telemetry::Policy Policy(const gallery::Gallery& gallery) const {
     return telemetry::Merge(
-        defaults_, FromPolicyProto(PolicyFromBlob(gallery.Info().config.policy_blob)));
+        defaults_, FromPolicyProto(PolicyFromBlob(gallery.policy_blob())));
   }
 
   CalibrationPtr Find(const std::string& name) const {

@@ -154,6 +154,9 @@ absl::Status Gallery::GetVector(EntryId id, float* out) const {
 absl::Status Gallery::SetPolicyBlob(const std::string& blob) {
   return impl_->SetPolicyBlob(blob);
 }
+uint64_t Gallery::size() const { return impl_->size(); }
+std::string Gallery::backend() const { return impl_->backend(); }
+std::string Gallery::policy_blob() const { return impl_->policy_blob(); }
 absl::Status Gallery::DestroyFiles() { return impl_->DestroyFiles(); }
 absl::Status Gallery::MaybeCompact(absl::Time now) {
   return impl_->MaybeCompact(now);

@@ -124,7 +124,13 @@ class Gallery {
   // Trains the (IVF) index on the current vectors and rebuilds it.
   absl::Status TrainIndex(int nlist);
 
+  // Everything about the gallery; scans the entries (memory figures), so
+  // not for per-request paths, which use the accessors below.
   GalleryInfo Info() const;
+  // Live entries, the index backend's name and the policy blob: O(1).
+  uint64_t size() const;
+  std::string backend() const;
+  std::string policy_blob() const;
   // Metadata of live entries (for self-audit sampling); optional filter.
   std::vector<EntryMeta> Entries() const;
   // Copies the live vector of `id` into out (dimension() floats).

@@ -59,6 +59,9 @@ class Gallery::Impl {
       absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
       uint64_t* version) const;
   GalleryInfo Info() const;
+  uint64_t size() const;
+  std::string backend() const;
+  std::string policy_blob() const;
   std::vector<EntryMeta> Entries() const;
   absl::Status GetVector(EntryId id, float* out) const;
 

@@ -60,6 +60,21 @@ GalleryInfo Gallery::Impl::Info() const {
   return info;
 }
 
+uint64_t Gallery::Impl::size() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return table_.size();
+}
+
+std::string Gallery::Impl::backend() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return index_->backend();
+}
+
+std::string Gallery::Impl::policy_blob() const {
+  absl::MutexLock lock(&config_mu_);
+  return manifest_.config.policy_blob;
+}
+
 std::vector<EntryMeta> Gallery::Impl::Entries() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<EntryMeta> out(table_.size());
