@@ -18,10 +18,9 @@
 #include "server/api/flags.h"
 #include "server/api/server.h"
 #include "server/common/log.h"
+#include "server/index/faiss_threads.h"
 #include "server/router/router_flags.h"
 #include "server/router/router_server.h"
-
-#include <omp.h>
 
 ABSL_FLAG(std::string, role, "server",
           "server (holds galleries) or router (fans out to --shards or "
@@ -82,9 +81,10 @@ int main(int argc, char** argv) {
   }
   // FAISS parallelizes small batches with OpenMP and large ones through
   // BLAS; on these machines both at once oversubscribe the cores, so BLAS
-  // gets the threads and OpenMP one.
+  // gets the threads and OpenMP one, on every thread that calls FAISS
+  // (server/index/faiss_threads.h).
   openblas_set_num_threads(options->threads);
-  omp_set_num_threads(1);
+  candor::index::SetFaissOpenMpThreads(1);
 
   auto server = candor::api::CandorServer::Start(*std::move(options));
   if (!server.ok()) {

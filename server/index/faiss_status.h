@@ -11,14 +11,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/impl/FaissException.h"
+#include "server/index/faiss_threads.h"
 
 namespace candor::index {
 
 // Runs fn() and maps what FAISS throws: bad_alloc -> ResourceExhausted,
 // FaissException and anything else -> Internal (a caller error would have
-// been rejected before reaching FAISS).
+// been rejected before reaching FAISS). The calling thread's OpenMP team
+// size is set first (faiss_threads.h).
 template <typename Fn>
 absl::Status CallFaiss(const char* what, Fn&& fn) {
+  ApplyFaissOpenMpThreads();
   try {
     fn();
     return absl::OkStatus();
