@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The ThreadSanitizer run: builds the tests labelled `tsan` (the batcher's
+# unit and stress tests, and tests/api/concurrency_test, many gRPC clients
+# enrolling, removing, searching and compacting against one real server)
+# with -fsanitize=thread into build-tsan/ (or $CANDOR_TSAN_BUILD_DIR), then
+# runs them. Any race report fails the run: TSAN exits with status 66.
+#
+#   scripts/test-tsan.sh [ctest options]
+#
+# Debian's Abseil, gRPC and FAISS are not instrumented; see
+# tests/tsan/absl_sync.cc for how Abseil's ordering is made visible.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${CANDOR_TSAN_BUILD_DIR:-${ROOT}/build-tsan}"
+JOBS="${CANDOR_JOBS:-$(nproc)}"
+export CCACHE_BASEDIR="${ROOT}"
+
+TARGETS=(request_queue_test batch_assembly_test dynamic_batcher_test
+         dynamic_batcher_stress_test concurrency_test)
+
+cmake -S "${ROOT}" -B "${BUILD}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCANDOR_TSAN=ON -DCANDOR_CUDA=OFF >/dev/null
+cmake --build "${BUILD}" -j"${JOBS}" --target "${TARGETS[@]}"
+
+# second_deadlock_stack: both stacks of a lock-order report.
+export TSAN_OPTIONS="${TSAN_OPTIONS:-second_deadlock_stack=1 history_size=4}"
+cd "${BUILD}"
+ctest --output-on-failure -j"${CANDOR_TEST_JOBS:-2}" --timeout 1200 -L tsan "$@"
