@@ -8,15 +8,12 @@
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
 #include "server/api/candor_service.h"
+#include "server/api/search_stream.h"
 #include "server/api/unary.h"
 #include "server/api/validation.h"
 
 namespace candor::api {
 namespace {
-
-absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
-  return absl::FromChrono(ctx.deadline());
-}
 
 void FillResults(const v1::SearchRequest& request,
                  const std::vector<std::vector<Candidate>>& candidates,
@@ -132,60 +129,14 @@ grpc::ServerUnaryReactor* CandorService::Search(
   return reactor;
 }
 
-namespace {
-
-// Answers a stream of search requests in order: read one, search it, write
-// its response, then read the next. A bad request ends the stream with its
-// status, as the same request would fail a unary Search.
-class SearchStreamReactor final
-    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
- public:
-  SearchStreamReactor(CandorService* service, grpc::CallbackServerContext* ctx)
-      : service_(service),
-        deadline_(DeadlineOf(*ctx)),
-        caller_(CallerIdentity(*ctx)) {
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // the client half-closed: every request has been answered
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    service_->StartSearch(request_, deadline_, caller_, &response_,
-                          [this](absl::Status status) {
-                            if (!status.ok()) {
-                              Finish(ToGrpcStatus(status));
-                              return;
-                            }
-                            StartWrite(&response_);
-                          });
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  CandorService* const service_;
-  const absl::Time deadline_;
-  const std::string caller_;
-  v1::SearchRequest request_;
-  v1::SearchResponse response_;
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 CandorService::SearchStream(grpc::CallbackServerContext* ctx) {
-  return new SearchStreamReactor(this, ctx);
+  return NewSearchStreamReactor(
+      [this, deadline = DeadlineOf(*ctx), caller = CallerIdentity(*ctx)](
+          const v1::SearchRequest& request, v1::SearchResponse* response,
+          std::function<void(absl::Status)> done) {
+        StartSearch(request, deadline, caller, response, std::move(done));
+      });
 }
 
 grpc::ServerUnaryReactor* CandorService::Calibrate(

@@ -2,6 +2,7 @@
 #ifndef CANDOR_SERVER_API_UNARY_H_
 #define CANDOR_SERVER_API_UNARY_H_
 
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "server/api/status_util.h"
 
@@ -15,6 +16,11 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(fn()));
   return reactor;
+}
+
+// The call's deadline (absl::InfiniteFuture() when it has none).
+inline absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
+  return absl::FromChrono(ctx.deadline());
 }
 
 // Who called: the authenticated identity when there is one, else the peer.

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "server/api/telemetry_proto.h"
 #include "server/router/gallery_aggregate.h"
+#include "server/api/unary.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
 
@@ -17,10 +18,6 @@ namespace {
 // report only needs it to tell a stale calibration (size moved > 10%);
 // writes through this router refresh it at once.
 constexpr absl::Duration kSizeCacheTtl = absl::Seconds(2);
-
-absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
-  return absl::FromChrono(ctx.deadline());
-}
 
 // OK when every shard answered OK, or when the only failures are `benign`
 // (e.g. ALREADY_EXISTS on a create that an earlier, partly failed call
@@ -241,14 +238,14 @@ grpc::ServerUnaryReactor* RouterService::CreateGallery(
     grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
     v1::Gallery* resp) {
   return Finish(ctx, "CreateGallery",
-                [&] { return DoCreateGallery(*req, DeadlineOf(*ctx), resp); });
+                [&] { return DoCreateGallery(*req, api::DeadlineOf(*ctx), resp); });
 }
 
 grpc::ServerUnaryReactor* RouterService::GetGallery(
     grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
     v1::Gallery* resp) {
   return Finish(ctx, "GetGallery", [&] {
-    return DoGetGallery(req->name(), DeadlineOf(*ctx), resp);
+    return DoGetGallery(req->name(), api::DeadlineOf(*ctx), resp);
   });
 }
 
@@ -256,21 +253,21 @@ grpc::ServerUnaryReactor* RouterService::ListGalleries(
     grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
     v1::ListGalleriesResponse* resp) {
   return Finish(ctx, "ListGalleries",
-                [&] { return DoListGalleries(DeadlineOf(*ctx), resp); });
+                [&] { return DoListGalleries(api::DeadlineOf(*ctx), resp); });
 }
 
 grpc::ServerUnaryReactor* RouterService::DeleteGallery(
     grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
     v1::DeleteGalleryResponse* resp) {
   return Finish(ctx, "DeleteGallery",
-                [&] { return DoDeleteGallery(*req, DeadlineOf(*ctx)); });
+                [&] { return DoDeleteGallery(*req, api::DeadlineOf(*ctx)); });
 }
 
 grpc::ServerUnaryReactor* RouterService::CompactGallery(
     grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
     v1::CompactGalleryResponse* resp) {
   return Finish(ctx, "CompactGallery",
-                [&] { return DoCompactGallery(*req, DeadlineOf(*ctx), resp); });
+                [&] { return DoCompactGallery(*req, api::DeadlineOf(*ctx), resp); });
 }
 
 grpc::ServerUnaryReactor* RouterService::SetPolicy(
@@ -287,14 +284,14 @@ grpc::ServerUnaryReactor* RouterService::TrainIndex(
     grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
     v1::Gallery* resp) {
   return Finish(ctx, "TrainIndex",
-                [&] { return DoTrainIndex(*req, DeadlineOf(*ctx), resp); });
+                [&] { return DoTrainIndex(*req, api::DeadlineOf(*ctx), resp); });
 }
 
 grpc::ServerUnaryReactor* RouterService::GetStats(
     grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
     v1::Stats* resp) {
   return Finish(ctx, "GetStats",
-                [&] { return DoGetStats(DeadlineOf(*ctx), resp); });
+                [&] { return DoGetStats(api::DeadlineOf(*ctx), resp); });
 }
 
 }  // namespace candor::router

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "server/api/search_stream.h"
+#include "server/api/unary.h"
 #include "server/api/validation.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/merge.h"
@@ -12,14 +14,6 @@
 #include "server/router/shard_rpcs.h"
 
 namespace candor::router {
-namespace {
-
-absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
-  return absl::FromChrono(ctx.deadline());
-}
-
-}  // namespace
-
 void RouterService::Scatter(
     const v1::SearchRequest& request, absl::Time deadline,
     std::function<void(absl::StatusOr<v1::SearchResponse>)> done) {
@@ -101,7 +95,7 @@ grpc::ServerUnaryReactor* RouterService::Search(
     grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
     v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  StartSearch(*req, DeadlineOf(*ctx), resp,
+  StartSearch(*req, api::DeadlineOf(*ctx), resp,
               [this, reactor, req](absl::Status status) {
                 Count("Search", status);
                 if (status.ok() && metrics_ != nullptr) {
@@ -112,56 +106,14 @@ grpc::ServerUnaryReactor* RouterService::Search(
   return reactor;
 }
 
-namespace {
-
-// As the server's: read one request, answer it, then read the next; a
-// failed request ends the stream with its status.
-class RouterStreamReactor final
-    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
- public:
-  RouterStreamReactor(RouterService* service, grpc::CallbackServerContext* ctx)
-      : service_(service), deadline_(DeadlineOf(*ctx)) {
-    StartRead(&request_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status::OK);
-      return;
-    }
-    response_.Clear();
-    service_->StartSearch(request_, deadline_, &response_,
-                          [this](absl::Status status) {
-                            if (!status.ok()) {
-                              Finish(api::ToGrpcStatus(status));
-                              return;
-                            }
-                            StartWrite(&response_);
-                          });
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
-      return;
-    }
-    StartRead(&request_);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  RouterService* const service_;
-  const absl::Time deadline_;
-  v1::SearchRequest request_;
-  v1::SearchResponse response_;
-};
-
-}  // namespace
-
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
-  return new RouterStreamReactor(this, ctx);
+  return api::NewSearchStreamReactor(
+      [this, deadline = api::DeadlineOf(*ctx)](
+          const v1::SearchRequest& request, v1::SearchResponse* response,
+          std::function<void(absl::Status)> done) {
+        StartSearch(request, deadline, response, std::move(done));
+      });
 }
 
 }  // namespace candor::router

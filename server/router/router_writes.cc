@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/placement.h"
+#include "server/api/unary.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
 
@@ -35,10 +36,6 @@ std::string ShardRequestId(const std::string& id, int shard) {
   return absl::StrCat(absl::BytesToHexString(absl::string_view(
                           reinterpret_cast<const char*>(digest), length)),
                       "/", shard);
-}
-
-absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
-  return absl::FromChrono(ctx.deadline());
 }
 
 // Adds what a partly applied write means for a retry.
@@ -213,14 +210,14 @@ grpc::ServerUnaryReactor* RouterService::Enroll(
     grpc::CallbackServerContext* ctx, const v1::EnrollRequest* req,
     v1::EnrollResponse* resp) {
   return Finish(ctx, "Enroll",
-                [&] { return DoEnroll(*req, DeadlineOf(*ctx), resp); });
+                [&] { return DoEnroll(*req, api::DeadlineOf(*ctx), resp); });
 }
 
 grpc::ServerUnaryReactor* RouterService::Remove(
     grpc::CallbackServerContext* ctx, const v1::RemoveRequest* req,
     v1::RemoveResponse* resp) {
   return Finish(ctx, "Remove",
-                [&] { return DoRemove(*req, DeadlineOf(*ctx), resp); });
+                [&] { return DoRemove(*req, api::DeadlineOf(*ctx), resp); });
 }
 
 }  // namespace candor::router

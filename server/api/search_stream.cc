@@ -1,0 +1,56 @@
+#include "server/api/search_stream.h"
+
+#include <utility>
+
+#include "server/api/status_util.h"
+
+namespace candor::api {
+namespace {
+
+class SearchStreamReactor final
+    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
+ public:
+  explicit SearchStreamReactor(StartStreamSearch start)
+      : start_(std::move(start)) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed: every request has been answered
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    start_(request_, &response_, [this](absl::Status status) {
+      if (!status.ok()) {
+        Finish(ToGrpcStatus(status));
+        return;
+      }
+      StartWrite(&response_);
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  const StartStreamSearch start_;
+  v1::SearchRequest request_;
+  v1::SearchResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+NewSearchStreamReactor(StartStreamSearch start) {
+  return new SearchStreamReactor(std::move(start));
+}
+
+}  // namespace candor::api
