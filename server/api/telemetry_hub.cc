@@ -1,37 +1,22 @@
 #include "server/api/telemetry_hub.h"
 
-#include <cmath>
-#include <filesystem>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/api/calibration_search.h"
+#include "server/api/calibration_store.h"
 #include "server/api/convert.h"
 #include "server/api/telemetry_proto.h"
 #include "server/common/log.h"
 #include "server/telemetry/audit_log.h"
-#include "server/telemetry/calibration_io.h"
 #include "server/telemetry/metrics.h"
 
 namespace candor::api {
 namespace {
 
-constexpr char kCalibrationSuffix[] = ".cal";
-// GetCalibration's target when neither the request nor the policy names one.
-constexpr double kDefaultTargetFpir = 0.001;
 constexpr int kDefaultCalibrationTopK = 10;
-
-telemetry::Policy DefaultsFrom(const PolicyDefaults& d) {
-  telemetry::Policy p;
-  p.min_threshold = d.min_threshold;
-  p.max_fpir = d.max_fpir;
-  p.max_disparity = d.max_disparity;
-  p.action = d.action == "warn" ? telemetry::PolicyAction::kWarn
-                                : telemetry::PolicyAction::kReject;
-  return p;
-}
 
 telemetry::GalleryNow Now(const gallery::Gallery& gallery) {
   return {gallery.size(), absl::ToUnixMicros(absl::Now())};
@@ -45,34 +30,16 @@ telemetry::Metrics::Stage StageOf(int i) {
 
 class TelemetryHub::Impl : public batching::BatchObserver {
  public:
-  using CalibrationPtr = std::shared_ptr<const telemetry::Calibration>;
+  using CalibrationPtr = CalibrationStore::Ptr;
 
-  Impl(const ServerOptions& options) : options_(options) {
-    defaults_ = DefaultsFrom(options.policy);
-    calibration_dir_ = options.store.data_dir + "/calibrations";
-  }
+  Impl(const ServerOptions& options)
+      : options_(options), defaults_(FromPolicyDefaults(options.policy)) {}
 
   absl::Status Init() {
-    std::error_code ec;
-    std::filesystem::create_directories(calibration_dir_, ec);
-    if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot create ", calibration_dir_, ": ", ec.message()));
-    }
-    for (const auto& entry : std::filesystem::directory_iterator(calibration_dir_)) {
-      if (entry.path().extension() != kCalibrationSuffix) continue;
-      auto calibration = telemetry::LoadCalibration(entry.path().string());
-      if (!calibration.ok()) {
-        // A damaged calibration must not keep the server down; searches on
-        // that gallery answer as uncalibrated until Calibrate runs again.
-        LogWarning(absl::StrCat("ignoring calibration ", entry.path().string(),
-                                ": ", calibration.status().ToString()));
-        continue;
-      }
-      absl::MutexLock lock(&mu_);
-      calibrations_[entry.path().stem().string()] =
-          std::make_shared<const telemetry::Calibration>(*std::move(calibration));
-    }
+    auto calibrations =
+        CalibrationStore::Open(options_.store.data_dir + "/calibrations");
+    if (!calibrations.ok()) return calibrations.status();
+    calibrations_ = *std::move(calibrations);
     {  // The registry always exists; HTTP only with an address.
       telemetry::Metrics::Options metrics_options;
       metrics_options.listen_address = options_.metrics_listen;
@@ -102,49 +69,30 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   }
 
   CalibrationPtr Find(const std::string& name) const {
-    absl::MutexLock lock(&mu_);
-    auto it = calibrations_.find(name);
-    return it == calibrations_.end() ? nullptr : it->second;
+    return calibrations_->Find(name);
   }
 
   absl::StatusOr<ThresholdDecision> Decide(const gallery::Gallery& gallery,
                                            const v1::SearchRequest& request) {
-    const telemetry::Policy policy = Policy(gallery);
     CalibrationPtr calibration = Find(gallery.name());
-    const telemetry::GalleryNow now = Now(gallery);
-    if ((policy.max_fpir || policy.max_disparity) && calibration == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "gallery '", gallery.name(), "' has no calibration and its policy (",
-          policy.max_fpir ? "max_fpir" : "max_disparity",
-          ") needs one: run Calibrate first"));
+    auto report = telemetry::DecideThreshold(
+        Policy(gallery), calibration.get(), Now(gallery), gallery.name(),
+        request.has_threshold() ? std::optional<float>(request.threshold())
+                                : std::nullopt,
+        "run Calibrate first");
+    if (!report.ok()) return report.status();
+    if (metrics_) metrics_->CountVerdict(report->verdict.outcome);
+    if (report->verdict.outcome == telemetry::VerdictOutcome::kReject) {
+      return telemetry::ToRejectError(report->verdict);
     }
-    float threshold = 0.0f;
-    telemetry::ThresholdSource source = telemetry::ThresholdSource::kRequest;
-    if (request.has_threshold()) {
-      threshold = request.threshold();
-    } else {
-      auto policy_threshold = telemetry::PolicyThreshold(
-          policy, calibration.get(), gallery.name(), now.size);
-      if (!policy_threshold.ok()) return policy_threshold.status();
-      threshold = *policy_threshold;
-      source = telemetry::ThresholdSource::kPolicy;
-    }
-    telemetry::ThresholdReport report =
-        telemetry::MakeThresholdReport(calibration.get(), now, threshold, source);
-    report.verdict = telemetry::Evaluate(policy, threshold, &report);
-    if (metrics_) metrics_->CountVerdict(report.verdict.outcome);
-    if (report.verdict.outcome == telemetry::VerdictOutcome::kReject) {
-      return telemetry::ToRejectError(report.verdict);
-    }
-    if (source == telemetry::ThresholdSource::kPolicy) {
-      PublishPolicyFpir(gallery.name(), report);
-    }
+    const bool from_policy =
+        report->source == telemetry::ThresholdSource::kPolicy;
+    if (from_policy) PublishPolicyFpir(gallery.name(), *report);
     ThresholdDecision decision;
-    decision.threshold = threshold;
-    decision.source = source == telemetry::ThresholdSource::kPolicy
-                          ? v1::ThresholdReport::POLICY
-                          : v1::ThresholdReport::REQUEST;
-    ToThresholdReportProto(report, &decision.report);
+    decision.threshold = report->threshold;
+    decision.source = from_policy ? v1::ThresholdReport::POLICY
+                                  : v1::ThresholdReport::REQUEST;
+    ToThresholdReportProto(*report, &decision.report);
     return decision;
   }
 
@@ -213,14 +161,10 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     auto calibration =
         telemetry::Calibration::Build(meta, obs->nonmated, obs->mated);
     if (!calibration.ok()) return calibration.status();
-    absl::Status saved = telemetry::SaveCalibration(
-        *calibration, CalibrationPath(gallery->name()));
+    absl::Status saved = calibrations_->Save(
+        gallery->name(),
+        std::make_shared<const telemetry::Calibration>(*std::move(calibration)));
     if (!saved.ok()) return saved;
-    {
-      absl::MutexLock lock(&mu_);
-      calibrations_[gallery->name()] =
-          std::make_shared<const telemetry::Calibration>(*std::move(calibration));
-    }
     RefreshPolicyFpir(*gallery);
     v1::GetCalibrationRequest report_request;
     report_request.set_gallery(gallery->name());
@@ -234,34 +178,8 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       return absl::FailedPreconditionError(absl::StrCat(
           "gallery '", gallery.name(), "' has no calibration: run Calibrate"));
     }
-    // Element by element: GCC 12 at -O3 misreads a range copy out of a
-    // RepeatedField as freeing a non-heap object (-Wfree-nonheap-object).
-    std::vector<float> grid;
-    grid.reserve(static_cast<size_t>(request.thresholds_size()));
-    for (int i = 0; i < request.thresholds_size(); ++i) {
-      const float t = request.thresholds(i);
-      if (std::isnan(t) || t < -1.0f || t > 1.0f) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("thresholds: ", t, " is outside [-1, 1]"));
-      }
-      grid.push_back(t);
-    }
-    if (grid.empty()) grid = telemetry::DefaultThresholdGrid();
-    double target = request.target_fpir();
-    if (target == 0.0) {
-      const telemetry::Policy policy = Policy(gallery);
-      target = policy.max_fpir ? *policy.max_fpir : kDefaultTargetFpir;
-    }
-    if (!(target > 0.0 && target <= 1.0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("target_fpir: ", target, " is outside (0, 1]"));
-    }
-    auto report = telemetry::MakeCalibrationReport(*calibration, Now(gallery),
-                                                   std::move(grid), target);
-    if (!report.ok()) return report.status();
-    v1::CalibrationReport out;
-    ToCalibrationReportProto(*report, gallery.name(), &out);
-    return out;
+    return CalibrationReportFor(*calibration, Now(gallery), Policy(gallery),
+                                gallery.name(), request);
   }
 
   void Describe(const gallery::Gallery& gallery, bool* calibrated, bool* stale) const {
@@ -271,14 +189,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
              telemetry::DescribeCalibration(calibration.get(), Now(gallery)).stale;
   }
 
-  void Forget(const std::string& name) {
-    {
-      absl::MutexLock lock(&mu_);
-      calibrations_.erase(name);
-    }
-    std::error_code ignored;
-    std::filesystem::remove(CalibrationPath(name), ignored);
-  }
+  void Forget(const std::string& name) { calibrations_->Forget(name); }
 
   void Record(const CallRecord& r) {
     if (metrics_) RecordMetrics(r);
@@ -294,10 +205,6 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   }
 
  private:
-  std::string CalibrationPath(const std::string& gallery) const {
-    return absl::StrCat(calibration_dir_, "/", gallery, kCalibrationSuffix);
-  }
-
   void RecordMetrics(const CallRecord& r) {
     metrics_->CountRequest(r.rpc, r.status.code());
     metrics_->ObserveRequestDuration(r.rpc, absl::ToDoubleSeconds(r.end - r.start));
@@ -387,12 +294,10 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   }
 
   const ServerOptions options_;
-  telemetry::Policy defaults_;
-  std::string calibration_dir_;
+  const telemetry::Policy defaults_;
+  std::unique_ptr<CalibrationStore> calibrations_;
   std::unique_ptr<telemetry::Metrics> metrics_;
   std::unique_ptr<telemetry::AuditLog> audit_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, CalibrationPtr> calibrations_ ABSL_GUARDED_BY(mu_);
 };
 
 absl::StatusOr<std::unique_ptr<TelemetryHub>> TelemetryHub::Create(

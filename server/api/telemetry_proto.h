@@ -2,7 +2,12 @@
 #ifndef CANDOR_SERVER_API_TELEMETRY_PROTO_H_
 #define CANDOR_SERVER_API_TELEMETRY_PROTO_H_
 
+#include <string>
+
+#include "absl/status/statusor.h"
 #include "candor/v1/candor.pb.h"
+#include "server/api/options.h"
+#include "server/telemetry/calibration.h"
 #include "server/telemetry/policy.h"
 #include "server/telemetry/report.h"
 
@@ -19,6 +24,17 @@ void ToCalibrationInfoProto(const telemetry::CalibrationInfo& info,
 
 telemetry::Policy FromPolicyProto(const v1::Policy& policy);
 v1::Policy ToPolicyProto(const telemetry::Policy& policy);
+// The server's policy flags as a policy ("warn" or else reject).
+telemetry::Policy FromPolicyDefaults(const PolicyDefaults& defaults);
+
+// GetCalibration's answer from a calibration: the request's threshold grid
+// (default grid when empty) and target FPIR (else the policy's max_fpir,
+// else 0.001). InvalidArgument for a threshold outside [-1, 1] or a target
+// outside (0, 1].
+absl::StatusOr<v1::CalibrationReport> CalibrationReportFor(
+    const telemetry::Calibration& calibration, const telemetry::GalleryNow& now,
+    const telemetry::Policy& policy, const std::string& gallery,
+    const v1::GetCalibrationRequest& request);
 
 }  // namespace candor::api
 

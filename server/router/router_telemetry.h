@@ -7,14 +7,12 @@
 #ifndef CANDOR_SERVER_ROUTER_ROUTER_TELEMETRY_H_
 #define CANDOR_SERVER_ROUTER_ROUTER_TELEMETRY_H_
 
-#include <map>
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "candor/v1/candor.pb.h"
+#include "server/api/calibration_store.h"
 #include "server/api/options.h"
 #include "server/telemetry/calibration.h"
 #include "server/telemetry/policy.h"
@@ -60,15 +58,8 @@ class RouterTelemetry {
   void Forget(const std::string& gallery);
 
  private:
-  using CalibrationPtr = std::shared_ptr<const telemetry::Calibration>;
-  CalibrationPtr Find(const std::string& gallery) const;
-  std::string PathOf(const std::string& gallery) const;
-
-  telemetry::Policy policy_;
-  // Empty when calibrations are kept in memory only.
-  std::string dir_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, CalibrationPtr> calibrations_ ABSL_GUARDED_BY(mu_);
+  const telemetry::Policy policy_;
+  const std::unique_ptr<api::CalibrationStore> calibrations_;
 };
 
 }  // namespace candor::router

@@ -168,6 +168,34 @@ absl::StatusOr<float> PolicyThreshold(const Policy& policy,
   return *t;
 }
 
+absl::StatusOr<ThresholdReport> DecideThreshold(
+    const Policy& policy, const Calibration* calibration,
+    const GalleryNow& now, const std::string& gallery,
+    std::optional<float> requested_threshold,
+    const std::string& how_to_calibrate) {
+  if ((policy.max_fpir || policy.max_disparity) && calibration == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gallery '", gallery, "' has no calibration and its policy (",
+        policy.max_fpir ? "max_fpir" : "max_disparity", ") needs one: ",
+        how_to_calibrate));
+  }
+  float threshold = 0.0f;
+  ThresholdSource source = ThresholdSource::kRequest;
+  if (requested_threshold) {
+    threshold = *requested_threshold;
+  } else {
+    auto policy_threshold =
+        PolicyThreshold(policy, calibration, gallery, now.size);
+    if (!policy_threshold.ok()) return policy_threshold.status();
+    threshold = *policy_threshold;
+    source = ThresholdSource::kPolicy;
+  }
+  ThresholdReport report =
+      MakeThresholdReport(calibration, now, threshold, source);
+  report.verdict = Evaluate(policy, threshold, &report);
+  return report;
+}
+
 absl::Status ToRejectError(const Verdict& verdict) {
   if (verdict.outcome != VerdictOutcome::kReject) return absl::OkStatus();
   return absl::FailedPreconditionError(

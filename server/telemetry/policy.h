@@ -55,6 +55,18 @@ absl::StatusOr<float> PolicyThreshold(const Policy& policy,
                                       std::string_view gallery,
                                       uint64_t gallery_size_now);
 
+// The threshold a search runs at and what it costs: the request's threshold
+// when it names one, else PolicyThreshold; the report at that threshold and
+// `now`, with the policy's verdict. A kReject verdict is returned in the
+// report, not as an error (callers count it, then ToRejectError). Errors:
+// FailedPrecondition when the policy needs a calibration the gallery lacks
+// (the message ends with `how_to_calibrate`), or PolicyThreshold's.
+absl::StatusOr<ThresholdReport> DecideThreshold(
+    const Policy& policy, const Calibration* calibration,
+    const GalleryNow& now, const std::string& gallery,
+    std::optional<float> requested_threshold,
+    const std::string& how_to_calibrate);
+
 // FailedPrecondition carrying every violation; OK unless the verdict is
 // kReject.
 absl::Status ToRejectError(const Verdict& verdict);

@@ -1,0 +1,54 @@
+// Calibrations by gallery name, for the server's telemetry hub and the
+// router alike: held in memory and, when the store has a directory, as
+// <dir>/<gallery>.cal (calibration_io.h). Thread-safe.
+#ifndef CANDOR_SERVER_API_CALIBRATION_STORE_H_
+#define CANDOR_SERVER_API_CALIBRATION_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/telemetry/calibration.h"
+
+namespace candor::api {
+
+class CalibrationStore {
+ public:
+  using Ptr = std::shared_ptr<const telemetry::Calibration>;
+
+  // Memory only.
+  CalibrationStore() = default;
+  // Creates `dir` if needed and loads every <gallery>.cal in it. A file that
+  // cannot be read is logged and skipped: a damaged calibration must not
+  // keep the server down, and that gallery answers as uncalibrated until
+  // Calibrate runs again. Unavailable when `dir` cannot be created.
+  static absl::StatusOr<std::unique_ptr<CalibrationStore>> Open(
+      const std::string& dir);
+
+  // nullptr when the gallery has none.
+  Ptr Find(const std::string& gallery) const;
+  // Writes the file first (with a directory) and keeps the calibration only
+  // when that worked.
+  absl::Status Save(const std::string& gallery, Ptr calibration);
+  // Keeps the calibration in memory, whatever the disk says.
+  void Keep(const std::string& gallery, Ptr calibration);
+  // Drops it from memory and deletes its file.
+  void Forget(const std::string& gallery);
+
+ private:
+  explicit CalibrationStore(std::string dir) : dir_(std::move(dir)) {}
+  std::string PathOf(const std::string& gallery) const;
+
+  // Empty: memory only.
+  const std::string dir_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, Ptr> calibrations_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace candor::api
+
+#endif  // CANDOR_SERVER_API_CALIBRATION_STORE_H_
