@@ -59,58 +59,34 @@ absl::StatusOr<v1::Gallery> Client::CreateGallery(const std::string& name,
   request.set_dimension(dimension);
   *request.mutable_index() = index;
   *request.mutable_policy() = policy;
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::Gallery response;
-  absl::Status status =
-      ToAbslStatus(stub_->CreateGallery(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::CreateGallery, request);
 }
 
 absl::StatusOr<v1::Gallery> Client::GetGallery(const std::string& name) {
   v1::GetGalleryRequest request;
   request.set_name(name);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::Gallery response;
-  absl::Status status =
-      ToAbslStatus(stub_->GetGallery(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::GetGallery, request);
 }
 
 absl::StatusOr<std::vector<v1::Gallery>> Client::ListGalleries() {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::ListGalleriesResponse response;
-  absl::Status status = ToAbslStatus(
-      stub_->ListGalleries(&context, v1::ListGalleriesRequest(), &response));
-  if (!status.ok()) return status;
-  return std::vector<v1::Gallery>(response.galleries().begin(),
-                                  response.galleries().end());
+  absl::StatusOr<v1::ListGalleriesResponse> response =
+      Call(&v1::Candor::Stub::ListGalleries, v1::ListGalleriesRequest());
+  if (!response.ok()) return response.status();
+  return std::vector<v1::Gallery>(response->galleries().begin(),
+                                  response->galleries().end());
 }
 
 absl::Status Client::DeleteGallery(const std::string& name) {
   v1::DeleteGalleryRequest request;
   request.set_name(name);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::DeleteGalleryResponse response;
-  return ToAbslStatus(stub_->DeleteGallery(&context, request, &response));
+  return Call(&v1::Candor::Stub::DeleteGallery, request).status();
 }
 
 absl::StatusOr<v1::CompactGalleryResponse> Client::CompactGallery(
     const std::string& name) {
   v1::CompactGalleryRequest request;
   request.set_name(name);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::CompactGalleryResponse response;
-  absl::Status status =
-      ToAbslStatus(stub_->CompactGallery(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::CompactGallery, request);
 }
 
 absl::StatusOr<std::vector<uint64_t>> Client::Enroll(
@@ -135,29 +111,21 @@ absl::StatusOr<std::vector<uint64_t>> Client::Enroll(
   request.mutable_subject_ids()->Assign(subject_ids.begin(), subject_ids.end());
   request.mutable_groups()->Assign(groups.begin(), groups.end());
   request.set_request_id(request_id);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::EnrollResponse response;
-  absl::Status status =
-      ToAbslStatus(stub_->Enroll(&context, request, &response));
-  if (!status.ok()) return status;
-  return std::vector<uint64_t>(response.entry_ids().begin(),
-                               response.entry_ids().end());
+  absl::StatusOr<v1::EnrollResponse> response =
+      Call(&v1::Candor::Stub::Enroll, request);
+  if (!response.ok()) return response.status();
+  return std::vector<uint64_t>(response->entry_ids().begin(),
+                               response->entry_ids().end());
 }
 
-namespace {
-
-absl::StatusOr<std::vector<uint64_t>> CallRemove(
-    v1::Candor::Stub& stub, grpc::ClientContext& context,
+absl::StatusOr<std::vector<uint64_t>> Client::Remove(
     const v1::RemoveRequest& request) {
-  v1::RemoveResponse response;
-  absl::Status status = ToAbslStatus(stub.Remove(&context, request, &response));
-  if (!status.ok()) return status;
-  return std::vector<uint64_t>(response.removed_entry_ids().begin(),
-                               response.removed_entry_ids().end());
+  absl::StatusOr<v1::RemoveResponse> response =
+      Call(&v1::Candor::Stub::Remove, request);
+  if (!response.ok()) return response.status();
+  return std::vector<uint64_t>(response->removed_entry_ids().begin(),
+                               response->removed_entry_ids().end());
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<uint64_t>> Client::RemoveEntries(
     const std::string& gallery, absl::Span<const uint64_t> entry_ids) {
@@ -165,9 +133,7 @@ absl::StatusOr<std::vector<uint64_t>> Client::RemoveEntries(
   request.set_gallery(gallery);
   request.mutable_entry_ids()->mutable_ids()->Assign(entry_ids.begin(),
                                                      entry_ids.end());
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  return CallRemove(*stub_, context, request);
+  return Remove(request);
 }
 
 absl::StatusOr<std::vector<uint64_t>> Client::RemoveSubject(
@@ -175,9 +141,7 @@ absl::StatusOr<std::vector<uint64_t>> Client::RemoveSubject(
   v1::RemoveRequest request;
   request.set_gallery(gallery);
   request.set_subject_id(subject_id);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  return CallRemove(*stub_, context, request);
+  return Remove(request);
 }
 
 absl::StatusOr<v1::CalibrationReport> Client::CalibrateLabeled(
@@ -220,13 +184,7 @@ absl::StatusOr<v1::CalibrationReport> Client::CalibrateLabeled(
     labeled->mutable_mated_subject_ids()->Assign(set.mated_subject_ids.begin(),
                                                  set.mated_subject_ids.end());
   }
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::CalibrationReport response;
-  absl::Status status =
-      ToAbslStatus(stub_->Calibrate(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::Calibrate, request);
 }
 
 absl::StatusOr<v1::CalibrationReport> Client::CalibrateSelfAudit(
@@ -237,13 +195,7 @@ absl::StatusOr<v1::CalibrationReport> Client::CalibrateSelfAudit(
   request.set_top_k(top_k);
   request.mutable_self_audit()->set_sample_size(sample_size);
   request.mutable_self_audit()->set_seed(seed);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::CalibrationReport response;
-  absl::Status status =
-      ToAbslStatus(stub_->Calibrate(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::Calibrate, request);
 }
 
 absl::StatusOr<v1::CalibrationReport> Client::GetCalibration(
@@ -253,13 +205,7 @@ absl::StatusOr<v1::CalibrationReport> Client::GetCalibration(
   request.set_gallery(gallery);
   request.mutable_thresholds()->Assign(thresholds.begin(), thresholds.end());
   request.set_target_fpir(target_fpir);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::CalibrationReport response;
-  absl::Status status =
-      ToAbslStatus(stub_->GetCalibration(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::GetCalibration, request);
 }
 
 absl::StatusOr<v1::Gallery> Client::SetPolicy(const std::string& gallery,
@@ -269,13 +215,7 @@ absl::StatusOr<v1::Gallery> Client::SetPolicy(const std::string& gallery,
   request.set_gallery(gallery);
   *request.mutable_policy() = policy;
   request.set_clear(clear);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::Gallery response;
-  absl::Status status =
-      ToAbslStatus(stub_->SetPolicy(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::SetPolicy, request);
 }
 
 absl::StatusOr<v1::Gallery> Client::TrainIndex(const std::string& gallery,
@@ -283,23 +223,11 @@ absl::StatusOr<v1::Gallery> Client::TrainIndex(const std::string& gallery,
   v1::TrainIndexRequest request;
   request.set_gallery(gallery);
   request.set_nlist(nlist);
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::Gallery response;
-  absl::Status status =
-      ToAbslStatus(stub_->TrainIndex(&context, request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::TrainIndex, request);
 }
 
 absl::StatusOr<v1::Stats> Client::GetStats() {
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::Stats response;
-  absl::Status status =
-      ToAbslStatus(stub_->GetStats(&context, v1::GetStatsRequest(), &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::GetStats, v1::GetStatsRequest());
 }
 
 }  // namespace candor

@@ -12,6 +12,7 @@
 #define CANDOR_CLIENTS_CPP_CLIENT_H_
 
 #include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
 
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "absl/types/span.h"
 #include "candor/v1/candor.grpc.pb.h"
 #include "candor/v1/candor.pb.h"
+#include "clients/cpp/grpc_status.h"
 
 namespace candor {
 
@@ -152,6 +154,21 @@ class Client {
  private:
   // Sets the per-call deadline on a fresh context.
   void PrepareContext(grpc::ClientContext* context) const;
+  // One unary call under the per-call deadline: the response or the error.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      grpc::Status (v1::Candor::Stub::*rpc)(grpc::ClientContext*,
+                                            const Request&, Response*),
+      const Request& request) {
+    grpc::ClientContext context;
+    PrepareContext(&context);
+    Response response;
+    absl::Status status =
+        ToAbslStatus((stub_.get()->*rpc)(&context, request, &response));
+    if (!status.ok()) return status;
+    return response;
+  }
+  absl::StatusOr<std::vector<uint64_t>> Remove(const v1::RemoveRequest& request);
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Candor::Stub> stub_;

@@ -49,13 +49,7 @@ absl::StatusOr<v1::SearchResponse> Client::Search(
   absl::StatusOr<v1::SearchRequest> request =
       BuildSearchRequest(gallery, probes, rows, dim, options);
   if (!request.ok()) return request.status();
-  grpc::ClientContext context;
-  PrepareContext(&context);
-  v1::SearchResponse response;
-  absl::Status status =
-      ToAbslStatus(stub_->Search(&context, *request, &response));
-  if (!status.ok()) return status;
-  return response;
+  return Call(&v1::Candor::Stub::Search, *request);
 }
 
 absl::StatusOr<std::vector<v1::SearchResponse>> Client::SearchStream(
