@@ -23,6 +23,7 @@
 #include <sanitizer/tsan_interface.h>
 
 #include <type_traits>
+#include <utility>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -36,31 +37,31 @@ using absl::Time;
 namespace {
 
 // Lock-like: the real call, then acquire.
-template <typename R, typename... Args>
-R CallThenAcquire(const void* sync, R (*real)(Args...), Args... args) {
+template <typename R, typename... Params, typename... Args>
+R CallThenAcquire(const void* sync, R (*real)(Params...), Args&&... args) {
   if constexpr (std::is_void_v<R>) {
-    real(args...);
+    real(std::forward<Args>(args)...);
     __tsan_acquire(const_cast<void*>(sync));
   } else {
-    R result = real(args...);
+    R result = real(std::forward<Args>(args)...);
     __tsan_acquire(const_cast<void*>(sync));
     return result;
   }
 }
 
 // Unlock-like: release, then the real call.
-template <typename R, typename... Args>
-R ReleaseThenCall(const void* sync, R (*real)(Args...), Args... args) {
+template <typename R, typename... Params, typename... Args>
+R ReleaseThenCall(const void* sync, R (*real)(Params...), Args&&... args) {
   __tsan_release(const_cast<void*>(sync));
-  return real(args...);
+  return real(std::forward<Args>(args)...);
 }
 
 // Waits on a held mutex release it while waiting and hold it again on
 // return, whether or not the wait timed out.
-template <typename R, typename... Args>
-R ReleaseCallAcquire(const void* sync, R (*real)(Args...), Args... args) {
+template <typename R, typename... Params, typename... Args>
+R ReleaseCallAcquire(const void* sync, R (*real)(Params...), Args&&... args) {
   __tsan_release(const_cast<void*>(sync));
-  return CallThenAcquire(sync, real, args...);
+  return CallThenAcquire(sync, real, std::forward<Args>(args)...);
 }
 
 }  // namespace
@@ -80,14 +81,14 @@ void __real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond);
 void __wrap__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond) {
-  CallThenAcquire<void, Mutex*, const Condition&>(
+  CallThenAcquire(
       mu, &__real__ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE, mu, cond);
 }
 void __real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond);
 void __wrap__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond) {
-  CallThenAcquire<void, Mutex*, const Condition&>(
+  CallThenAcquire(
       mu, &__real__ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE, mu,
       cond);
 }
@@ -105,14 +106,14 @@ void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond);
 void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(
     Mutex* mu, const Condition& cond) {
-  ReleaseCallAcquire<void, Mutex*, const Condition&>(
+  ReleaseCallAcquire(
       mu, &__real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE, mu, cond);
 }
 bool __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     Mutex* mu, const Condition& cond, Duration timeout);
 bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
     Mutex* mu, const Condition& cond, Duration timeout) {
-  return ReleaseCallAcquire<bool, Mutex*, const Condition&, Duration>(
+  return ReleaseCallAcquire(
       mu,
       &__real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE,
       mu, cond, timeout);
@@ -121,7 +122,7 @@ bool __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4Time
     Mutex* mu, const Condition& cond, Time deadline);
 bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
     Mutex* mu, const Condition& cond, Time deadline) {
-  return ReleaseCallAcquire<bool, Mutex*, const Condition&, Time>(
+  return ReleaseCallAcquire(
       mu,
       &__real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE,
       mu, cond, deadline);
