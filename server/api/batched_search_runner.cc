@@ -7,6 +7,24 @@
 namespace candor::api {
 namespace {
 
+// The batcher's key names one gallery incarnation: its name and creation
+// time. A search queued for a gallery that is deleted, and perhaps created
+// again under the same name, before its batch runs gets NotFound instead
+// of the new gallery's answer.
+std::string BatchKey(const gallery::Gallery& gallery) {
+  return absl::StrCat(gallery.name(), "@", gallery.created_at_us());
+}
+
+absl::StatusOr<std::shared_ptr<gallery::Gallery>> GalleryOf(
+    const gallery::GalleryStore& store, const std::string& key) {
+  const size_t at = key.rfind('@');
+  const std::string name = key.substr(0, at);
+  auto gallery = store.Get(name);
+  if (gallery.ok() && BatchKey(**gallery) == key) return gallery;
+  return absl::NotFoundError(absl::StrCat(
+      "gallery '", name, "' was deleted while the search was queued"));
+}
+
 class BatchedSearchRunner final : public SearchRunner {
  public:
   explicit BatchedSearchRunner(std::unique_ptr<batching::DynamicBatcher> batcher)
@@ -20,7 +38,7 @@ class BatchedSearchRunner final : public SearchRunner {
     // report a refusal (full queue, passed deadline, shutdown).
     Done on_refusal = done;
     absl::Status submitted = batcher_->Submit(
-        gallery->name(), std::move(probes), dim, std::move(queries), deadline,
+        BatchKey(*gallery), std::move(probes), dim, std::move(queries), deadline,
         [done = std::move(done)](absl::StatusOr<batching::BatchResult> result) {
           if (!result.ok()) {
             done(result.status());
@@ -57,7 +75,7 @@ absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
                         absl::Span<const ProbeQuery> queries,
                         uint64_t* version)
       -> absl::StatusOr<std::vector<std::vector<Candidate>>> {
-    auto gallery = store->Get(key);
+    auto gallery = GalleryOf(*store, key);
     if (!gallery.ok()) return gallery.status();
     return (*gallery)->Search(probes, queries, version);
   };

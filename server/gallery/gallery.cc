@@ -48,6 +48,7 @@ Gallery::Impl::Impl(std::string dir, GalleryOptions options,
       options_(std::move(options)),
       name_(recovered.manifest.config.name),
       dimension_(recovered.manifest.config.index.dimension),
+      created_at_us_(recovered.manifest.config.created_at_us),
       next_id_(recovered.state.next_id),
       request_ids_(std::move(recovered.state.request_ids)),
       table_(std::move(recovered.state.table)),
@@ -121,6 +122,7 @@ Gallery::~Gallery() = default;
 
 const std::string& Gallery::name() const { return impl_->name(); }
 int Gallery::dimension() const { return impl_->dimension(); }
+int64_t Gallery::created_at_us() const { return impl_->created_at_us(); }
 
 absl::StatusOr<EnrollResult> Gallery::Enroll(
     absl::Span<const float> vectors, const std::vector<std::string>& subject_ids,

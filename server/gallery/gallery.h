@@ -97,6 +97,9 @@ class Gallery {
 
   const std::string& name() const;
   int dimension() const;
+  // When the gallery was created (microseconds since the epoch): with the
+  // name, tells this gallery from one deleted and re-created under it.
+  int64_t created_at_us() const;
 
   // vectors: subject_ids.size() rows, host memory, already L2-normalized.
   // groups: empty or one per row. request_id: "" or an idempotency key.

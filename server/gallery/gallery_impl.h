@@ -47,6 +47,7 @@ class Gallery::Impl {
 
   const std::string& name() const { return name_; }
   int dimension() const { return dimension_; }
+  int64_t created_at_us() const { return created_at_us_; }
 
   absl::StatusOr<EnrollResult> Enroll(absl::Span<const float> vectors,
                                       const std::vector<std::string>& subjects,
@@ -105,6 +106,7 @@ class Gallery::Impl {
   const GalleryOptions options_;
   const std::string name_;
   const int dimension_;
+  const int64_t created_at_us_;
   std::unique_ptr<WalCommitter> wal_;
 
   absl::Mutex compaction_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
