@@ -3,11 +3,19 @@
 # already done), then the whole CTest suite: unit, integration, Python
 # client, deployment manifests, benchmark smoke runs, and the GPU tests
 # (label gpu), which skip with a message where no CUDA device exists.
+# Then the ThreadSanitizer run (scripts/test-tsan.sh: the batcher and the
+# many-client concurrency test built with -fsanitize=thread, three rounds).
 #
 #   scripts/test.sh [ctest options, e.g. -L unit or -R Gallery]
+#
+# With ctest options only the main suite runs, filtered; CANDOR_SKIP_TSAN=1
+# leaves out the TSAN run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${CANDOR_BUILD_DIR:-${ROOT}/build}"
 "${ROOT}/scripts/setup.sh"
 cd "${BUILD}"
 ctest --output-on-failure -j"${CANDOR_TEST_JOBS:-2}" --timeout 1200 "$@"
+if [[ $# -eq 0 && "${CANDOR_SKIP_TSAN:-0}" != 1 ]]; then
+  "${ROOT}/scripts/test-tsan.sh" --repeat until-fail:3
+fi
