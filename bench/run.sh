@@ -178,11 +178,11 @@ enroll flat "${WORK}/main" || exit 1
 log "(1) in-process FAISS baseline and end-to-end Search, batch ${BATCH}"
 # Alternating rounds: on this shared machine the load moves within minutes,
 # so each candor figure gets the baseline measured right before it.
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
   baseline "e2e_faiss_${round}"
   bench "e2e_c1_${round}" flat 1 "${BATCH}"
 done
-baseline e2e_faiss_4
+baseline e2e_faiss_c2
 bench e2e_c2 flat 2 "${BATCH}"
 
 # ---------------------------------------------------------------- (6) Python client
