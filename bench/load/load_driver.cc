@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "absl/time/clock.h"
 
@@ -13,14 +14,20 @@ namespace candor::load {
 
 struct LoadDriver::Call {
   grpc::ClientContext context;
+  const v1::SearchRequest* request = nullptr;
   v1::SearchResponse response;
   absl::Time latency_from;
 };
 
 LoadDriver::LoadDriver(v1::Candor::Stub* stub,
                        const std::vector<v1::SearchRequest>* requests,
-                       const LoadPlan& plan, LatencyRecorder* recorder)
-    : stub_(stub), requests_(requests), plan_(plan), recorder_(recorder) {}
+                       const LoadPlan& plan, LatencyRecorder* recorder,
+                       ResponseCheck check)
+    : stub_(stub),
+      requests_(requests),
+      plan_(plan),
+      recorder_(recorder),
+      check_(std::move(check)) {}
 
 bool LoadDriver::TryReserve(bool bounded) {
   absl::MutexLock lock(&mu_);
@@ -45,17 +52,23 @@ void LoadDriver::Send(absl::Time latency_from) {
     absl::MutexLock lock(&mu_);
     index = sent_ % static_cast<int64_t>(requests_->size());
   }
+  call->request = &(*requests_)[index];
   stub_->async()->Search(
-      &call->context, &(*requests_)[index], &call->response,
+      &call->context, call->request, &call->response,
       [this, call](grpc::Status status) { OnDone(call, status.error_code()); });
 }
 
 void LoadDriver::OnDone(Call* call, int code) {
   const absl::Time now = absl::Now();
   recorder_->Record(now - call->latency_from, code);
+  std::string problem;
+  if (code == grpc::StatusCode::OK && check_) {
+    problem = check_(*call->request, call->response);
+  }
   delete call;
   {
     absl::MutexLock lock(&mu_);
+    if (!problem.empty() && invalid_++ == 0) first_invalid_ = problem;
     --in_flight_;
     last_done_ = std::max(last_done_, now);
   }
@@ -153,7 +166,8 @@ RunTotals LoadDriver::Run(
   progress(Snapshot());
 
   absl::MutexLock lock(&mu_);
-  return RunTotals{sent_, skipped_, last_done_ - start_};
+  return RunTotals{sent_, skipped_, invalid_, first_invalid_,
+                   last_done_ - start_};
 }
 
 }  // namespace candor::load

@@ -48,9 +48,16 @@ struct Progress {
   int64_t in_flight = 0;
 };
 
+// Inspects one successful answer: "" when it is right, else what is wrong.
+using ResponseCheck = std::function<std::string(const v1::SearchRequest&,
+                                                const v1::SearchResponse&)>;
+
 struct RunTotals {
   int64_t sent = 0;
   int64_t skipped = 0;
+  // OK answers the check (when given) found wrong, and the first problem.
+  int64_t invalid = 0;
+  std::string first_invalid;
   // From the first send to the last completion.
   absl::Duration elapsed;
 };
@@ -61,7 +68,8 @@ class LoadDriver {
   // owned.
   LoadDriver(v1::Candor::Stub* stub,
              const std::vector<v1::SearchRequest>* requests,
-             const LoadPlan& plan, LatencyRecorder* recorder);
+             const LoadPlan& plan, LatencyRecorder* recorder,
+             ResponseCheck check = nullptr);
 
   // Sends until the plan says stop, then waits for every outstanding call.
   // `progress` is called from this thread about once a second.
@@ -81,6 +89,7 @@ class LoadDriver {
   const std::vector<v1::SearchRequest>* const requests_;
   const LoadPlan plan_;
   LatencyRecorder* const recorder_;
+  const ResponseCheck check_;
 
   mutable absl::Mutex mu_;
   absl::Time start_ ABSL_GUARDED_BY(mu_);
@@ -89,6 +98,8 @@ class LoadDriver {
   int64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t skipped_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t invalid_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_invalid_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace candor::load

@@ -21,6 +21,7 @@
 #include "bench/load/latency_stats.h"
 #include "bench/load/load_driver.h"
 #include "bench/load/probe_source.h"
+#include "bench/load/response_check.h"
 #include "bench/load/run_report.h"
 #include "clients/cpp/client.h"
 
@@ -52,6 +53,12 @@ ABSL_FLAG(int64_t, enroll, 0,
           "before the run, create the gallery (if absent) at --dim and "
           "enroll this many random unit vectors (seed --seed + 1)");
 ABSL_FLAG(bool, json, false, "print the summary as JSON");
+ABSL_FLAG(bool, check_responses, false,
+          "verify every OK answer (one result per probe, top_k, threshold, "
+          "order) and count the wrong ones; costs client CPU");
+ABSL_FLAG(bool, expect_self_match, false,
+          "with --check_responses: the probes are enrolled rows, so each "
+          "probe's best candidate must score 1");
 
 namespace candor::load {
 namespace {
@@ -152,7 +159,17 @@ absl::Status Main() {
   if (!requests.ok()) return requests.status();
 
   LatencyRecorder recorder;
-  LoadDriver driver(&client.stub(), &*requests, plan, &recorder);
+  ResponseCheck check;
+  if (absl::GetFlag(FLAGS_check_responses)) {
+    CheckOptions check_options;
+    check_options.expect_self_match = absl::GetFlag(FLAGS_expect_self_match);
+    check = [check_options](const v1::SearchRequest& request,
+                            const v1::SearchResponse& response) {
+      return CheckSearchResponse(request, response, check_options);
+    };
+  }
+  LoadDriver driver(&client.stub(), &*requests, plan, &recorder,
+                    std::move(check));
   int64_t last_completed = 0;
   const RunTotals totals = driver.Run([&](const Progress& p) {
     std::cerr << absl::StrFormat(

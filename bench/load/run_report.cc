@@ -38,6 +38,11 @@ std::string FormatText(const RunReport& r) {
   for (const auto& [code, count] : r.latency.errors) {
     absl::StrAppend(&out, "errors      ", code, ": ", count, "\n");
   }
+  if (r.totals.invalid > 0) {
+    absl::StrAppend(&out, "invalid     ", r.totals.invalid,
+                    " OK answers failed the check; first: ",
+                    r.totals.first_invalid, "\n");
+  }
   return out;
 }
 
@@ -57,6 +62,8 @@ std::string FormatJson(const RunReport& r) {
   j["elapsed_s"] = absl::ToDoubleSeconds(r.totals.elapsed);
   j["sent"] = r.totals.sent;
   j["skipped"] = r.totals.skipped;
+  j["invalid_responses"] = r.totals.invalid;
+  if (r.totals.invalid > 0) j["first_invalid"] = r.totals.first_invalid;
   j["ok"] = r.latency.ok;
   j["errors"] = nlohmann::json::object();
   for (const auto& [code, count] : r.latency.errors) j["errors"][code] = count;

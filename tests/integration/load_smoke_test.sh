@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Smoke runs of the load benchmarks against a real server (seconds; they
+# assert correct answers and zero errors, never speed):
+#   - candor-bench, closed loop then open loop, with --check_responses
+#     --expect_self_match: the probes are the enrolled rows, so every answer
+#     must be well formed and find each probe itself;
+#   - faiss-baseline, the in-process reference of bench/run.sh, on the same
+#     files.
+#
+#   load_smoke_test.sh CANDOR_SERVER CANDOR_CLI CANDOR_BENCH FAISS_BASELINE
+set -euo pipefail
+server_bin=$1
+cli_bin=$2
+bench_bin=$3
+baseline_bin=$4
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$server_bin" --listen=127.0.0.1:0 --data_dir="$work/data" --metrics_listen= \
+  2>"$work/server.log" &
+server_pid=$!
+grpc_port=""
+for _ in $(seq 300); do
+  grpc_port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
+  [[ -n "$grpc_port" ]] && break
+  sleep 0.1
+done
+[[ -n "$grpc_port" ]] || { echo "FAIL: server did not start"; cat "$work/server.log"; exit 1; }
+addr="127.0.0.1:${grpc_port}"
+
+"$cli_bin" synth --out "$work/set" --subjects 500 --per-subject 1 --dim 32 \
+  --mated-probes 64 --nonmated-subjects 1 --seed 5 >/dev/null
+"$cli_bin" --server "$addr" gallery create g --dim 32 >/dev/null
+"$cli_bin" --server "$addr" enroll g --vectors "$work/set/gallery.npy" \
+  --meta "$work/set/gallery.csv" >/dev/null
+
+# expect_ok FILE WHAT: the run sent calls, all answered OK and all correct.
+expect_ok() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+what = sys.argv[2]
+problems = []
+if r["ok"] < 1: problems.append("no successful calls")
+if r["errors"]: problems.append(f"errors {r['errors']}")
+if r["invalid_responses"]: problems.append(
+    f"{r['invalid_responses']} wrong answers, first: {r.get('first_invalid')}")
+if r["ok"] != r["sent"] - sum(r["errors"].values()): problems.append("calls unaccounted for")
+if problems:
+    print(f"FAIL {what}: " + "; ".join(problems)); sys.exit(1)
+print(f"ok {what}: {r['ok']} calls, {r['probes_per_s']:.0f} probes/s")
+PY
+}
+
+common=(--address="$addr" --gallery=g --batch=8 --top_k=5 --threshold=0.2
+        --probes_npy="$work/set/gallery.npy" --check_responses
+        --expect_self_match --json --timeout=30s)
+"$bench_bin" "${common[@]}" --mode=closed --concurrency=4 --duration=2s \
+  >"$work/closed.json" 2>"$work/closed.err"
+expect_ok "$work/closed.json" "closed loop"
+"$bench_bin" "${common[@]}" --mode=open --rate=40 --requests=60 --duration=10s \
+  >"$work/open.json" 2>"$work/open.err"
+expect_ok "$work/open.json" "open loop"
+
+"$baseline_bin" --gallery_npy="$work/set/gallery.npy" \
+  --probes_npy="$work/set/mated.npy" --batch=32 --top_k=5 --duration=1s \
+  >"$work/baseline.json"
+python3 - "$work/baseline.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if not (r["calls"] >= 1 and r["probes"] == 32 * r["calls"] and r["probes_per_s"] > 0):
+    print(f"FAIL faiss-baseline: {r}"); sys.exit(1)
+print(f"ok faiss-baseline: {r['calls']} calls")
+PY
