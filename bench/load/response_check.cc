@@ -48,11 +48,12 @@ std::string CheckSearchResponse(const v1::SearchRequest& request,
     if (options.expect_self_match &&
         (result.candidates_size() == 0 ||
          result.candidates(0).score() < kSelfMatchScore)) {
-      return absl::StrCat("probe ", i, ": an enrolled row did not find itself",
-                          result.candidates_size() == 0
-                              ? std::string(" (no candidates)")
-                              : absl::StrCat(" (best score ",
-                                             result.candidates(0).score(), ")"));
+      return absl::StrCat(
+          "probe ", i, ": an enrolled row did not find itself",
+          result.candidates_size() == 0
+              ? std::string(" (no candidates)")
+              : absl::StrCat(" (best score ", result.candidates(0).score(),
+                             ")"));
     }
   }
   return "";

@@ -30,9 +30,10 @@ v1::SearchResponse Response(int probes, std::initializer_list<float> scores) {
 }
 
 TEST(CheckSearchResponse, AcceptsAWellFormedAnswer) {
-  EXPECT_EQ(CheckSearchResponse(Request(2, 3, 0.5f), Response(2, {1.0f, 0.7f, 0.5f}),
-                                CheckOptions{}),
-            "");
+  EXPECT_EQ(
+      CheckSearchResponse(Request(2, 3, 0.5f), Response(2, {1.0f, 0.7f, 0.5f}),
+                          CheckOptions{}),
+      "");
   EXPECT_EQ(CheckSearchResponse(Request(2, 3, 0.5f), Response(2, {1.0f, 0.7f}),
                                 CheckOptions{true}),
             "");

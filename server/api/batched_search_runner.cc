@@ -27,7 +27,8 @@ absl::StatusOr<std::shared_ptr<gallery::Gallery>> GalleryOf(
 
 class BatchedSearchRunner final : public SearchRunner {
  public:
-  explicit BatchedSearchRunner(std::unique_ptr<batching::DynamicBatcher> batcher)
+  explicit BatchedSearchRunner(
+      std::unique_ptr<batching::DynamicBatcher> batcher)
       : batcher_(std::move(batcher)) {}
 
   void Run(std::shared_ptr<gallery::Gallery> gallery, std::vector<float> probes,
@@ -38,7 +39,8 @@ class BatchedSearchRunner final : public SearchRunner {
     // report a refusal (full queue, passed deadline, shutdown).
     Done on_refusal = done;
     absl::Status submitted = batcher_->Submit(
-        BatchKey(*gallery), std::move(probes), dim, std::move(queries), deadline,
+        BatchKey(*gallery), std::move(probes), dim, std::move(queries),
+        deadline,
         [done = std::move(done)](absl::StatusOr<batching::BatchResult> result) {
           if (!result.ok()) {
             done(result.status());
@@ -72,14 +74,14 @@ absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
   batcher_options.max_queue_requests = options.max_queue_requests;
   batcher_options.worker_threads = worker_threads;
   auto search = [store](const std::string& key, absl::Span<const float> probes,
-                        absl::Span<const ProbeQuery> queries,
-                        uint64_t* version)
+                        absl::Span<const ProbeQuery> queries, uint64_t* version)
       -> absl::StatusOr<std::vector<std::vector<Candidate>>> {
     auto gallery = GalleryOf(*store, key);
     if (!gallery.ok()) return gallery.status();
     return (*gallery)->Search(probes, queries, version);
   };
-  auto batcher = batching::DynamicBatcher::Create(batcher_options, search, observer);
+  auto batcher =
+      batching::DynamicBatcher::Create(batcher_options, search, observer);
   if (!batcher.ok()) return batcher.status();
   return std::unique_ptr<SearchRunner>(
       new BatchedSearchRunner(*std::move(batcher)));

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/telemetry_proto.h"
-#include "server/router/gallery_aggregate.h"
 #include "server/api/unary.h"
+#include "server/router/gallery_aggregate.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
 
@@ -237,8 +237,9 @@ absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats* resp) {
 grpc::ServerUnaryReactor* RouterService::CreateGallery(
     grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "CreateGallery",
-                [&] { return DoCreateGallery(*req, api::DeadlineOf(*ctx), resp); });
+  return Finish(ctx, "CreateGallery", [&] {
+    return DoCreateGallery(*req, api::DeadlineOf(*ctx), resp);
+  });
 }
 
 grpc::ServerUnaryReactor* RouterService::GetGallery(
@@ -266,8 +267,9 @@ grpc::ServerUnaryReactor* RouterService::DeleteGallery(
 grpc::ServerUnaryReactor* RouterService::CompactGallery(
     grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
     v1::CompactGalleryResponse* resp) {
-  return Finish(ctx, "CompactGallery",
-                [&] { return DoCompactGallery(*req, api::DeadlineOf(*ctx), resp); });
+  return Finish(ctx, "CompactGallery", [&] {
+    return DoCompactGallery(*req, api::DeadlineOf(*ctx), resp);
+  });
 }
 
 grpc::ServerUnaryReactor* RouterService::SetPolicy(
@@ -283,8 +285,9 @@ grpc::ServerUnaryReactor* RouterService::SetPolicy(
 grpc::ServerUnaryReactor* RouterService::TrainIndex(
     grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "TrainIndex",
-                [&] { return DoTrainIndex(*req, api::DeadlineOf(*ctx), resp); });
+  return Finish(ctx, "TrainIndex", [&] {
+    return DoTrainIndex(*req, api::DeadlineOf(*ctx), resp);
+  });
 }
 
 grpc::ServerUnaryReactor* RouterService::GetStats(

@@ -24,7 +24,8 @@ telemetry::GalleryNow Now(uint64_t size) {
 // The router's disk is optional: a router pod usually has no volume.
 std::unique_ptr<api::CalibrationStore> OpenStore(const std::string& data_dir) {
   if (!data_dir.empty()) {
-    auto store = api::CalibrationStore::Open(absl::StrCat(data_dir, "/", kDirName));
+    auto store =
+        api::CalibrationStore::Open(absl::StrCat(data_dir, "/", kDirName));
     if (store.ok()) return *std::move(store);
     LogWarning(absl::StrCat("router calibrations kept in memory only: ",
                             store.status().ToString()));
@@ -64,7 +65,8 @@ absl::StatusOr<RouterDecision> RouterTelemetry::Decide(
 
 void RouterTelemetry::Store(const std::string& gallery,
                             telemetry::Calibration calibration) {
-  auto kept = std::make_shared<const telemetry::Calibration>(std::move(calibration));
+  auto kept =
+      std::make_shared<const telemetry::Calibration>(std::move(calibration));
   absl::Status saved = calibrations_->Save(gallery, kept);
   if (!saved.ok()) {
     LogWarning(absl::StrCat("calibration of '", gallery,
@@ -78,9 +80,9 @@ absl::StatusOr<v1::CalibrationReport> RouterTelemetry::Report(
     const v1::GetCalibrationRequest& request) const {
   api::CalibrationStore::Ptr calibration = calibrations_->Find(gallery);
   if (!calibration) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "gallery '", gallery, "' has no calibration at this router: ",
-        kHowToCalibrate));
+    return absl::FailedPreconditionError(
+        absl::StrCat("gallery '", gallery,
+                     "' has no calibration at this router: ", kHowToCalibrate));
   }
   return api::CalibrationReportFor(*calibration, Now(gallery_size_now), policy_,
                                    gallery, request);

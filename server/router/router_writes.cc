@@ -11,9 +11,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/api/unary.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/placement.h"
-#include "server/api/unary.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
 

@@ -92,8 +92,9 @@ TEST_F(BatchedSearchRunnerTest, ARecreatedGalleryDoesNotAnswerForTheOldOne) {
   auto stale = SearchAxis(old_gallery, 1);
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kNotFound)
       << stale.status();
-  EXPECT_NE(stale.status().message().find("deleted while the search was queued"),
-            std::string::npos)
+  EXPECT_NE(
+      stale.status().message().find("deleted while the search was queued"),
+      std::string::npos)
       << stale.status();
 
   auto fresh = SearchAxis(new_gallery, 1);

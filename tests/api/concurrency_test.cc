@@ -267,9 +267,8 @@ TEST_F(ConcurrencyTest, EveryResultMatchesAGalleryStateThatExisted) {
         m.removed.assign(resp.removed_entry_ids().begin(),
                          resp.removed_entry_ids().end());
         if (m.removed.size() != ids.size()) {
-          errors[kEnrollers + r].push_back(
-              absl::StrCat("remove: asked ", ids.size(), ", removed ",
-                           m.removed.size()));
+          errors[kEnrollers + r].push_back(absl::StrCat(
+              "remove: asked ", ids.size(), ", removed ", m.removed.size()));
         }
         mutations[kEnrollers + r].push_back(std::move(m));
       }
@@ -298,7 +297,8 @@ TEST_F(ConcurrencyTest, EveryResultMatchesAGalleryStateThatExisted) {
 
   // One client pushing a steady flow through SearchStream.
   threads.emplace_back([&] {
-    std::vector<std::string>& errs = errors[kEnrollers + kRemovers + kSearchers];
+    std::vector<std::string>& errs =
+        errors[kEnrollers + kRemovers + kSearchers];
     std::mt19937_64 rng(300);
     grpc::ClientContext ctx;
     auto stream = server_.stub().SearchStream(&ctx);
@@ -375,8 +375,7 @@ TEST_F(ConcurrencyTest, EveryResultMatchesAGalleryStateThatExisted) {
             [](const SearchRecord& a, const SearchRecord& b) {
               return a.version < b.version;
             });
-  ASSERT_EQ(answered.size(),
-            size_t(searches_sent.load() + kStreamSearches));
+  ASSERT_EQ(answered.size(), size_t(searches_sent.load() + kStreamSearches));
 
   std::map<uint64_t, int> live;  // entry id -> row
   std::map<uint64_t, int> ever;  // every entry id ever acknowledged
@@ -385,33 +384,35 @@ TEST_F(ConcurrencyTest, EveryResultMatchesAGalleryStateThatExisted) {
   for (const SearchRecord& rec : answered) {
     while (applied < log.size() && log[applied].version <= rec.version) {
       for (const auto& [id, row] : log[applied].added) {
-        ASSERT_TRUE(ever.emplace(id, row).second) << "entry id " << id << " reused";
+        ASSERT_TRUE(ever.emplace(id, row).second)
+            << "entry id " << id << " reused";
         live[id] = row;
       }
       for (uint64_t id : log[applied].removed) {
-        ASSERT_EQ(live.erase(id), 1u) << "removed entry " << id << " was not live";
+        ASSERT_EQ(live.erase(id), 1u)
+            << "removed entry " << id << " was not live";
       }
       ++applied;
     }
     for (int p = 0; p < kProbesPerSearch; ++p) {
       const double* probe = rec.probes.data() + static_cast<size_t>(p) * kDim;
       std::vector<double> want;
-      for (const auto& [id, row] : live) want.push_back(Cosine(probe, rows_, row));
+      for (const auto& [id, row] : live)
+        want.push_back(Cosine(probe, rows_, row));
       std::sort(want.begin(), want.end(), std::greater<double>());
       if (want.size() > size_t{kTopK}) want.resize(kTopK);
 
       const std::vector<Candidate>& got = rec.results[p];
       ASSERT_EQ(got.size(), want.size())
-          << "version " << rec.version << " probe " << p << ": "
-          << live.size() << " live entries";
+          << "version " << rec.version << " probe " << p << ": " << live.size()
+          << " live entries";
       std::set<uint64_t> seen;
       for (size_t j = 0; j < got.size(); ++j) {
         const Candidate& c = got[j];
         EXPECT_TRUE(seen.insert(c.id).second) << "entry " << c.id << " twice";
         auto it = live.find(c.id);
-        ASSERT_NE(it, live.end())
-            << "version " << rec.version << ": entry " << c.id
-            << " was not live at that version";
+        ASSERT_NE(it, live.end()) << "version " << rec.version << ": entry "
+                                  << c.id << " was not live at that version";
         EXPECT_EQ(c.subject, SubjectOf(it->second));
         EXPECT_NEAR(c.score, Cosine(probe, rows_, it->second), kScoreTolerance)
             << "entry " << c.id << " at version " << rec.version;
@@ -421,13 +422,13 @@ TEST_F(ConcurrencyTest, EveryResultMatchesAGalleryStateThatExisted) {
       ++checked_probes;
     }
   }
-  EXPECT_EQ(checked_probes,
-            int(answered.size()) * kProbesPerSearch);
+  EXPECT_EQ(checked_probes, int(answered.size()) * kProbesPerSearch);
 
   // The end state: everything enrolled, less everything removed.
   while (applied < log.size()) {
     for (const auto& [id, row] : log[applied].added) {
-      ASSERT_TRUE(ever.emplace(id, row).second) << "entry id " << id << " reused";
+      ASSERT_TRUE(ever.emplace(id, row).second)
+          << "entry id " << id << " reused";
       live[id] = row;
     }
     for (uint64_t id : log[applied].removed) live.erase(id);

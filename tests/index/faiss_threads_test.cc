@@ -71,7 +71,8 @@ TEST_F(FaissThreadsTest, SearchOnAFreshThreadUsesTheConfiguredTeam) {
   ASSERT_TRUE((*index)->Add(ids, rows).ok());
   std::vector<ProbeQuery> queries(1, ProbeQuery{-1.0f, 5});
   const int seen = MaxThreadsAfter([&] {
-    auto hits = (*index)->Search(absl::MakeConstSpan(rows.data(), kDim), queries);
+    auto hits =
+        (*index)->Search(absl::MakeConstSpan(rows.data(), kDim), queries);
     ASSERT_TRUE(hits.ok()) << hits.status();
     EXPECT_EQ((*hits)[0].size(), 5u);
   });
