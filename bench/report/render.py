@@ -90,14 +90,16 @@ w("")
 # (1) ------------------------------------------------------------------
 w("## 1. End-to-end gRPC Search vs in-process FAISS (target >= 0.95)")
 w("")
+n_rounds = int(notes["run"].get("e2e_rounds", 5))
+e2e_dur = notes["run"].get("e2e_dur", "?")
 rounds = [(load(f"e2e_faiss_{i}"), load(f"e2e_c1_{i}"), load(f"e2e_c2_{i}"), i)
-          for i in (1, 2, 3, 4, 5)]
+          for i in range(1, n_rounds + 1)]
 if any(f for f, _, _, _ in rounds):
     f0 = next(f for f, _, _, _ in rounds if f)
     w(f"Gallery {f0['gallery_rows']:,} x {f0['dim']}, batch {f0['batch']}, k {f0['top_k']}. "
       "FAISS: `faiss::IndexFlatIP::search` called in a loop in one process "
-      "(bench/report/faiss_baseline.cc, OpenBLAS 2 threads, OpenMP 1). Five rounds, each "
-      "the baseline, then candor with 1 caller (each request waits for the previous answer: "
+      f"(bench/report/faiss_baseline.cc, OpenBLAS 2 threads, OpenMP 1). {n_rounds} rounds of "
+      f"{e2e_dur} s windows, each the baseline, then candor with 1 caller (each request waits for the previous answer: "
       "latency bound, the client's work adds to every call), then with 2 callers (the server "
       "kept busy: its throughput). Each ratio divides candor's figure by the baseline of its "
       "round; client and server share the machine's 2 cores.")
@@ -125,11 +127,13 @@ if any(f for f, _, _, _ in rounds):
           f"**{late_c['probes_per_s'] / late_f['probes_per_s']:.2f}** | | | {ms(lat['p50'])} / {ms(lat['p99'])} | "
           f"{la('e2e_faiss_late')} / {la('e2e_c1_late')} |")
     if ratios1:
-        ratios1.sort()
-        ratios2.sort()
+        def median(xs):
+            xs = sorted(xs)
+            mid = len(xs) // 2
+            return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
         w("")
-        w(f"Median ratio of rounds 1-5 (target >= 0.95): 2 callers **{ratios2[len(ratios2) // 2]:.2f}**, "
-          f"1 caller **{ratios1[len(ratios1) // 2]:.2f}**.")
+        w(f"Median ratio of rounds 1-{n_rounds} (target >= 0.95): 2 callers **{median(ratios2):.2f}**, "
+          f"1 caller **{median(ratios1):.2f}**.")
     ones = [c["probes_per_s"] for _, c, _, _ in rounds if c]
     ones += [r["probes_per_s"] for r in (load("py_cpp"), load("milvus_candor"), late_c) if r]
     if len(ones) > 1:
