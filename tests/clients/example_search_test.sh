@@ -6,25 +6,16 @@
 set -euo pipefail
 server_bin=$1
 example_bin=$2
+# shellcheck source=tests/lib/candor_server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
 work=$(mktemp -d)
-server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  stop_candor_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-"$server_bin" --listen=127.0.0.1:0 --data_dir="$work/data" --metrics_listen= \
-  2>"$work/server.log" &
-server_pid=$!
-port=""
-for _ in $(seq 300); do
-  port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "$port" ]] || { echo "FAIL: server did not start"; cat "$work/server.log"; exit 1; }
-out=$("$example_bin" "127.0.0.1:${port}")
+start_candor_server "$server_bin" "$work" --metrics_listen=
+out=$("$example_bin" "$CANDOR_ADDR")
 echo "$out"
 first=$(grep -m1 " score " <<<"$out")
 [[ "$first" == alice* ]] || { echo "FAIL: first candidate is not alice: $first"; exit 1; }

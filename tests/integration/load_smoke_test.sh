@@ -14,26 +14,16 @@ cli_bin=$2
 bench_bin=$3
 baseline_bin=$4
 
+# shellcheck source=tests/lib/candor_server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
 work=$(mktemp -d)
-server_pid=""
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
+  stop_candor_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-"$server_bin" --listen=127.0.0.1:0 --data_dir="$work/data" --metrics_listen= \
-  2>"$work/server.log" &
-server_pid=$!
-grpc_port=""
-for _ in $(seq 300); do
-  grpc_port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
-  [[ -n "$grpc_port" ]] && break
-  sleep 0.1
-done
-[[ -n "$grpc_port" ]] || { echo "FAIL: server did not start"; cat "$work/server.log"; exit 1; }
-addr="127.0.0.1:${grpc_port}"
+start_candor_server "$server_bin" "$work" --metrics_listen=
+addr=$CANDOR_ADDR
 
 "$cli_bin" synth --out "$work/set" --subjects 500 --per-subject 1 --dim 32 \
   --mated-probes 64 --nonmated-subjects 1 --seed 5 >/dev/null

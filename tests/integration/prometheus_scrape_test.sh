@@ -12,9 +12,12 @@ prometheus_bin=$(command -v prometheus) || {
   exit 1
 }
 
+# shellcheck source=tests/lib/candor_server.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
 work=$(mktemp -d)
 pids=()
 cleanup() {
+  stop_candor_server
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -27,17 +30,8 @@ free_port() {
 metrics_port=$(free_port)
 prom_port=$(free_port)
 
-"$server_bin" --listen=127.0.0.1:0 --data_dir="$work/data" \
-  --metrics_listen="127.0.0.1:${metrics_port}" 2>"$work/server.log" &
-pids+=($!)
-grpc_port=""
-for _ in $(seq 300); do
-  grpc_port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
-  [[ -n "$grpc_port" ]] && break
-  sleep 0.1
-done
-[[ -n "$grpc_port" ]] || { echo "FAIL: server did not start"; cat "$work/server.log"; exit 1; }
-addr="127.0.0.1:${grpc_port}"
+start_candor_server "$server_bin" "$work" --metrics_listen="127.0.0.1:${metrics_port}"
+addr=$CANDOR_ADDR
 
 # Some traffic for the series to count.
 "$cli_bin" synth --out "$work/set" --subjects 40 --per-subject 2 --dim 16 \
