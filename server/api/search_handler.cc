@@ -3,6 +3,7 @@
 // the telemetry hub, the search run by the SearchRunner (direct or batched),
 // and the reactor finished from the runner's completion callback.
 #include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -109,7 +110,7 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
         response->set_gallery_version(outcome->version);
         response->set_backend(backend);
         if (!request.omit_report()) {
-          *response->mutable_report() = call->decision.report;
+          *response->mutable_report() = std::move(call->decision.report);
         }
         call->record.gallery_version = outcome->version;
         call->record.search_response = response;

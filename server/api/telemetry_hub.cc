@@ -93,6 +93,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     decision.source = from_policy ? v1::ThresholdReport::POLICY
                                   : v1::ThresholdReport::REQUEST;
     ToThresholdReportProto(*report, &decision.report);
+    decision.verdict = report->verdict;
     return decision;
   }
 
@@ -247,21 +248,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       a.threshold = r.decision->threshold;
       a.threshold_source =
           r.decision->source == v1::ThresholdReport::POLICY ? "policy" : "request";
-      telemetry::Verdict verdict;
-      switch (r.decision->report.verdict().outcome()) {
-        case v1::PolicyVerdict::PASS:
-          verdict.outcome = telemetry::VerdictOutcome::kPass;
-          break;
-        case v1::PolicyVerdict::WARN:
-          verdict.outcome = telemetry::VerdictOutcome::kWarn;
-          break;
-        default:
-          verdict.outcome = telemetry::VerdictOutcome::kNoPolicy;
-      }
-      for (const auto& v : r.decision->report.verdict().violations()) {
-        verdict.violations.push_back(v);
-      }
-      a.verdict = verdict;
+      a.verdict = r.decision->verdict;
     } else if (r.status.code() == absl::StatusCode::kFailedPrecondition &&
                r.rpc == "Search") {
       // A policy rejection: the verdict is the refusal itself.

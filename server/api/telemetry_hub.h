@@ -15,6 +15,7 @@
 #include "server/api/search_runner.h"
 #include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
+#include "server/telemetry/verdict.h"
 
 namespace candor::api {
 
@@ -23,8 +24,11 @@ struct ThresholdDecision {
   float threshold = 0.0f;
   v1::ThresholdReport::Source source = v1::ThresholdReport::REQUEST;
   // The cost report at that threshold, verdict included (WARN or PASS; a
-  // REJECT never gets here, it is the error instead).
+  // REJECT never gets here, it is the error instead). The search moves it
+  // into its response.
   v1::ThresholdReport report;
+  // The same verdict, for the audit log.
+  telemetry::Verdict verdict;
 };
 
 // What the audit log and metrics learn of one finished RPC.
