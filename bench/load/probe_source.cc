@@ -1,28 +1,16 @@
 #include "bench/load/probe_source.h"
 
-#include <cmath>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "bench/common/gaussian_rows.h"
 #include "clients/cli/npy.h"
 
 namespace candor::load {
 
 std::vector<float> RandomUnitProbes(int64_t rows, int64_t dim, uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> out(rows * dim);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = out.data() + r * dim;
-    double norm = 0;
-    for (int64_t c = 0; c < dim; ++c) {
-      row[c] = dist(rng);
-      norm += double(row[c]) * row[c];
-    }
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (int64_t c = 0; c < dim; ++c) row[c] *= inv;
-  }
-  return out;
+  return bench::GaussianRowsFrom(rows, dim, rng, /*normalize=*/true);
 }
 
 absl::StatusOr<std::vector<v1::SearchRequest>> BuildRequests(
