@@ -9,6 +9,7 @@
 
 #include "bench/micro/bench_data.h"
 #include "benchmark/benchmark.h"
+#include "faiss/IndexFlat.h"
 #include "server/index/index_factory.h"
 
 namespace candor::bench {
@@ -80,6 +81,40 @@ BENCHMARK(BM_IndexSearchFaissFlat)
     ->Args({1, 20000})
     ->Args({32, 20000})
     ->Args({256, 20000})
+    ->Args({256, 100000})
+    ->Unit(benchmark::kMicrosecond);
+
+// The baseline for BM_IndexSearchFaissFlat: faiss::IndexFlatIP::search on
+// the same rows and probes, as a user calling FAISS would write it. The
+// ratio of the two is what candor's index layer (id map, tie check, hit
+// selection) costs; run them interleaved to share the machine's noise:
+//   --benchmark_filter='Flat' --benchmark_repetitions=10
+//   --benchmark_enable_random_interleaving=true
+void BM_FaissIndexFlatIPDirect(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  const int entries = static_cast<int>(state.range(1));
+  static auto* const built =
+      new std::map<int, std::unique_ptr<faiss::IndexFlatIP>>();
+  std::unique_ptr<faiss::IndexFlatIP>& index = (*built)[entries];
+  if (index == nullptr) {
+    index = std::make_unique<faiss::IndexFlatIP>(kDim);
+    const std::vector<float> rows = GaussianRows(entries, kDim, 42, true);
+    index->add(entries, rows.data());
+  }
+  const std::vector<float> probes = GaussianRows(batch, kDim, 7, true);
+  std::vector<float> scores(static_cast<size_t>(batch) * kTopK);
+  std::vector<faiss::Index::idx_t> labels(scores.size());
+  for (auto _ : state) {
+    index->search(batch, probes.data(), kTopK, scores.data(), labels.data());
+    benchmark::DoNotOptimize(scores.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetLabel("faiss::IndexFlatIP");
+}
+BENCHMARK(BM_FaissIndexFlatIPDirect)
+    ->ArgNames({"batch", "entries"})
+    ->Args({256, 20000})
+    ->Args({256, 100000})
     ->Unit(benchmark::kMicrosecond);
 
 void BM_IndexSearchFaissIvf(benchmark::State& state) {
