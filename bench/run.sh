@@ -52,15 +52,15 @@ done
 # Sizes. Full: the design's 100k x 512 gallery; quick: a smoke version.
 BATCH=256
 TOP_K=10
-# Row 1 alternates many short windows: on this shared machine one window's
-# throughput moves by +-10%, so the median of many pairs says more than a
-# few long ones.
+# Row 1 alternates many short windows in one process (faiss-baseline's
+# paired mode): on this shared machine one window's throughput moves by
+# +-10%, so the median of many pairs says more than a few long ones.
 if [[ ${QUICK} -eq 1 ]]; then
-  E2E_ROUNDS=3; E2E_DUR=2
+  E2E_ROUNDS=4; E2E_WINDOW=0.5s
   N=10000; DIM=512; DUR=3; NLIST=64; NPROBES="1,8,32"; IVF_CALLS=2
   SCALE_DIM=128; SCALE_SIZES="10000 50000"; ENROLL_ROWS=4096
 else
-  E2E_ROUNDS=8; E2E_DUR=6
+  E2E_ROUNDS=24; E2E_WINDOW=1.5s
   N=100000; DIM=512; DUR=12; NLIST=256; NPROBES="1,8,32"; IVF_CALLS=6
   SCALE_DIM=128; SCALE_SIZES="10000 100000 1000000"; ENROLL_ROWS=4096
 fi
@@ -133,11 +133,16 @@ bench_dim() {  # same, with the scaling set's probes
     --probes_npy="$3" --timeout=300s --json \
     > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
 }
-baseline() {  # baseline STEP
+# paired STEP ROUNDS: faiss-baseline's paired mode, JSON to STEP.json.
+# Rounds of windows: in-process IndexFlatIP::search, then gRPC Search of the
+# same batches with 1 caller, then with 2, each ratio against its round's
+# in-process figure.
+paired() {
   stamp "$1"
-  timeout $((DUR + 600)) "${BASELINE}" --gallery_npy="${WORK}/main/gallery.npy" \
+  timeout 1800 "${BASELINE}" --gallery_npy="${WORK}/main/gallery.npy" \
     --probes_npy="${WORK}/main/mated.npy" --batch="${BATCH}" --top_k="${TOP_K}" --threads=2 \
-    --duration="${DUR}s" > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
+    --server="${ADDR}" --gallery=flat --callers=1,2 --rounds="$2" --window="${E2E_WINDOW}" \
+    > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
 }
 # enroll GALLERY DIR: enrolls DIR/gallery.npy, notes the seconds it took.
 enroll() {
@@ -181,20 +186,11 @@ enroll flat "${WORK}/main" || exit 1
 
 # ---------------------------------------------------------------- (1) e2e vs FAISS
 log "(1) in-process FAISS baseline and end-to-end Search, batch ${BATCH}"
-# Alternating rounds: on this shared machine the load moves within minutes,
-# so each candor figure gets the baseline measured right before it. One
-# caller waits for each answer before sending the next request (latency
-# bound); two callers keep the server busy (its throughput).
+# One caller waits for each answer before sending the next request
+# (latency bound); two callers keep the server busy (its throughput).
 note run e2e_rounds "${E2E_ROUNDS}"
-note run e2e_dur "${E2E_DUR}"
-LONG_DUR="${DUR}"
-DUR="${E2E_DUR}"
-for round in $(seq 1 "${E2E_ROUNDS}"); do
-  baseline "e2e_faiss_${round}"
-  bench "e2e_c1_${round}" flat 1 "${BATCH}"
-  bench "e2e_c2_${round}" flat 2 "${BATCH}"
-done
-DUR="${LONG_DUR}"
+note run e2e_window "${E2E_WINDOW}"
+paired e2e "${E2E_ROUNDS}"
 
 # ---------------------------------------------------------------- (6) Python client
 log "(6) Python client vs candor-bench"
@@ -262,11 +258,9 @@ else
 fi
 
 # ---------------------------------------------------------------- (1, late)
-# Row 1's pairing again, minutes later on the same server: candor's figure
-# has been seen to rise over a server's first minutes.
-log "(1, late) FAISS baseline and candor, 1 caller"
-baseline e2e_faiss_late
-bench e2e_c1_late flat 1 "${BATCH}"
+# Row 1's pairing again, minutes later on the same server, fewer rounds.
+log "(1, late) FAISS baseline and candor, paired again"
+paired e2e_late $(( (E2E_ROUNDS + 3) / 4 ))
 
 # ---------------------------------------------------------------- (2) batching
 log "(2) 64 callers x 1 probe, batching on"

@@ -59,6 +59,27 @@ def ms(us: float) -> str:
     return f"{us / 1000:.1f}"
 
 
+def load_paired(step: str):
+    try:
+        data = json.loads((R / f"{step}.json").read_text())
+    except Exception:
+        return None
+    return data if data.get("mode") == "paired" and data.get("grpc") else None
+
+
+def median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def paired_summary(p) -> str:
+    return "; ".join(
+        f"{c} caller{'s' if c != '1' else ''}: median **{g['median_ratio']:.3f}**, pooled {g['pooled_ratio']:.3f}, "
+        f"rounds {min(g['ratios']):.2f} to {max(g['ratios']):.2f}"
+        for c, g in sorted(p["grpc"].items(), key=lambda kv: int(kv[0])))
+
+
 run = notes["run"]
 out = []
 w = out.append
@@ -84,63 +105,45 @@ w("- Server: `candor-server --threads=2 --metrics_listen=` (OpenBLAS 2 threads, 
   "on 127.0.0.1; data from `candor synth --per-subject 1 --seed 7` (L2-normalized rows); "
   "probes: its mated probes; every search threshold -1, top_k 10, report included; "
   "candor-bench closed loop for a fixed duration, after as many untimed warm-up calls as callers "
-  "(faiss-baseline makes one untimed call)")
+  "(row 1's faiss-baseline makes one untimed call per side and callers count)")
 w("")
 
 # (1) ------------------------------------------------------------------
 w("## 1. End-to-end gRPC Search vs in-process FAISS (target >= 0.95)")
 w("")
-n_rounds = int(notes["run"].get("e2e_rounds", 5))
-e2e_dur = notes["run"].get("e2e_dur", "?")
-rounds = [(load(f"e2e_faiss_{i}"), load(f"e2e_c1_{i}"), load(f"e2e_c2_{i}"), i)
-          for i in range(1, n_rounds + 1)]
-if any(f for f, _, _, _ in rounds):
-    f0 = next(f for f, _, _, _ in rounds if f)
-    w(f"Gallery {f0['gallery_rows']:,} x {f0['dim']}, batch {f0['batch']}, k {f0['top_k']}. "
-      "FAISS: `faiss::IndexFlatIP::search` called in a loop in one process "
-      f"(bench/report/faiss_baseline.cc, OpenBLAS 2 threads, OpenMP 1). {n_rounds} rounds of "
-      f"{e2e_dur} s windows, each the baseline, then candor with 1 caller (each request waits for the previous answer: "
-      "latency bound, the client's work adds to every call), then with 2 callers (the server "
-      "kept busy: its throughput). Each ratio divides candor's figure by the baseline of its "
-      "round; client and server share the machine's 2 cores.")
+e2e = load_paired("e2e")
+if e2e:
+    w(f"Gallery {e2e['gallery_rows']:,} x {e2e['dim']}, batch {e2e['batch']}, k {e2e['top_k']}. "
+      "One process (`faiss-baseline --server`, bench/report/faiss_baseline.cc) alternates "
+      f"{e2e['rounds']} rounds of {e2e['window_s']:g} s windows: `faiss::IndexFlatIP::search` called in a "
+      "loop in-process (OpenBLAS 2 threads, OpenMP 1, as the server), then gRPC Search of the same "
+      "batches with 1 caller (each request waits for the previous answer: latency bound, the "
+      "client's work adds to every call), then with 2 callers (the server kept busy: its "
+      f"throughput), idling {e2e['pause_s']:g} s between windows. Each ratio divides a gRPC figure by the "
+      "in-process figure of its own round, seconds earlier; the pooled ratio divides all gRPC "
+      "probes per second by all in-process ones. Client and server share the machine's 2 cores.")
     w("")
-    w("| round | FAISS probes/s | candor 1 caller | ratio | candor 2 callers | ratio | 1 caller p50 / p99 ms | load avg (FAISS / 1 / 2 callers) |")
-    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-    ratios1, ratios2 = [], []
-    late_f, late_c = load("e2e_faiss_late"), load("e2e_c1_late")
-    for f, c1, c2, i in rounds:
-        if not (f and c1 and c2):
-            missing = (f"e2e_faiss_{i}" if not f else f"e2e_c1_{i}" if not c1 else f"e2e_c2_{i}")
-            w(f"| {i} | not measured: {why(missing)} | | | | | | |")
-            continue
-        r1 = c1["probes_per_s"] / f["probes_per_s"]
-        r2 = c2["probes_per_s"] / f["probes_per_s"]
-        ratios1.append(r1)
-        ratios2.append(r2)
-        lat = c1["latency_us"]
-        w(f"| {i} | {rate(f['probes_per_s'])} | {rate(c1['probes_per_s'])} | **{r1:.2f}** | "
-          f"{rate(c2['probes_per_s'])} | **{r2:.2f}** | {ms(lat['p50'])} / {ms(lat['p99'])} | "
-          f"{la(f'e2e_faiss_{i}')} / {la(f'e2e_c1_{i}')} / {la(f'e2e_c2_{i}')} |")
-    if late_f and late_c:
-        lat = late_c["latency_us"]
-        w(f"| late (after rows 3-6) | {rate(late_f['probes_per_s'])} | {rate(late_c['probes_per_s'])} | "
-          f"**{late_c['probes_per_s'] / late_f['probes_per_s']:.2f}** | | | {ms(lat['p50'])} / {ms(lat['p99'])} | "
-          f"{la('e2e_faiss_late')} / {la('e2e_c1_late')} |")
-    if ratios1:
-        def median(xs):
-            xs = sorted(xs)
-            mid = len(xs) // 2
-            return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+    w(f"**Ratio (target >= 0.95)**: {paired_summary(e2e)}. Load average at the start: {la('e2e')}.")
+    w("")
+    callers = sorted(e2e["grpc"], key=int)
+    w("| round | FAISS probes/s | " + " | ".join(
+        f"candor {c} caller{'s' if c != '1' else ''} | ratio" for c in callers) + " |")
+    w("| --- | ---: |" + " ---: | ---: |" * len(callers))
+    for i, f in enumerate(e2e["faiss_probes_per_s"]):
+        cells = " | ".join(f"{rate(e2e['grpc'][c]['probes_per_s'][i])} | {e2e['grpc'][c]['ratios'][i]:.2f}"
+                           for c in callers)
+        w(f"| {i + 1} | {rate(f)} | {cells} |")
+    fs = e2e["faiss_probes_per_s"]
+    w("")
+    w(f"In-process FAISS alone ranged from {rate(min(fs))} to {rate(max(fs))} probes/s across the "
+      f"rounds (median {rate(median(fs))}): the machine's noise, which the pairing divides out.")
+    late = load_paired("e2e_late")
+    if late:
         w("")
-        w(f"Median ratio of rounds 1-{n_rounds} (target >= 0.95): 2 callers **{median(ratios2):.2f}**, "
-          f"1 caller **{median(ratios1):.2f}**.")
-    ones = [c["probes_per_s"] for _, c, _, _ in rounds if c]
-    ones += [r["probes_per_s"] for r in (load("py_cpp"), load("milvus_candor"), late_c) if r]
-    if len(ones) > 1:
-        w(f"The same 1-caller search measured {len(ones)} times in this run (here and in rows 5 "
-          f"and 6, in the order measured: {', '.join(rate(x) for x in ones)}) gave {rate(min(ones))} to {rate(max(ones))} probes/s.")
+        w(f"The same pairing minutes later, after rows 3 to 6, {late['rounds']} rounds: "
+          f"{paired_summary(late)}. Load average at its start: {la('e2e_late')}.")
 else:
-    w(f"Not measured: {why('e2e_faiss_1')}")
+    w(f"Not measured: {why('e2e')}")
 w("")
 
 # (2) ------------------------------------------------------------------

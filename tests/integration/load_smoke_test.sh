@@ -5,7 +5,8 @@
 #     --expect_self_match: the probes are the enrolled rows, so every answer
 #     must be well formed and find each probe itself;
 #   - faiss-baseline, the in-process reference of bench/run.sh, on the same
-#     files.
+#     files: alone, then in its paired mode against the server (the mode
+#     bench/run.sh reports row 1 from), which fails on any failed call.
 #
 #   load_smoke_test.sh CANDOR_SERVER CANDOR_CLI CANDOR_BENCH FAISS_BASELINE
 set -euo pipefail
@@ -68,4 +69,28 @@ r = json.load(open(sys.argv[1]))
 if not (r["calls"] >= 1 and r["probes"] == 32 * r["calls"] and r["probes_per_s"] > 0):
     print(f"FAIL faiss-baseline: {r}"); sys.exit(1)
 print(f"ok faiss-baseline: {r['calls']} calls")
+PY
+
+"$baseline_bin" --gallery_npy="$work/set/gallery.npy" \
+  --probes_npy="$work/set/gallery.npy" --batch=32 --top_k=5 \
+  --server="$addr" --gallery=g --callers=1,3 --rounds=2 --window=0.2s \
+  --pause=0.05s >"$work/paired.json"
+python3 - "$work/paired.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+problems = []
+if r["mode"] != "paired" or r["rounds"] != 2 or r["gallery_rows"] != 500:
+    problems.append("wrong header")
+if len(r["faiss_probes_per_s"]) != 2 or min(r["faiss_probes_per_s"]) <= 0:
+    problems.append("in-process windows missing")
+if sorted(r["grpc"]) != ["1", "3"]:
+    problems.append(f"callers {sorted(r['grpc'])}")
+for callers, g in r["grpc"].items():
+    if len(g["ratios"]) != 2 or min(g["probes_per_s"]) <= 0:
+        problems.append(f"{callers} callers: windows missing")
+    elif not min(g["ratios"]) <= g["median_ratio"] <= max(g["ratios"]):
+        problems.append(f"{callers} callers: median outside the ratios")
+if problems:
+    print(f"FAIL faiss-baseline paired: {r}: " + "; ".join(problems)); sys.exit(1)
+print(f"ok faiss-baseline paired: ratios {[g['median_ratio'] for g in r['grpc'].values()]}")
 PY
