@@ -37,6 +37,17 @@ void L2NormalizeRowsReference(const float* in, int64_t rows, int64_t dim,
 absl::Status L2NormalizeRowsInPlace(float* data, int64_t rows, int64_t dim,
                                     const std::string& what);
 
+// The checks of L2NormalizeRowsInPlace without the division, for rows that
+// the CUDA kernel will normalize on the device: the same error for the
+// first bad row; `data` is only read.
+absl::Status CheckRowsNormalizable(const float* data, int64_t rows, int64_t dim,
+                                   const std::string& what);
+
+// The error both functions above return for a bad row (also used when the
+// device kernel reports one).
+absl::Status BadRowError(const std::string& what, int64_t row,
+                         RowStatus status);
+
 }  // namespace candor::kernels
 
 #endif  // CANDOR_KERNELS_NORMALIZE_H_

@@ -84,5 +84,38 @@ TEST(NormalizeInPlace, OkWhenAllRowsAreGood) {
   EXPECT_FLOAT_EQ(data[3], -1.0f);
 }
 
+// The check the server makes when the device normalizes: the same verdict
+// and message as L2NormalizeRowsInPlace for every kind of row, and the rows
+// left as they were.
+TEST(CheckRowsNormalizable, AgreesWithNormalizeInPlaceAndWritesNothing) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  const std::vector<std::vector<float>> cases = {
+      {3, 4, 1e-3f, -7},    // all good
+      {3, 4, 0, 0},         // row 1 zero
+      {1, 2, 3, nan},       // row 1 NaN
+      {inf, 1, 0, 0},       // row 0 Inf (row 1 zero as well)
+      {5, 5, tiny, tiny}};  // row 1: squares vanish in float, not double
+  for (const std::vector<float>& rows : cases) {
+    std::vector<float> normalized = rows;
+    const absl::Status expected =
+        L2NormalizeRowsInPlace(normalized.data(), 2, 2, "probes");
+    std::vector<float> checked = rows;
+    const absl::Status got =
+        CheckRowsNormalizable(checked.data(), 2, 2, "probes");
+    EXPECT_EQ(got, expected);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (std::isnan(rows[i])) {
+        EXPECT_TRUE(std::isnan(checked[i]));
+      } else {
+        EXPECT_EQ(checked[i], rows[i]);
+      }
+    }
+  }
+  EXPECT_FALSE(CheckRowsNormalizable(cases[1].data(), 2, 2, "probes").ok());
+  EXPECT_TRUE(CheckRowsNormalizable(cases[0].data(), 2, 2, "probes").ok());
+}
+
 }  // namespace
 }  // namespace candor::kernels
