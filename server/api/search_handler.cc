@@ -1,5 +1,6 @@
 // Search and SearchStream: one search path (StartSearch) for both. Probes
-// are validated and normalized here, the threshold and its cost decided by
+// are validated and normalized here (only checked for a gallery whose index
+// normalizes on the device), the threshold and its cost decided by
 // the telemetry hub, the search run by the SearchRunner (direct or batched),
 // and the reactor finished from the runner's completion callback.
 #include <memory>
@@ -81,8 +82,14 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   status = ValidateProbeInfo(request, rows);
   if (!status.ok()) return finish(status);
 
+  // A GPU flat gallery normalizes on the device, fused with its GEMM input
+  // conversion; the rows are only checked here, with the same errors.
   const absl::Time normalize_start = absl::Now();
-  status = kernels::L2NormalizeRowsInPlace(probes->data(), rows, dim, "probes");
+  status =
+      (*gallery)->normalizes_probes()
+          ? kernels::CheckRowsNormalizable(probes->data(), rows, dim, "probes")
+          : kernels::L2NormalizeRowsInPlace(probes->data(), rows, dim,
+                                            "probes");
   if (!status.ok()) return finish(status);
   call->record.normalize_time = absl::Now() - normalize_start;
 

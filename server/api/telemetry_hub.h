@@ -47,6 +47,8 @@ struct CallRecord {
   const v1::SearchResponse* search_response = nullptr;
   const ThresholdDecision* decision = nullptr;
   absl::Duration queue_time;
+  // The check alone where the index normalizes on the device (its work is
+  // then part of search_time).
   absl::Duration normalize_time;
   absl::Duration search_time;
   absl::Duration telemetry_time;

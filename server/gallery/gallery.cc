@@ -158,6 +158,7 @@ absl::Status Gallery::SetPolicyBlob(const std::string& blob) {
 }
 uint64_t Gallery::size() const { return impl_->size(); }
 std::string Gallery::backend() const { return impl_->backend(); }
+bool Gallery::normalizes_probes() const { return impl_->normalizes_probes(); }
 std::string Gallery::policy_blob() const { return impl_->policy_blob(); }
 absl::Status Gallery::DestroyFiles() { return impl_->DestroyFiles(); }
 absl::Status Gallery::MaybeCompact(absl::Time now) {

@@ -113,8 +113,9 @@ class Gallery {
   // NotFound if the subject has no live entries.
   absl::StatusOr<RemoveResult> RemoveSubject(const std::string& subject_id);
 
-  // probes: queries.size() rows, L2-normalized. Candidates per probe, with
-  // metadata, as Index::Search orders them. `version` receives the gallery
+  // probes: queries.size() rows, L2-normalized (or only checked, when
+  // normalizes_probes(): see Index::NormalizesProbes). Candidates per probe,
+  // with metadata, as Index::Search orders them. `version` receives the gallery
   // version searched.
   absl::StatusOr<std::vector<std::vector<Candidate>>> Search(
       absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
@@ -133,6 +134,8 @@ class Gallery {
   // Live entries, the index backend's name and the policy blob: O(1).
   uint64_t size() const;
   std::string backend() const;
+  // Whether Search normalizes probes itself (Index::NormalizesProbes).
+  bool normalizes_probes() const;
   std::string policy_blob() const;
   // Metadata of live entries (for self-audit sampling); optional filter.
   std::vector<EntryMeta> Entries() const;

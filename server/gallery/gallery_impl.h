@@ -62,6 +62,7 @@ class Gallery::Impl {
   GalleryInfo Info() const;
   uint64_t size() const;
   std::string backend() const;
+  bool normalizes_probes() const;
   std::string policy_blob() const;
   std::vector<EntryMeta> Entries() const;
   absl::Status GetVector(EntryId id, float* out) const;

@@ -70,6 +70,11 @@ std::string Gallery::Impl::backend() const {
   return index_->backend();
 }
 
+bool Gallery::Impl::normalizes_probes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return index_->NormalizesProbes();
+}
+
 std::string Gallery::Impl::policy_blob() const {
   absl::MutexLock lock(&config_mu_);
   return manifest_.config.policy_blob;

@@ -38,12 +38,19 @@ class Index {
   virtual absl::Status Remove(absl::Span<const EntryId> ids) = 0;
 
   // probes: queries.size() rows of dimension() floats, host memory,
-  // L2-normalized. Safe to call concurrently with other Search calls, never
-  // with Add/Remove (the gallery holds a reader lock here, a writer lock
-  // there).
+  // L2-normalized (or, where NormalizesProbes(), rows that pass
+  // kernels::CheckRowsNormalizable, at any scale). Safe to call
+  // concurrently with other Search calls, never with Add/Remove (the
+  // gallery holds a reader lock here, a writer lock there).
   virtual absl::StatusOr<SearchHits> Search(
       absl::Span<const float> probes,
       absl::Span<const ProbeQuery> queries) const = 0;
+
+  // True when Search normalizes the probes itself (candor's GPU flat index:
+  // the CUDA kernel, on the device, fused with the conversion to the
+  // GEMM's input type), so the caller need only check them. Normalized
+  // probes are accepted either way.
+  virtual bool NormalizesProbes() const { return false; }
 
   // Bytes held, host and device.
   virtual MemoryBytes memory() const = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "gtest/gtest.h"
+#include "kernels/normalize.h"
 #include "kernels/select_topk.h"
 #include "server/index/gpu/gpu_backend.h"
 #include "tests/gpu/gpu_test_util.h"
@@ -205,6 +207,22 @@ TEST_P(GpuFlatIndexTest, GrowsRemovesAndMatchesBruteForce) {
   const std::vector<ProbeQuery> queries = MixedQueries(c.probes);
   CheckAll(**index, oracle, probes, queries, tol);
 
+  // The index normalizes on the device (the server only checks the rows):
+  // the same probes at scales from 1e-3 to 1e3 must find the same
+  // candidates at the same scores.
+  ASSERT_TRUE((*index)->NormalizesProbes());
+  std::vector<float> scaled = probes;
+  for (int64_t p = 0; p < c.probes; ++p) {
+    const float scale = std::pow(10.0f, static_cast<float>(p % 7) - 3.0f);
+    for (int d = 0; d < kDim; ++d) scaled[p * kDim + d] *= scale;
+  }
+  auto scaled_hits = (*index)->Search(scaled, queries);
+  ASSERT_TRUE(scaled_hits.ok()) << scaled_hits.status();
+  for (int64_t p = 0; p < c.probes; ++p) {
+    ExpectHitsMatch((*scaled_hits)[p], oracle.Scores(&probes[p * kDim], kDim),
+                    queries[p], tol, p);
+  }
+
   // Remove 10% (tombstones), check; then 25% more (compaction), check.
   for (double fraction : {0.1, 0.25}) {
     std::vector<EntryId> remove;
@@ -287,6 +305,41 @@ TEST_F(GpuFlatIndexApiTest, CallerErrorsAreSpecificStatuses) {
   EXPECT_EQ(
       index->Search(std::vector<float>(7), {ProbeQuery{}}).status().code(),
       absl::StatusCode::kInvalidArgument);
+}
+
+// A row the device kernel cannot normalize is the CPU's InvalidArgument,
+// naming the row across passes; the index is unchanged and still serves.
+TEST_F(GpuFlatIndexApiTest, BadProbeRowsAreNamedLikeOnTheCpu) {
+  for (bool fp16 : {true, false}) {
+    GpuFlatIndexOptions options;
+    options.dimension = 8;
+    options.fp16_storage = fp16;
+    options.max_batch_probes = 2;  // row 3 is in the second pass
+    auto index = GpuFlatIndex::Create(options);
+    ASSERT_TRUE(index.ok()) << index.status();
+    ASSERT_TRUE((*index)
+                    ->Add(std::vector<EntryId>{1, 2},
+                          std::vector<float>(16, 0.25f * 1.41421356f))
+                    .ok());
+    const std::vector<ProbeQuery> queries(4, ProbeQuery{-1.0f, 2, 0});
+    for (float bad : {0.0f, std::numeric_limits<float>::quiet_NaN(),
+                      std::numeric_limits<float>::infinity()}) {
+      std::vector<float> probes(32, 3.0f);
+      for (int d = 0; d < 8; ++d) {
+        if (bad == 0.0f || d == 5) probes[3 * 8 + d] = bad;
+      }
+      std::vector<float> cpu = probes;
+      const absl::Status expected =
+          kernels::L2NormalizeRowsInPlace(cpu.data(), 4, 8, "probes");
+      ASSERT_FALSE(expected.ok());
+      auto hits = (*index)->Search(probes, queries);
+      EXPECT_EQ(hits.status(), expected) << fp16 << " " << bad;
+    }
+    auto hits = (*index)->Search(std::vector<float>(32, 3.0f), queries);
+    ASSERT_TRUE(hits.ok()) << hits.status();
+    ASSERT_EQ((*hits)[3].size(), 2u);
+    EXPECT_NEAR((*hits)[3][0].score, 1.0f, 2e-3f);
+  }
 }
 
 TEST_F(GpuFlatIndexApiTest, EmptyIndexAndEmptyBatch) {

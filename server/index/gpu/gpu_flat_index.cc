@@ -14,6 +14,7 @@
 #include "kernels/detail/cuda_check.h"
 #include "kernels/detail/cuda_raii.h"
 #include "kernels/half_convert_device.h"
+#include "kernels/normalize_device.h"
 #include "kernels/select_topk.h"
 #include "kernels/select_topk_device.h"
 #include "kernels/tile_sizing.h"
@@ -111,25 +112,29 @@ struct GpuFlatIndex::Device {
   DeviceBuffer<float> partial_scores;
   DeviceBuffer<uint64_t> partial_ids;
   DeviceBuffer<int32_t> partial_counts;
+  // Per probe, what the normalize kernel found (kernels::RowStatus).
+  DeviceBuffer<kernels::RowStatus> row_status;
   PinnedBuffer<float> host_probes;
   PinnedBuffer<float> host_thresholds;
   PinnedBuffer<float> host_list_scores;
   PinnedBuffer<uint64_t> host_list_ids;
   PinnedBuffer<int32_t> host_list_counts;
+  PinnedBuffer<kernels::RowStatus> host_row_status;
 
   uint64_t DeviceBytes() const {
-    uint64_t bytes =
-        rows.bytes() + row_ids.bytes() + staging.bytes() + row_list.bytes() +
-        probes32.bytes() + probes16.bytes() + thresholds.bytes() +
-        list_scores.bytes() + list_ids.bytes() + list_counts.bytes() +
-        partial_scores.bytes() + partial_ids.bytes() + partial_counts.bytes();
+    uint64_t bytes = rows.bytes() + row_ids.bytes() + staging.bytes() +
+                     row_list.bytes() + probes32.bytes() + probes16.bytes() +
+                     thresholds.bytes() + list_scores.bytes() +
+                     list_ids.bytes() + list_counts.bytes() +
+                     partial_scores.bytes() + partial_ids.bytes() +
+                     partial_counts.bytes() + row_status.bytes();
     for (const auto& s : scores) bytes += s.bytes();
     return bytes;
   }
   uint64_t PinnedBytes() const {
     return host_probes.bytes() + host_thresholds.bytes() +
            host_list_scores.bytes() + host_list_ids.bytes() +
-           host_list_counts.bytes();
+           host_list_counts.bytes() + host_row_status.bytes();
   }
   // Waits for both streams, ignoring errors: used on error paths so that no
   // kernel still writes a buffer that the next call reallocates.
@@ -476,8 +481,8 @@ absl::StatusOr<SearchHits> GpuFlatIndex::Search(
     const int64_t count =
         std::min<int64_t>(options_.max_batch_probes, total - start);
     absl::Status s =
-        SearchPass(probes.data() + start * dim, queries.data() + start, count,
-                   hits.data() + start);
+        SearchPass(start, probes.data() + start * dim, queries.data() + start,
+                   count, hits.data() + start);
     if (!s.ok()) {
       device_->DrainQuietly();
       return s;
@@ -487,8 +492,9 @@ absl::StatusOr<SearchHits> GpuFlatIndex::Search(
 }
 
 // One device pass over at most max_batch_probes probes. `probes`,
-// `queries` and `hits` point at the pass's first probe.
-absl::Status GpuFlatIndex::SearchPass(const float* probes,
+// `queries` and `hits` point at the pass's first probe, row `first_row` of
+// the Search (for error messages).
+absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
                                       const ProbeQuery* queries,
                                       int64_t num_probes,
                                       std::vector<ScoredId>* hits) const {
@@ -521,7 +527,8 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
         Reserve(d.host_thresholds, probes_n),
         Reserve(d.host_list_scores, list_slots),
         Reserve(d.host_list_ids, list_slots),
-        Reserve(d.host_list_counts, probes_n)}) {
+        Reserve(d.host_list_counts, probes_n), Reserve(d.row_status, probes_n),
+        Reserve(d.host_row_status, probes_n)}) {
     if (!s.ok()) return s;
   }
   if (options_.fp16_storage) {
@@ -551,16 +558,23 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   CUDA_RETURN_IF_ERROR(
       cudaMemcpyAsync(d.thresholds.data(), d.host_thresholds.data(),
                       probes_n * sizeof(float), cudaMemcpyHostToDevice, s0));
+  // The probes are normalized here (NormalizesProbes): into the fp16 GEMM
+  // input, or in place for an fp32 gallery. Rows arrive checked, so a bad
+  // row reported here means a caller skipped the check.
   const void* gemm_probes = d.probes32.data();
-  if (options_.fp16_storage) {
-    if (absl::Status s = kernels::FloatToHalfDevice(
-            d.probes32.data(), static_cast<int64_t>(probe_floats),
-            d.probes16.data(), s0);
-        !s.ok()) {
-      return s;
-    }
-    gemm_probes = d.probes16.data();
-  }
+  absl::Status normalized =
+      options_.fp16_storage
+          ? kernels::L2NormalizeRowsToHalfDevice(d.probes32.data(), num_probes,
+                                                 dim, d.probes16.data(),
+                                                 d.row_status.data(), s0)
+          : kernels::L2NormalizeRowsDevice(d.probes32.data(), num_probes, dim,
+                                           d.probes32.data(),
+                                           d.row_status.data(), s0);
+  if (!normalized.ok()) return normalized;
+  if (options_.fp16_storage) gemm_probes = d.probes16.data();
+  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+      d.host_row_status.data(), d.row_status.data(),
+      probes_n * sizeof(kernels::RowStatus), cudaMemcpyDeviceToHost, s0));
   CUDA_RETURN_IF_ERROR(cudaEventRecord(d.inputs_ready.get(), s0));
   CUDA_RETURN_IF_ERROR(
       cudaStreamWaitEvent(d.streams[1].get(), d.inputs_ready.get(), 0));
@@ -618,6 +632,12 @@ absl::Status GpuFlatIndex::SearchPass(const float* probes,
   CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_end.get(), last));
   for (const auto& s : d.streams) {
     CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(s.get()));
+  }
+  for (int64_t p = 0; p < num_probes; ++p) {
+    const kernels::RowStatus status = d.host_row_status.data()[p];
+    if (status != kernels::RowStatus::kOk) {
+      return kernels::BadRowError("probes", first_row + p, status);
+    }
   }
 
   // Each probe's list holds the top-k of the pass's largest k; its own

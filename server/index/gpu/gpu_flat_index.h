@@ -63,6 +63,7 @@ class GpuFlatIndex final : public Index {
   std::string backend() const override { return "gpu"; }
   int dimension() const override { return options_.dimension; }
   int64_t size() const override;
+  bool NormalizesProbes() const override { return true; }
 
   // Host rows are staged through a device buffer (converted to fp16 there
   // when fp16_storage); only the new rows cross PCIe. kRemovedId (2^64 - 1)
@@ -79,7 +80,9 @@ class GpuFlatIndex final : public Index {
 
   // Search passes are serialized on this index's two streams (one pass
   // already fills the device); concurrent callers queue on a mutex. top_k
-  // outside [1, kernels::kMaxTopK] is InvalidArgument.
+  // outside [1, kernels::kMaxTopK] is InvalidArgument. The probes are
+  // normalized on the device by the CUDA kernel (NormalizesProbes); a row
+  // it cannot normalize is InvalidArgument naming the row, as on the CPU.
   absl::StatusOr<SearchHits> Search(
       absl::Span<const float> probes,
       absl::Span<const ProbeQuery> queries) const override;
@@ -106,8 +109,9 @@ class GpuFlatIndex final : public Index {
                        bool on_device) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status EnsureCapacity(int64_t rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SearchPass(const float* probes, const ProbeQuery* queries,
-                          int64_t num_probes, std::vector<ScoredId>* hits) const
+  absl::Status SearchPass(int64_t first_row, const float* probes,
+                          const ProbeQuery* queries, int64_t num_probes,
+                          std::vector<ScoredId>* hits) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RowBytes() const;
 
