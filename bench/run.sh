@@ -56,11 +56,11 @@ TOP_K=10
 # paired mode): on this shared machine one window's throughput moves by
 # +-10%, so the median of many pairs says more than a few long ones.
 if [[ ${QUICK} -eq 1 ]]; then
-  E2E_ROUNDS=4; E2E_WINDOW=0.5s
+  E2E_ROUNDS=4; E2E_WINDOW=0.5s; E2E_ALONE=1s
   N=10000; DIM=512; DUR=3; NLIST=64; NPROBES="1,8,32"; IVF_CALLS=2
   SCALE_DIM=128; SCALE_SIZES="10000 50000"; ENROLL_ROWS=4096
 else
-  E2E_ROUNDS=24; E2E_WINDOW=1.5s
+  E2E_ROUNDS=24; E2E_WINDOW=1.5s; E2E_ALONE=5s
   N=100000; DIM=512; DUR=12; NLIST=256; NPROBES="1,8,32"; IVF_CALLS=6
   SCALE_DIM=128; SCALE_SIZES="10000 100000 1000000"; ENROLL_ROWS=4096
 fi
@@ -144,6 +144,15 @@ paired() {
     --server="${ADDR}" --gallery=flat --callers=1,2 --rounds="$2" --window="${E2E_WINDOW}" \
     > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
 }
+# in_process STEP OMP_THREADS: faiss-baseline alone for E2E_WINDOW x 4,
+# OpenMP at OMP_THREADS (0: its default, one per core).
+in_process() {
+  stamp "$1"
+  timeout 1200 "${BASELINE}" --gallery_npy="${WORK}/main/gallery.npy" \
+    --probes_npy="${WORK}/main/mated.npy" --batch="${BATCH}" --top_k="${TOP_K}" --threads=2 \
+    --omp_threads="$2" --duration="${E2E_ALONE}" \
+    > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
+}
 # enroll GALLERY DIR: enrolls DIR/gallery.npy, notes the seconds it took.
 enroll() {
   local t0
@@ -191,6 +200,13 @@ log "(1) in-process FAISS baseline and end-to-end Search, batch ${BATCH}"
 note run e2e_rounds "${E2E_ROUNDS}"
 note run e2e_window "${E2E_WINDOW}"
 paired e2e "${E2E_ROUNDS}"
+# What the baseline's threading is worth: the same in-process loop with
+# OpenMP left at its default, as a program that just calls FAISS runs it,
+# alternating with the server's setting.
+for round in 1 2 3; do
+  in_process "e2e_tuned_${round}" 1
+  in_process "e2e_default_${round}" 0
+done
 
 # ---------------------------------------------------------------- (6) Python client
 log "(6) Python client vs candor-bench"

@@ -3,7 +3,8 @@
 // the server enrolls and candor-bench sends), builds a faiss::IndexFlatIP
 // over the gallery and calls IndexFlatIP::search on batches of probes in a
 // closed loop, with the server's threading: OpenBLAS gets --threads
-// threads, OpenMP one (server/main.cc does the same).
+// threads, OpenMP one (server/main.cc does the same; --omp_threads changes
+// it, to compare with FAISS's default of one per core).
 //
 //   faiss-baseline --gallery_npy=g.npy --probes_npy=p.npy --batch=256
 //                  --top_k=10 --duration=10s
@@ -58,6 +59,9 @@ ABSL_FLAG(std::string, probes_npy, "",
 ABSL_FLAG(int64_t, batch, 256, "probes per search call");
 ABSL_FLAG(int, top_k, 10, "neighbours per probe");
 ABSL_FLAG(int, threads, 2, "OpenBLAS threads (the server's --threads)");
+ABSL_FLAG(int, omp_threads, 1,
+          "OpenMP threads: 1 as the server sets; 0 leaves OpenMP's default "
+          "(one per core), as a program that just calls FAISS has it");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "keep calling search for this long");
 ABSL_FLAG(int, warmup_calls, 1, "calls before the timed loop");
@@ -302,7 +306,9 @@ int Run() {
   NormalizeRows(probes->values, probes->rows, dim);
 
   openblas_set_num_threads(absl::GetFlag(FLAGS_threads));
-  omp_set_num_threads(1);
+  if (absl::GetFlag(FLAGS_omp_threads) > 0) {
+    omp_set_num_threads(absl::GetFlag(FLAGS_omp_threads));
+  }
 
   faiss::IndexFlatIP index(dim);
   index.add(gallery->rows, gallery->values.data());
@@ -327,9 +333,10 @@ int Run() {
       absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_duration)), search_once);
   std::cout << absl::StrFormat(
       "{\"gallery_rows\": %d, \"dim\": %d, \"batch\": %d, \"top_k\": %d, "
-      "\"threads\": %d, \"calls\": %d, \"probes\": %d, \"elapsed_s\": %.3f, "
-      "\"probes_per_s\": %.2f, \"checksum\": %.6f}\n",
-      gallery->rows, dim, batch, k, absl::GetFlag(FLAGS_threads), w.calls,
+      "\"threads\": %d, \"omp_threads\": %d, \"calls\": %d, \"probes\": %d, "
+      "\"elapsed_s\": %.3f, \"probes_per_s\": %.2f, \"checksum\": %.6f}\n",
+      gallery->rows, dim, batch, k, absl::GetFlag(FLAGS_threads),
+      omp_get_max_threads(), w.calls,
       w.calls * batch, w.seconds, w.calls * batch / w.seconds, checksum);
   return 0;
 }

@@ -137,6 +137,16 @@ if e2e:
     w("")
     w(f"In-process FAISS alone ranged from {rate(min(fs))} to {rate(max(fs))} probes/s across the "
       f"rounds (median {rate(median(fs))}): the machine's noise, which the pairing divides out.")
+    tuned = [r["probes_per_s"] for r in (load(f"e2e_tuned_{i}") for i in (1, 2, 3)) if r]
+    default = [r["probes_per_s"] for r in (load(f"e2e_default_{i}") for i in (1, 2, 3)) if r]
+    if tuned and default:
+        w("")
+        w(f"The baseline is FAISS with the server's threading (OpenMP 1 thread). With OpenMP left at "
+          f"its default, one thread per core, as a program that just calls FAISS runs it, the same "
+          f"loop did {', '.join(rate(x) for x in default)} probes/s, alternating with "
+          f"{', '.join(rate(x) for x in tuned)} with the server's setting: the default-threaded call "
+          f"reaches **{median(default) / median(tuned):.2f}** of the baseline (medians). "
+          f"Load average at the first: {la('e2e_tuned_1')}.")
     late = load_paired("e2e_late")
     if late:
         w("")
