@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,9 @@ struct Refusal {
   std::string file;
   std::string problem;
 };
+
+// Test listings name the case (the file bytes would be unreadable).
+void PrintTo(const Refusal& r, std::ostream* os) { *os << r.label; }
 
 class NpyRefusalTest : public ::testing::TestWithParam<Refusal> {};
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -140,6 +141,9 @@ struct Case {
   int max_batch_probes = 4096;
   int64_t min_cols_per_split = 4096;
 };
+
+// gtest prints a parameter in test listings; the name says it all.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class GpuFlatIndexTest : public GpuTest,
                          public ::testing::WithParamInterface<Case> {};

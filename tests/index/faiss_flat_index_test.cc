@@ -1,6 +1,7 @@
 #include "server/index/faiss_flat_index.h"
 
 #include <numeric>
+#include <ostream>
 #include <random>
 
 #include "gtest/gtest.h"
@@ -31,6 +32,11 @@ struct FlatCase {
   float threshold;
   int top_k;
 };
+
+void PrintTo(const FlatCase& c, std::ostream* os) {
+  *os << "dim " << c.dim << ", " << c.rows << " rows, " << c.probes
+      << " probes, threshold " << c.threshold << ", top_k " << c.top_k;
+}
 
 class FlatIndexVsBruteForce : public ::testing::TestWithParam<FlatCase> {};
 
