@@ -13,6 +13,13 @@ namespace {
 // shard is back. Shards are few and near, so a 1 s ceiling costs nothing.
 constexpr int kInitialReconnectBackoffMs = 100;
 constexpr int kMaxReconnectBackoffMs = 1000;
+// How long one connection attempt may take to complete its HTTP/2
+// handshake. gRPC reads GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as this (its
+// MIN_CONNECT_TIMEOUT, 20 s by default), not as a backoff: at 100 ms a
+// shard busy enough to answer the handshake late failed the attempt, and
+// the router's requests with it. A shard that is down refuses at once, so
+// a longer timeout does not slow the reconnect loop above.
+constexpr int kConnectTimeoutMs = 5000;
 
 }  // namespace
 
@@ -24,7 +31,7 @@ ShardSet::ShardSet(const std::vector<std::string>& addresses,
     args.SetMaxSendMessageSize(max_message_bytes);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
                 kInitialReconnectBackoffMs);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kInitialReconnectBackoffMs);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kConnectTimeoutMs);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
     Shard shard;
     shard.index = static_cast<int>(i);

@@ -385,7 +385,10 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
   create.mutable_policy();  // an empty policy, as clients send by default
   grpc::ClientContext ctx;
   v1::Gallery created;
-  ASSERT_TRUE(stub->CreateGallery(WithDeadline(&ctx), create, &created).ok());
+  grpc::Status created_status =
+      stub->CreateGallery(WithDeadline(&ctx), create, &created);
+  ASSERT_TRUE(created_status.ok())
+      << created_status.error_code() << ": " << created_status.error_message();
   Enroll(*stub, data_.gallery, /*with_ids=*/false, nullptr);
   v1::SearchResponse resp;
   grpc::Status s = Search(*stub, SearchOf(data_.mated, 0.3f, 5), &resp);
