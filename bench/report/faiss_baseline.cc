@@ -10,8 +10,9 @@
 //                  --top_k=10 --duration=10s
 //
 // Prints one JSON object: calls, probes, elapsed seconds, probes per second.
-// Rows are L2-normalized on load, as the server stores and searches them,
-// so the same inner products are computed on both sides.
+// Rows are L2-normalized on load by the server's own CPU reference, as the
+// server stores and searches them, so both sides compute the same inner
+// products (a row that cannot be normalized is refused, as the server would).
 //
 // Paired mode (--server and --gallery): the figure that matters is a ratio,
 // and on a shared machine throughput drifts by more than the 5% it must
@@ -30,7 +31,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -38,6 +38,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -52,6 +53,7 @@
 #include "clients/cli/npy.h"
 #include "clients/cpp/client.h"
 #include "faiss/IndexFlat.h"
+#include "kernels/normalize.h"
 
 ABSL_FLAG(std::string, gallery_npy, "", "gallery rows (N x D float32 .npy)");
 ABSL_FLAG(std::string, probes_npy, "",
@@ -82,17 +84,6 @@ ABSL_FLAG(absl::Duration, pause, absl::Milliseconds(250),
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void NormalizeRows(std::vector<float>& values, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = values.data() + r * cols;
-    double sum = 0;
-    for (int64_t c = 0; c < cols; ++c) sum += double(row[c]) * row[c];
-    if (sum <= 0) continue;
-    const float inv = static_cast<float>(1.0 / std::sqrt(sum));
-    for (int64_t c = 0; c < cols; ++c) row[c] *= inv;
-  }
-}
 
 // Calls made in a window and the seconds from its start to the end of the
 // last call.
@@ -302,8 +293,17 @@ int Run() {
   }
   const int64_t dim = gallery->cols;
   const int64_t probe_rows = probes->rows;
-  NormalizeRows(gallery->values, gallery->rows, dim);
-  NormalizeRows(probes->values, probes->rows, dim);
+  // The server's own normalization (the kernels' CPU reference), so both
+  // sides search the same unit rows.
+  for (auto [matrix, what] :
+       {std::pair{&*gallery, "gallery"}, std::pair{&*probes, "probes"}}) {
+    const absl::Status s = candor::kernels::L2NormalizeRowsInPlace(
+        matrix->values.data(), matrix->rows, dim, what);
+    if (!s.ok()) {
+      std::cerr << "faiss-baseline: " << s << "\n";
+      return 1;
+    }
+  }
 
   openblas_set_num_threads(absl::GetFlag(FLAGS_threads));
   if (absl::GetFlag(FLAGS_omp_threads) > 0) {
@@ -336,8 +336,8 @@ int Run() {
       "\"threads\": %d, \"omp_threads\": %d, \"calls\": %d, \"probes\": %d, "
       "\"elapsed_s\": %.3f, \"probes_per_s\": %.2f, \"checksum\": %.6f}\n",
       gallery->rows, dim, batch, k, absl::GetFlag(FLAGS_threads),
-      omp_get_max_threads(), w.calls,
-      w.calls * batch, w.seconds, w.calls * batch / w.seconds, checksum);
+      omp_get_max_threads(), w.calls, w.calls * batch, w.seconds,
+      w.calls * batch / w.seconds, checksum);
   return 0;
 }
 
