@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -14,14 +13,6 @@ namespace candor::testing {
 namespace {
 
 constexpr uint32_t kDim = 16;
-
-std::vector<float> RandomRows(int rows, int dim, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 2.0f);
-  std::vector<float> v(static_cast<size_t>(rows) * dim);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
 
 struct Hit {
   uint64_t id;

@@ -3,6 +3,7 @@
 #ifndef CANDOR_TESTS_API_TEST_SERVER_H_
 #define CANDOR_TESTS_API_TEST_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ class TestServer {
 // Packs rows x cols floats into a Matrix (little-endian float32).
 v1::Matrix PackRows(const std::vector<float>& values, uint32_t rows,
                     uint32_t cols);
+
+// rows x dim values from N(0, 2^2), not normalized (the server normalizes),
+// from std::mt19937_64(seed).
+std::vector<float> RandomRows(int rows, int dim, uint64_t seed);
 
 }  // namespace candor::testing
 

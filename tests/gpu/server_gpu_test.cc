@@ -30,14 +30,6 @@ constexpr int kTopK = 10;
 // error <= 2^-11, so a cosine moves by about 1e-3 at most.
 constexpr double kTolerance = 2e-3;
 
-std::vector<float> GaussianRows(int rows, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 2.0f);
-  std::vector<float> v(static_cast<size_t>(rows) * kDim);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
 grpc::Status CreateAndEnroll(TestServer& server,
                              const std::vector<float>& rows) {
   grpc::ClientContext create_context;
@@ -130,7 +122,7 @@ TEST_F(ServerGpuTest, GpuBackendAnswersAsTheCpuBackendDoes) {
   gpu_options.backend = index::Backend::kGpu;
   TestServer gpu(gpu_options);
   TestServer cpu;
-  const std::vector<float> rows = GaussianRows(kRows, 11);
+  const std::vector<float> rows = RandomRows(kRows, kDim, 11);
   ASSERT_TRUE(CreateAndEnroll(gpu, rows).ok());
   ASSERT_TRUE(CreateAndEnroll(cpu, rows).ok());
   ASSERT_EQ(Backend(gpu), "gpu");
@@ -138,7 +130,7 @@ TEST_F(ServerGpuTest, GpuBackendAnswersAsTheCpuBackendDoes) {
 
   // Even probes: noisy copies of enrolled rows (many candidates above the
   // threshold); odd ones: random. Row p is scaled by 10^(p % 5 - 2).
-  std::vector<float> probes = GaussianRows(kProbes, 12);
+  std::vector<float> probes = RandomRows(kProbes, kDim, 12);
   std::mt19937_64 rng(13);
   std::uniform_int_distribution<int> pick(0, kRows - 1);
   for (int p = 0; p < kProbes; ++p) {
