@@ -8,12 +8,8 @@ server_bin=$1
 example_bin=$2
 # shellcheck source=tests/lib/candor_server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_candor_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+candor_scratch_dir
+work=$CANDOR_WORK
 start_candor_server "$server_bin" "$work" --metrics_listen=
 out=$("$example_bin" "$CANDOR_ADDR")
 echo "$out"

@@ -17,12 +17,8 @@ baseline_bin=$4
 
 # shellcheck source=tests/lib/candor_server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
-work=$(mktemp -d)
-cleanup() {
-  stop_candor_server
-  rm -rf "$work"
-}
-trap cleanup EXIT
+candor_scratch_dir
+work=$CANDOR_WORK
 start_candor_server "$server_bin" "$work" --metrics_listen=
 addr=$CANDOR_ADDR
 

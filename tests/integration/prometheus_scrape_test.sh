@@ -14,15 +14,8 @@ prometheus_bin=$(command -v prometheus) || {
 
 # shellcheck source=tests/lib/candor_server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/candor_server.sh"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  stop_candor_server
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+candor_scratch_dir
+work=$CANDOR_WORK
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -55,7 +48,7 @@ YML
 "$prometheus_bin" --config.file="$work/prometheus.yml" \
   --storage.tsdb.path="$work/tsdb" \
   --web.listen-address="127.0.0.1:${prom_port}" 2>"$work/prometheus.log" &
-pids+=($!)
+CANDOR_OTHER_PIDS+=($!)
 
 # Ask Prometheus (not candor) for candor's series until it has scraped.
 query() {

@@ -7,12 +7,32 @@
 # Starts the server on a port the kernel picks, with its data in
 # WORK_DIR/data and its log in WORK_DIR/server.log, waits until it serves,
 # and sets CANDOR_PID and CANDOR_ADDR (127.0.0.1:PORT). Exits the test with
-# FAIL and the log when the server exits or does not come up within 30 s. The
-# caller's EXIT trap should call stop_candor_server.
+# FAIL and the log when the server exits or does not come up within 30 s.
+#
+#   candor_scratch_dir
+#
+# Sets CANDOR_WORK to a fresh scratch directory and an EXIT trap that stops
+# the server, kills the processes listed in CANDOR_OTHER_PIDS, and removes
+# the directory.
 
 CANDOR_PID=""
 # shellcheck disable=SC2034  # read by the scripts that source this file
 CANDOR_ADDR=""
+CANDOR_WORK=""
+CANDOR_OTHER_PIDS=()
+
+candor_scratch_dir() {
+  CANDOR_WORK=$(mktemp -d)
+  trap candor_cleanup EXIT
+}
+
+candor_cleanup() {
+  stop_candor_server
+  local pid
+  for pid in "${CANDOR_OTHER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [[ -n "$CANDOR_WORK" ]] && rm -rf "$CANDOR_WORK"
+}
 
 start_candor_server() {
   local bin=$1 work=$2
