@@ -133,25 +133,28 @@ bench_dim() {  # same, with the scaling set's probes
     --probes_npy="$3" --timeout=300s --json \
     > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
 }
-# paired STEP ROUNDS: faiss-baseline's paired mode, JSON to STEP.json.
-# Rounds of windows: in-process IndexFlatIP::search, then gRPC Search of the
-# same batches with 1 caller, then with 2, each ratio against its round's
-# in-process figure.
-paired() {
-  stamp "$1"
+# baseline_run STEP ARGS...: faiss-baseline on row 1's data and settings
+# plus ARGS, JSON to STEP.json.
+baseline_run() {
+  local step=$1
+  shift
+  stamp "${step}"
   timeout 1800 "${BASELINE}" --gallery_npy="${WORK}/main/gallery.npy" \
     --probes_npy="${WORK}/main/mated.npy" --batch="${BATCH}" --top_k="${TOP_K}" --threads=2 \
-    --server="${ADDR}" --gallery=flat --callers=1,2 --rounds="$2" --window="${E2E_WINDOW}" \
-    > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
+    "$@" > "${R}/${step}.json" 2> "${R}/${step}.err" \
+    || { log "${step} failed"; tail -3 "${R}/${step}.err" >&2; }
 }
-# in_process STEP OMP_THREADS: faiss-baseline alone for E2E_WINDOW x 4,
-# OpenMP at OMP_THREADS (0: its default, one per core).
+# paired STEP ROUNDS: faiss-baseline's paired mode. Rounds of windows:
+# in-process IndexFlatIP::search, then gRPC Search of the same batches with
+# 1 caller, then with 2, each ratio against its round's in-process figure.
+paired() {
+  baseline_run "$1" --server="${ADDR}" --gallery=flat --callers=1,2 --rounds="$2" \
+    --window="${E2E_WINDOW}"
+}
+# in_process STEP OMP_THREADS: faiss-baseline alone for E2E_ALONE, OpenMP at
+# OMP_THREADS (0: its default, one per core).
 in_process() {
-  stamp "$1"
-  timeout 1200 "${BASELINE}" --gallery_npy="${WORK}/main/gallery.npy" \
-    --probes_npy="${WORK}/main/mated.npy" --batch="${BATCH}" --top_k="${TOP_K}" --threads=2 \
-    --omp_threads="$2" --duration="${E2E_ALONE}" \
-    > "${R}/$1.json" 2> "${R}/$1.err" || { log "$1 failed"; tail -3 "${R}/$1.err" >&2; }
+  baseline_run "$1" --omp_threads="$2" --duration="${E2E_ALONE}"
 }
 # enroll GALLERY DIR: enrolls DIR/gallery.npy, notes the seconds it took.
 enroll() {
