@@ -2,9 +2,16 @@
 """grpc.health.v1 check for candor's container HEALTHCHECK.
 
 Exits 0 when the server answers SERVING for the service asked about, 1
-otherwise (unreachable, deadline, NOT_SERVING, unknown service): the codes
-Docker's HEALTHCHECK expects. Kubernetes does not need this: its native gRPC
-probes ask the same service directly.
+otherwise (unreachable, deadline, NOT_SERVING, unknown service, a TLS
+handshake that fails): the codes Docker's HEALTHCHECK and a Kubernetes exec
+probe expect.
+
+Why Kubernetes uses it too: the kubelet's native gRPC probe speaks only
+plaintext, and candor listens with TLS on any address a probe can reach.
+The health service needs no client certificate, so the check only verifies
+the server: --tls-ca is the CA bundle that signed the server's certificate,
+--tls-server-name the name to check it against when --addr is an IP address
+the certificate does not name (as 127.0.0.1 usually is not).
 
 Why this and not grpc_health_probe: no Debian package ships that tool, and an
 image step that downloads a binary is one the build machines cannot run. The
@@ -13,6 +20,7 @@ Python binding and python3-protobuf, so the health messages are described
 here as a protobuf descriptor instead of generated code.
 
   candor-health [--addr HOST:PORT] [--service NAME] [--timeout SECONDS]
+                [--tls-ca PEM [--tls-server-name NAME]]
 """
 
 import argparse
@@ -65,10 +73,28 @@ def main(argv=None):
     parser.add_argument("--addr", default="127.0.0.1:50051")
     parser.add_argument("--service", default="", help='"" asks about the server as a whole')
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds")
+    parser.add_argument("--tls-ca", help="PEM bundle: connect with TLS, verifying the server")
+    parser.add_argument("--tls-server-name", help="name the server's certificate must carry")
     args = parser.parse_args(argv)
+    if args.tls_server_name and not args.tls_ca:
+        parser.error("--tls-server-name needs --tls-ca")
 
     request_cls, response_cls = _health_messages()
-    with grpc.insecure_channel(args.addr) as channel:
+    if args.tls_ca:
+        try:
+            with open(args.tls_ca, "rb") as f:
+                ca = f.read()
+        except OSError as e:
+            print(f"candor-health: --tls-ca: {e}", file=sys.stderr)
+            return 1
+        options = []
+        if args.tls_server_name:
+            options.append(("grpc.ssl_target_name_override", args.tls_server_name))
+        channel = grpc.secure_channel(
+            args.addr, grpc.ssl_channel_credentials(root_certificates=ca), options)
+    else:
+        channel = grpc.insecure_channel(args.addr)
+    with channel:
         check = channel.unary_unary(
             "/grpc.health.v1.Health/Check",
             request_serializer=request_cls.SerializeToString,

@@ -9,8 +9,11 @@ against the same library code that produced it.
   health_check_test.py PATH/TO/grpc_health_check.py   (run with grpcio installed)
 """
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 from concurrent import futures
 
@@ -26,6 +29,7 @@ SERVING = b"\x08\x01"
 NOT_SERVING = b"\x08\x02"
 
 SCRIPT = None
+MAKE_CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib", "make_test_certs.sh")
 
 
 class _Health(grpc.GenericRpcHandler):
@@ -89,6 +93,75 @@ class HealthCheckTest(unittest.TestCase):
         r = self.run_check(port=port)
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, "UNAVAILABLE|DEADLINE_EXCEEDED")
+
+
+class TlsHealthCheckTest(unittest.TestCase):
+    """The exec probe's case: a TLS server, no client certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp()
+        subprocess.run(["bash", MAKE_CERTS, cls.certs], check=True, timeout=60)
+
+        def read(name):
+            with open(os.path.join(cls.certs, name), "rb") as f:
+                return f.read()
+
+        creds = grpc.ssl_server_credentials([(read("server-key.pem"), read("server.pem"))])
+        cls.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        cls.server.add_generic_rpc_handlers((_Health(),))
+        cls.port = cls.server.add_secure_port("127.0.0.1:0", creds)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(grace=None)
+        shutil.rmtree(cls.certs)
+
+    def run_check(self, *args):
+        return subprocess.run(
+            [sys.executable, SCRIPT, "--addr", f"127.0.0.1:{self.port}", "--timeout", "2", *args],
+            capture_output=True, text=True, timeout=30,
+        )
+
+    def ca(self, name="ca.pem"):
+        return os.path.join(self.certs, name)
+
+    def test_verified_by_ip_san(self):
+        r = self.run_check("--tls-ca", self.ca())
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_verified_by_server_name(self):
+        r = self.run_check("--tls-ca", self.ca(), "--tls-server-name", "localhost")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_not_serving_over_tls_fails(self):
+        r = self.run_check("--tls-ca", self.ca(), "--service", "loading")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("NOT_SERVING", r.stderr)
+
+    def test_name_the_certificate_lacks_fails(self):
+        r = self.run_check("--tls-ca", self.ca(), "--tls-server-name", "elsewhere.candor.test")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("UNAVAILABLE", r.stderr)
+
+    def test_unrelated_ca_fails(self):
+        r = self.run_check("--tls-ca", self.ca("other-ca.pem"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("UNAVAILABLE", r.stderr)
+
+    def test_plaintext_against_tls_fails(self):
+        r = self.run_check()
+        self.assertEqual(r.returncode, 1)
+
+    def test_missing_ca_file_fails(self):
+        r = self.run_check("--tls-ca", self.ca("no-such.pem"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--tls-ca", r.stderr)
+
+    def test_server_name_without_ca_is_a_usage_error(self):
+        r = self.run_check("--tls-server-name", "localhost")
+        self.assertEqual(r.returncode, 2)
 
 
 if __name__ == "__main__":
