@@ -51,7 +51,16 @@ WORKDIR /var/lib/candor
 VOLUME ["/var/lib/candor"]
 # 50051: gRPC (candor.v1, grpc.health.v1, reflection); 9464: /metrics.
 EXPOSE 50051 9464
+# TLS on every address: mount a folder with tls.crt, tls.key (the server's)
+# and ca.crt (the CA of the clients' certificates) at /etc/candor/tls, the
+# layout of a Kubernetes TLS Secret. The server refuses plaintext on a
+# non-loopback address. The HEALTHCHECK verifies the server's certificate
+# under the name localhost: give the certificate that name, or override the
+# check with `docker run --health-cmd`.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \
-  CMD ["/usr/local/bin/candor-health", "--addr", "127.0.0.1:50051", "--timeout", "3"]
+  CMD ["/usr/local/bin/candor-health", "--addr", "127.0.0.1:50051", "--timeout", "3", \
+       "--tls-ca", "/etc/candor/tls/ca.crt", "--tls-server-name", "localhost"]
 ENTRYPOINT ["/usr/local/bin/candor-server"]
-CMD ["--listen=0.0.0.0:50051", "--metrics_listen=0.0.0.0:9464", "--data_dir=/var/lib/candor"]
+CMD ["--listen=0.0.0.0:50051", "--metrics_listen=0.0.0.0:9464", "--data_dir=/var/lib/candor", \
+     "--tls_cert=/etc/candor/tls/tls.crt", "--tls_key=/etc/candor/tls/tls.key", \
+     "--tls_client_ca=/etc/candor/tls/ca.crt"]

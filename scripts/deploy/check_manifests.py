@@ -20,7 +20,20 @@ schema cannot see, because they live between objects.
   - with --flags-from, every --flag in the containers' args and in the
     Dockerfiles' CMD is one the server defines (ABSL_FLAG in the .cc files
     under DIR; Abseil spells them with underscores) or is named in
-    --pending-flags (flags the manifests need before the server has them).
+    --pending-flags (flags the manifests need before the server has them);
+  - transport security, in the containers' args and the Dockerfiles' CMD: a
+    --listen on a non-loopback address comes with --tls_cert, --tls_key and
+    --tls_client_ca, and --allow_insecure appears nowhere; a container that
+    serves TLS has no native `grpc` probe (the kubelet's is plaintext only);
+  - every file a container's flags name (--tls_*, --shard_tls_ca,
+    --authz_policy, --audit_key_file, --token_file) lies in a Secret or
+    ConfigMap volume mounted whole (a subPath mount never sees a rotated
+    certificate or an edited policy), and a ConfigMap in the rendering has
+    that file as a key;
+  - cert-manager objects: each Certificate's issuer is in the rendering, a
+    CA Issuer's Secret is a CA Certificate's, and when the rendering issues
+    certificates, each Secret a container reads its --tls_cert from is one
+    of them.
 Prints each finding and exits 1 if there is any.
 """
 
@@ -34,6 +47,10 @@ import sys
 import yaml
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+TLS_FLAGS = ("tls_cert", "tls_key", "tls_client_ca")
+FILE_FLAGS = TLS_FLAGS + ("shard_tls_ca", "authz_policy", "audit_key_file", "token_file")
+# The keys cert-manager writes into a Certificate's Secret.
+CERT_SECRET_KEYS = {"tls.crt", "tls.key", "ca.crt"}
 
 
 def matches(selector, labels):
@@ -57,15 +74,106 @@ def flag_findings(where, args, known):
     return findings
 
 
-def dockerfile_flags(path, known):
-    """Flags in the last stage's ENTRYPOINT/CMD (exec form) of a Dockerfile."""
+def flag_values(args):
+    """{flag: value} of the --flag=value arguments (a bare --flag: "true")."""
+    values = {}
+    for arg in args:
+        m = re.match(r"--([^=]+)(?:=(.*))?$", arg)
+        if m:
+            values[m.group(1)] = m.group(2) if m.group(2) is not None else "true"
+    return values
+
+
+def is_loopback(listen):
+    host = listen.rsplit(":", 1)[0] if not listen.startswith("[") else listen[1:listen.find("]")]
+    return host in ("localhost", "::1") or re.fullmatch(r"127\.\d+\.\d+\.\d+", host) is not None
+
+
+def transport_findings(where, args):
+    """A reachable --listen without the three TLS flags, or --allow_insecure."""
+    findings = []
+    flags = flag_values(args)
+    if "allow_insecure" in flags:
+        findings.append(f"{where}: --allow_insecure: plaintext gRPC is not shipped (deploy/README.md, \"Security\")")
+    listen = flags.get("listen")
+    if listen is not None and not is_loopback(listen):
+        missing = [f"--{f}" for f in TLS_FLAGS if not flags.get(f)]
+        if missing:
+            findings.append(f"{where}: --listen={listen} is reachable from other hosts "
+                            f"but {', '.join(missing)} missing: every call there must be mTLS")
+    return findings
+
+
+def dockerfile_args(path):
+    """Arguments in the last stage's ENTRYPOINT/CMD (exec form) of a Dockerfile."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
+    text = re.sub(r"\\\n", " ", text)  # line continuations
     last = re.split(r"(?m)^FROM\s", text)[-1]
     args = []
     for m in re.finditer(r"(?m)^(?:CMD|ENTRYPOINT)\s+(\[.*\])\s*$", last):
         args += json.loads(m.group(1))
-    return flag_findings(f"{path}: CMD", args, known)
+    if not args:
+        sys.exit(f"check_manifests: {path}: no exec-form CMD or ENTRYPOINT found")
+    return args
+
+
+def dockerfile_flags(path, known):
+    """Flags in the last stage's ENTRYPOINT/CMD (exec form) of a Dockerfile."""
+    return flag_findings(f"{path}: CMD", dockerfile_args(path), known)
+
+
+def mounted_file_findings(where, container, volumes, configmaps, issued):
+    """Each file flag's path lies in a whole-directory Secret or ConfigMap mount."""
+    findings = []
+    flags = flag_values(container.get("args", []))
+    mounts = container.get("volumeMounts", [])
+    for flag in FILE_FLAGS:
+        path = flags.get(flag)
+        if not path:
+            continue
+        mount = max(
+            (m for m in mounts if path.startswith(m["mountPath"].rstrip("/") + "/")),
+            key=lambda m: len(m["mountPath"]), default=None)
+        if mount is None:
+            findings.append(f"{where}: --{flag}={path} is on no mounted volume")
+            continue
+        if mount.get("subPath") or mount.get("subPathExpr"):
+            findings.append(f"{where}: --{flag}: {mount['mountPath']} is a subPath mount, "
+                            "which never sees a renewed certificate or an edited policy")
+        vol = volumes.get(mount["name"], {})
+        key = path[len(mount["mountPath"].rstrip("/")) + 1:]
+        if "secret" in vol:
+            secret = vol["secret"].get("secretName")
+            if flag in TLS_FLAGS + ("shard_tls_ca",) and secret in issued and key not in CERT_SECRET_KEYS:
+                findings.append(f"{where}: --{flag}: a cert-manager Secret has no file {key}")
+            if flag == "tls_cert" and issued and secret not in issued:
+                findings.append(f"{where}: --tls_cert reads Secret {secret}, which no Certificate here issues")
+        elif "configMap" in vol:
+            name = vol["configMap"].get("name")
+            if name not in configmaps:
+                findings.append(f"{where}: --{flag}: ConfigMap {name} is not in the rendering")
+            elif key not in configmaps[name]:
+                findings.append(f"{where}: --{flag}: ConfigMap {name} has no key {key}")
+        else:
+            findings.append(f"{where}: --{flag}: volume {mount['name']} is not a Secret or ConfigMap")
+    return findings
+
+
+def cert_manager_findings(path, by_kind):
+    findings = []
+    certs = by_kind.get("Certificate", [])
+    issuers = {i["metadata"]["name"]: i for i in by_kind.get("Issuer", [])}
+    ca_secrets = {c["spec"]["secretName"] for c in certs if c["spec"].get("isCA")}
+    for c in certs:
+        ref = c["spec"].get("issuerRef", {})
+        if ref.get("kind", "Issuer") == "Issuer" and ref.get("name") not in issuers:
+            findings.append(f"{path}: Certificate/{c['metadata']['name']}: Issuer {ref.get('name')} is not in the rendering")
+    for name, i in issuers.items():
+        ca = i["spec"].get("ca")
+        if ca and ca.get("secretName") not in ca_secrets:
+            findings.append(f"{path}: Issuer/{name}: Secret {ca.get('secretName')} is no CA Certificate's")
+    return findings
 
 
 def check(path, docs, known_flags=None):
@@ -78,6 +186,8 @@ def check(path, docs, known_flags=None):
         for w in by_kind.get(kind, []):
             pods.append((f"{kind}/{w['metadata']['name']}", w["spec"]["template"]))
     configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
+    issued = {c["spec"]["secretName"] for c in by_kind.get("Certificate", [])}
+    findings += cert_manager_findings(path, by_kind)
     claims = {c["metadata"]["name"] for c in by_kind.get("PersistentVolumeClaim", [])}
 
     def pods_selected(selector):
@@ -113,8 +223,10 @@ def check(path, docs, known_flags=None):
                 if isinstance(port, str) and any(port not in port_names(t) for _, t in selected):
                     findings.append(f"{name}: port {port} is not a port of every selected pod")
             for peer in rule.get("from", []):
+                # A peer with a namespaceSelector may be in other namespaces,
+                # which this rendering does not hold.
                 sel = peer.get("podSelector", {}).get("matchLabels")
-                if sel and not pods_selected(sel):
+                if sel and "namespaceSelector" not in peer and not pods_selected(sel):
                     findings.append(f"{name}: a `from` podSelector selects no pods")
     services = by_kind.get("Service", [])
     for sm in by_kind.get("ServiceMonitor", []):
@@ -138,6 +250,7 @@ def check(path, docs, known_flags=None):
     for wname, t in pods:
         spec = t["spec"]
         pod_sc = spec.get("securityContext", {})
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for vol in spec.get("volumes", []):
             claim = vol.get("persistentVolumeClaim", {}).get("claimName")
             if claim and claim not in claims:
@@ -158,6 +271,13 @@ def check(path, docs, known_flags=None):
                     defined |= set(configmaps.get(ref["name"], {}))
             if known_flags is not None:
                 findings += flag_findings(where, c.get("args", []), known_flags)
+            findings += transport_findings(where, c.get("args", []))
+            findings += mounted_file_findings(where, c, volumes, configmaps, issued)
+            if flag_values(c.get("args", [])).get("tls_cert"):
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    if "grpc" in c.get(probe, {}):
+                        findings.append(f"{where}: {probe} is a native gRPC probe, which speaks "
+                                        "plaintext to a TLS port: use the exec probe (candor-health --tls-ca)")
             for arg in c.get("command", []) + c.get("args", []):
                 for var in re.findall(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)", arg):
                     if var not in defined:
@@ -191,6 +311,8 @@ def main(argv):
         known |= {f for f in args.pending_flags.split(",") if f}
         for d in args.dockerfile:
             findings += dockerfile_flags(d, known)
+    for d in args.dockerfile:
+        findings += transport_findings(f"{d}: CMD", dockerfile_args(d))
     for path in args.rendered:
         with open(path, encoding="utf-8") as f:
             docs = [d for d in yaml.safe_load_all(f) if d]
