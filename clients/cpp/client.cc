@@ -1,26 +1,24 @@
 #include "clients/cpp/client.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "clients/cpp/connection.h"
 #include "clients/cpp/grpc_status.h"
 #include "clients/cpp/matrix.h"
 
 namespace candor {
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  // Search responses grow with batch size x top_k; the caller decides how
-  // large a batch to send, so no receive cap here (-1 = unlimited).
-  args.SetMaxReceiveMessageSize(-1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+std::shared_ptr<grpc::Channel> MakePlaintextChannel(
+    const std::string& address) {
+  ConnectionOptions options;
+  options.address = address;
+  // Plaintext without a token has nothing that can fail.
+  return *MakeChannel(options);
 }
 
 absl::Status CheckPerRow(absl::string_view what, size_t count, int64_t rows,
@@ -35,8 +33,15 @@ absl::Status CheckPerRow(absl::string_view what, size_t count, int64_t rows,
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
+    const ConnectionOptions& options, absl::Duration call_timeout) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(options);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<Client>(*std::move(channel), call_timeout);
+}
+
 Client::Client(const std::string& address, absl::Duration call_timeout)
-    : Client(MakeChannel(address), call_timeout) {}
+    : Client(MakePlaintextChannel(address), call_timeout) {}
 
 Client::Client(std::shared_ptr<grpc::Channel> channel,
                absl::Duration call_timeout)

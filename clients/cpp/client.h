@@ -26,6 +26,7 @@
 #include "absl/types/span.h"
 #include "candor/v1/candor.grpc.pb.h"
 #include "candor/v1/candor.pb.h"
+#include "clients/cpp/connection.h"
 #include "clients/cpp/grpc_status.h"
 
 namespace candor {
@@ -72,9 +73,15 @@ class Client {
   // acknowledged only once it is durable on the server's disk.
   static constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(60);
 
+  // Connects (lazily) as `options` says: plaintext, TLS, mutual TLS, with
+  // or without a bearer token. Fails, before any connection is tried, on
+  // options that cannot work (see MakeCredentials). A non-positive timeout
+  // means no deadline.
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(
+      const ConnectionOptions& options,
+      absl::Duration call_timeout = kDefaultCallTimeout);
   // Connects (lazily, without TLS) to `address`, e.g. "127.0.0.1:50051".
-  // Responses of any size are accepted. A non-positive timeout means no
-  // deadline.
+  // Responses of any size are accepted.
   explicit Client(const std::string& address,
                   absl::Duration call_timeout = kDefaultCallTimeout);
   // Uses a channel the caller configured (TLS, interceptors, tests).
@@ -168,7 +175,8 @@ class Client {
     if (!status.ok()) return status;
     return response;
   }
-  absl::StatusOr<std::vector<uint64_t>> Remove(const v1::RemoveRequest& request);
+  absl::StatusOr<std::vector<uint64_t>> Remove(
+      const v1::RemoveRequest& request);
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Candor::Stub> stub_;
