@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from types import EllipsisType
 import uuid
@@ -55,22 +57,72 @@ _CHANNEL_OPTIONS = [
 ]
 
 
+PemSource = Union[str, "os.PathLike[str]", bytes]
+
+# RFC 6750's token68 alphabet: what a bearer token may hold.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]+")
+
+
+def _pem(what: str, source: Optional[PemSource]) -> Optional[bytes]:
+    """PEM bytes from bytes or a file path; ValueError when it holds none."""
+    if source is None:
+        return None
+    if isinstance(source, (bytes, bytearray)):
+        data, where = bytes(source), "bytes"
+    else:
+        path = os.fspath(source)
+        with open(path, "rb") as f:
+            data, where = f.read(), path
+    if b"-----BEGIN " not in data:
+        raise ValueError(f"TLS {what}: {where} holds no PEM block")
+    return data
+
+
 @dataclass(frozen=True)
 class TLS:
-    """TLS settings: PEM bytes. ``root_certificates=None`` uses the system
-    roots; ``private_key`` and ``certificate_chain`` set a client certificate
-    (mutual TLS)."""
+    """TLS settings, each a path to a PEM file or the PEM bytes themselves.
 
-    root_certificates: Optional[bytes] = None
-    private_key: Optional[bytes] = None
-    certificate_chain: Optional[bytes] = None
+    Args:
+        ca: the CA bundle that verifies the server's certificate;
+            ``None``: the system's roots.
+        cert, key: the client certificate (chain) and its private key, for
+            mutual TLS: the certificate's identity is who the server sees
+            calling. Both or neither.
+
+    Files are read when the client is made.
+    """
+
+    ca: Optional[PemSource] = None
+    cert: Optional[PemSource] = None
+    key: Optional[PemSource] = None
+
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("TLS: a client certificate needs its key and the key its certificate (cert= and key=)")
 
     def credentials(self) -> grpc.ChannelCredentials:
+        """gRPC channel credentials; reads the files now."""
         return grpc.ssl_channel_credentials(
-            root_certificates=self.root_certificates,
-            private_key=self.private_key,
-            certificate_chain=self.certificate_chain,
+            root_certificates=_pem("ca", self.ca),
+            private_key=_pem("key", self.key),
+            certificate_chain=_pem("cert", self.cert),
         )
+
+
+def _channel_credentials(
+    tls: Union[bool, TLS, grpc.ChannelCredentials], token: Optional[str]
+) -> grpc.ChannelCredentials:
+    if tls is True:
+        creds = grpc.ssl_channel_credentials()
+    elif isinstance(tls, TLS):
+        creds = tls.credentials()
+    else:
+        creds = tls
+    if token is None:
+        return creds
+    # gRPC's own bearer-token credentials: "authorization: Bearer <token>"
+    # on every call, which gRPC never sends on an insecure channel.
+    return grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
 
 
 class Client:
@@ -87,7 +139,11 @@ class Client:
         timeout: default deadline of each call, in seconds (``None``: none),
             retries included. Every method takes ``timeout=`` to override it.
         tls: ``None`` for plaintext, ``True`` for TLS with the system roots,
-            a :class:`TLS` or a ``grpc.ChannelCredentials``.
+            a :class:`TLS` (CA, client certificate and key) or a
+            ``grpc.ChannelCredentials``.
+        token: a bearer token, sent as ``authorization: Bearer <token>`` on
+            every call; for callers that cannot hold a client certificate.
+            Only over TLS: a token without ``tls`` raises ValueError.
         retry: backoff for idempotent calls answered UNAVAILABLE (see
             :class:`RetryPolicy`); ``RetryPolicy(max_attempts=1)`` turns it off.
         metadata: sent with every call, e.g. ``[("authorization", "Bearer ...")]``.
@@ -102,10 +158,15 @@ class Client:
         *,
         timeout: Optional[float] = 30.0,
         tls: Union[None, bool, TLS, grpc.ChannelCredentials] = None,
+        token: Optional[str] = None,
         retry: Optional[RetryPolicy] = None,
         metadata: Optional[Metadata] = None,
         options: Optional[Sequence[Tuple[str, Any]]] = None,
     ) -> None:
+        if token is not None and not _TOKEN_RE.fullmatch(token):
+            raise ValueError("token: empty, or holds characters a bearer token may not (spaces, line breaks?)")
+        if token is not None and (tls is None or tls is False):
+            raise ValueError("token: a bearer token is sent only over TLS; give tls=candor.TLS(ca=...) or tls=True")
         self.address = address
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -118,12 +179,7 @@ class Client:
         if tls is None or tls is False:
             self._channel = grpc.insecure_channel(address, options=opts)
         else:
-            if tls is True:
-                creds = grpc.ssl_channel_credentials()
-            elif isinstance(tls, TLS):
-                creds = tls.credentials()
-            else:
-                creds = tls
+            creds = _channel_credentials(tls, token)
             self._channel = grpc.secure_channel(address, creds, options=opts)
         self._stub = pb_grpc.CandorStub(self._channel)
         self._dims: Dict[str, int] = {}
@@ -344,6 +400,9 @@ class Client:
 
         Returns a :class:`SearchResult`: per probe, candidates best first
         (ties by ascending entry id), and the threshold report.
+        PolicyViolation if the gallery's policy (action REJECT) refuses the
+        search; FailedPrecondition for other refusals (a missing purpose
+        when the server requires one).
         """
         req = self._search_request(
             gallery, probes, threshold, top_k, groups, refs, purpose, omit_report, nprobe
@@ -466,7 +525,7 @@ class Client:
         """The stored calibration on a threshold grid (default -1..1 by
         0.05) and the threshold that holds every group under
         ``target_fpir`` (default: the policy's max_fpir, else 0.001).
-        PolicyViolation (FAILED_PRECONDITION) if the gallery is not calibrated."""
+        FailedPrecondition if the gallery is not calibrated."""
         req = pb.GetCalibrationRequest(gallery=gallery, target_fpir=float(target_fpir or 0.0))
         if thresholds is not None:
             grid = np.asarray(list(thresholds) if not isinstance(thresholds, np.ndarray) else thresholds, dtype=np.float64).ravel()
@@ -488,7 +547,9 @@ class Client:
         timeout: Timeout = ...,
     ) -> Gallery:
         """Sets the gallery's policy override (a :class:`Policy`, or its
-        fields as keywords), or removes it with ``clear=True``."""
+        fields as keywords), or removes it with ``clear=True``. The server's
+        own policy is a floor: an override may only tighten it
+        (FailedPrecondition names the setting it would loosen)."""
         fields = (min_threshold, max_fpir, max_disparity, action)
         if policy is not None and any(f is not None for f in fields):
             raise ValueError("set_policy: give a Policy or keywords, not both")

@@ -4,13 +4,26 @@ Every error the server returns surfaces as a subclass of :class:`CandorError`
 carrying the gRPC status code and the server's message. Input the client can
 check itself (array shapes, lengths) raises :class:`ValueError` before any
 request is sent.
+
+A status may carry a ``google.rpc.ErrorInfo`` detail (in the standard
+``grpc-status-details-bin`` trailer); its reason, domain and metadata are on
+the exception. A FAILED_PRECONDITION whose ErrorInfo says ``POLICY_REJECT``
+(domain ``candor.dev``) is a :class:`PolicyViolation`; any other is a plain
+:class:`FailedPrecondition`.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
 
 import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+#: ErrorInfo.domain of candor's own reasons.
+DOMAIN = "candor.dev"
+#: ErrorInfo.reason of a search the gallery's policy rejected.
+POLICY_REJECT = "POLICY_REJECT"
 
 
 class CandorError(Exception):
@@ -20,6 +33,8 @@ class CandorError(Exception):
         code: the gRPC status code.
         message: the server's message (the status details), verbatim.
         method: the RPC that failed, e.g. ``"Search"``, when known.
+        reason, domain, metadata: the status's ``google.rpc.ErrorInfo``
+            detail, when it has one (else ``None``, ``None``, ``{}``).
     """
 
     code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
@@ -30,12 +45,18 @@ class CandorError(Exception):
         *,
         code: Optional[grpc.StatusCode] = None,
         method: Optional[str] = None,
+        reason: Optional[str] = None,
+        domain: Optional[str] = None,
+        metadata: Optional[Dict[str, str]] = None,
     ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         self.message = message
         self.method = method
+        self.reason = reason
+        self.domain = domain
+        self.metadata: Dict[str, str] = dict(metadata or {})
 
     def __str__(self) -> str:
         where = f"{self.method}: " if self.method else ""
@@ -73,6 +94,9 @@ class AlreadyExists(CandorError):
 
 
 class PermissionDenied(CandorError):
+    """The server knows who the caller is, and its policy does not let that
+    identity make this call; an admin can add the identity to a role."""
+
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -82,15 +106,18 @@ class ResourceExhausted(CandorError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
-class PolicyViolation(CandorError):
-    """FAILED_PRECONDITION: a policy breach (the message has the numbers) or
-    a missing calibration."""
+class FailedPrecondition(CandorError):
+    """The call cannot be made in the present state: no calibration yet, a
+    policy override looser than the server's floor, a search without the
+    purpose the server requires... (the message says which)."""
 
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
-#: The gRPC name for :class:`PolicyViolation`.
-FailedPrecondition = PolicyViolation
+class PolicyViolation(FailedPrecondition):
+    """A search the gallery's policy rejected (the message has the numbers):
+    the status carries ErrorInfo reason ``POLICY_REJECT``, domain
+    ``candor.dev``."""
 
 
 class Aborted(CandorError):
@@ -121,6 +148,9 @@ class DataLoss(CandorError):
 
 
 class Unauthenticated(CandorError):
+    """The server does not know who the caller is: no client certificate
+    signed by a CA it trusts, and no valid bearer token."""
+
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -135,7 +165,7 @@ _BY_CODE: Dict[grpc.StatusCode, Type[CandorError]] = {
         AlreadyExists,
         PermissionDenied,
         ResourceExhausted,
-        PolicyViolation,
+        FailedPrecondition,
         Aborted,
         OutOfRange,
         Unimplemented,
@@ -152,6 +182,26 @@ def error_class(code: grpc.StatusCode) -> Type[CandorError]:
     return _BY_CODE.get(code, CandorError)
 
 
+def _error_info(err: Any) -> Optional[error_details_pb2.ErrorInfo]:
+    """The first ErrorInfo detail of the call's rich status, if any."""
+    if not callable(getattr(err, "trailing_metadata", None)):
+        return None  # not a call (a connect timeout made up by the client)
+    try:
+        status = rpc_status.from_call(err)
+    except ValueError:
+        # The trailer disagrees with the call's code or message: ignore it
+        # rather than trust a detail that does not belong to this status.
+        return None
+    if status is None:
+        return None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            if detail.Unpack(info):
+                return info
+    return None
+
+
 def from_rpc_error(err: grpc.RpcError, method: Optional[str] = None) -> CandorError:
     """Maps a grpc.RpcError (a grpc.Call) to the matching CandorError."""
     code_fn = getattr(err, "code", None)
@@ -160,4 +210,20 @@ def from_rpc_error(err: grpc.RpcError, method: Optional[str] = None) -> CandorEr
     if code is None:
         code = grpc.StatusCode.UNKNOWN
     message = details_fn() if callable(details_fn) else str(err)
-    return error_class(code)(message or "", code=code, method=method)
+    info = _error_info(err)
+    cls = error_class(code)
+    if (
+        code is grpc.StatusCode.FAILED_PRECONDITION
+        and info is not None
+        and info.reason == POLICY_REJECT
+        and info.domain == DOMAIN
+    ):
+        cls = PolicyViolation
+    return cls(
+        message or "",
+        code=code,
+        method=method,
+        reason=info.reason if info is not None else None,
+        domain=info.domain if info is not None else None,
+        metadata=dict(info.metadata) if info is not None else None,
+    )

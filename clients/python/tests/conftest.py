@@ -16,7 +16,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -43,14 +43,25 @@ def free_port() -> int:
 class ServerProcess:
     """One candor-server process on 127.0.0.1 with its own data directory.
 
+    ``extra_args`` are added to its flags; ``client_kwargs`` are what a
+    candor.Client needs to reach it (TLS, a token), used to see it ready.
     ``restart()`` stops it (SIGTERM) and starts it again on the same port
     and data directory.
     """
 
-    def __init__(self, binary: str, data_dir: Path, log_dir: Path) -> None:
+    def __init__(
+        self,
+        binary: str,
+        data_dir: Path,
+        log_dir: Path,
+        extra_args: Sequence[str] = (),
+        client_kwargs: Optional[Dict[str, Any]] = None,
+    ) -> None:
         self.binary = binary
         self.data_dir = data_dir
         self.log_dir = log_dir
+        self.extra_args = list(extra_args)
+        self.client_kwargs = dict(client_kwargs or {})
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.proc: Optional[subprocess.Popen] = None
@@ -62,6 +73,7 @@ class ServerProcess:
             f"--listen={self.address}",
             f"--data_dir={self.data_dir}",
             "--metrics_listen=",  # empty: no metrics endpoint, no second port
+            *self.extra_args,
             *shlex.split(os.environ.get("CANDOR_SERVER_ARGS", "")),
         ]
 
@@ -79,7 +91,7 @@ class ServerProcess:
     def _wait_ready(self) -> None:
         # Ready = it answers an RPC (ListGalleries), not merely the socket.
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        with candor.Client(self.address, timeout=2.0) as c:
+        with candor.Client(self.address, timeout=2.0, **self.client_kwargs) as c:
             while True:
                 assert self.proc is not None
                 if self.proc.poll() is not None:
@@ -139,18 +151,22 @@ def server_binary() -> str:
     return binary
 
 
-def _start(tmp: Path) -> ServerProcess:
-    srv = ServerProcess(server_binary(), tmp / "data", tmp)
+def start_server(
+    tmp: Path, extra_args: Sequence[str] = (), client_kwargs: Optional[Dict[str, Any]] = None
+) -> ServerProcess:
+    """Starts a server with its data under ``tmp`` (which must exist)."""
+    srv = ServerProcess(server_binary(), tmp / "data", tmp, extra_args, client_kwargs)
     srv.data_dir.mkdir()
     srv.start()
     return srv
+
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServerProcess]:
     """A server shared by the tests that do not stop it."""
     with tempfile.TemporaryDirectory(prefix="candor-pytest-") as tmp:
-        srv = _start(Path(tmp))
+        srv = start_server(Path(tmp))
         try:
             yield srv
         finally:
@@ -160,7 +176,7 @@ def server() -> Iterator[ServerProcess]:
 @pytest.fixture()
 def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server of the test's own, which it may stop and restart."""
-    srv = _start(tmp_path)
+    srv = start_server(tmp_path)
     try:
         yield srv
     finally:

@@ -1,16 +1,21 @@
 """An in-process fake of the Candor service for client-only tests.
 
 Each handler is scripted per test: a list of outcomes consumed one per call
-(a grpc.StatusCode to fail with, or a response message), and every request
-received is recorded.
+(a grpc.StatusCode to fail with, a google.rpc.Status to fail with that rich
+status, details and all, or a response message), and every request received
+is recorded with the call's metadata.
+
+The server is plaintext unless given ``server_credentials``.
 """
 
 from __future__ import annotations
 
 from concurrent import futures
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 import grpc
+from google.rpc import status_pb2
+from grpc_status import rpc_status
 
 from candor.v1 import candor_pb2 as pb
 from candor.v1 import candor_pb2_grpc as pb_grpc
@@ -20,15 +25,19 @@ class FakeCandor(pb_grpc.CandorServicer):
     def __init__(self) -> None:
         self.script: Dict[str, List[Any]] = {}
         self.requests: Dict[str, List[Any]] = {}
+        self.metadata: Dict[str, List[Tuple[Tuple[str, str], ...]]] = {}
 
     def _answer(self, method: str, request: Any, context: grpc.ServicerContext) -> Any:
         self.requests.setdefault(method, []).append(request)
+        self.metadata.setdefault(method, []).append(tuple(context.invocation_metadata()))
         outcomes = self.script.get(method)
         if not outcomes:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, f"fake: {method} not scripted")
         outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
         if isinstance(outcome, grpc.StatusCode):
             context.abort(outcome, f"fake {method} says {outcome.name}")
+        if isinstance(outcome, status_pb2.Status):
+            context.abort_with_status(rpc_status.to_status(outcome))
         return outcome
 
     def __getattribute__(self, name: str) -> Any:
@@ -43,11 +52,14 @@ class FakeCandor(pb_grpc.CandorServicer):
 
 
 class FakeServer:
-    def __init__(self) -> None:
+    def __init__(self, server_credentials: Optional[grpc.ServerCredentials] = None) -> None:
         self.servicer = FakeCandor()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         pb_grpc.add_CandorServicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        if server_credentials is None:
+            self.port = self.server.add_insecure_port("127.0.0.1:0")
+        else:
+            self.port = self.server.add_secure_port("127.0.0.1:0", server_credentials)
         self.address = f"127.0.0.1:{self.port}"
 
     def __enter__(self) -> "FakeServer":

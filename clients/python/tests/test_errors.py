@@ -11,13 +11,14 @@ import pytest
 import candor
 from candor.errors import error_class
 from candor.v1 import candor_pb2 as pb
+from google.rpc import error_details_pb2, status_pb2
 from fake_server import FakeServer, gallery
 
 EXPECTED = {
     grpc.StatusCode.INVALID_ARGUMENT: candor.InvalidArgument,
     grpc.StatusCode.NOT_FOUND: candor.NotFound,
     grpc.StatusCode.ALREADY_EXISTS: candor.AlreadyExists,
-    grpc.StatusCode.FAILED_PRECONDITION: candor.PolicyViolation,
+    grpc.StatusCode.FAILED_PRECONDITION: candor.FailedPrecondition,
     grpc.StatusCode.RESOURCE_EXHAUSTED: candor.ResourceExhausted,
     grpc.StatusCode.UNAVAILABLE: candor.Unavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: candor.DeadlineExceeded,
@@ -45,7 +46,10 @@ def test_every_status_code_has_its_class() -> None:
         cls = error_class(code)
         assert issubclass(cls, candor.CandorError)
         assert cls.code is code, code
-    assert candor.FailedPrecondition is candor.PolicyViolation
+    # A policy rejection is one kind of failed precondition, told apart by
+    # its ErrorInfo, never by the code alone.
+    assert error_class(grpc.StatusCode.FAILED_PRECONDITION) is candor.FailedPrecondition
+    assert issubclass(candor.PolicyViolation, candor.FailedPrecondition)
 
 
 @pytest.mark.parametrize("code", list(EXPECTED))
@@ -56,10 +60,82 @@ def test_server_status_raises_typed_exception_with_message(fake: FakeServer, cod
             c.get_gallery("g")
     err = info.value
     assert isinstance(err, candor.CandorError)
+    assert not isinstance(err, candor.PolicyViolation)
     assert err.code is code
     assert err.message == f"fake GetGallery says {code.name}"
     assert err.method == "GetGallery"
     assert code.name in str(err)
+    assert (err.reason, err.domain, err.metadata) == (None, None, {})
+
+
+def rich_status(code: grpc.StatusCode, message: str, *infos: error_details_pb2.ErrorInfo) -> status_pb2.Status:
+    """A google.rpc.Status with ErrorInfo details, as the server sends it."""
+    status = status_pb2.Status(code=code.value[0], message=message)
+    for info in infos:
+        status.details.add().Pack(info)
+    return status
+
+
+def policy_reject(domain: str = "candor.dev") -> error_details_pb2.ErrorInfo:
+    return error_details_pb2.ErrorInfo(
+        reason="POLICY_REJECT", domain=domain, metadata={"rule": "min_threshold", "threshold": "0.1"}
+    )
+
+
+def test_policy_reject_error_info_is_a_policy_violation(fake: FakeServer) -> None:
+    message = "threshold 0.1 is below the policy's min_threshold 0.5 (action REJECT)"
+    fake.servicer.script["Search"] = [
+        rich_status(grpc.StatusCode.FAILED_PRECONDITION, message, policy_reject())
+    ]
+    with no_retry_client(fake.address) as c:
+        with pytest.raises(candor.PolicyViolation) as info:
+            c.search("g", np.ones((1, 4)), threshold=0.1)
+    err = info.value
+    assert isinstance(err, candor.FailedPrecondition)
+    assert err.code is grpc.StatusCode.FAILED_PRECONDITION
+    assert err.message == message and err.method == "Search"
+    assert (err.reason, err.domain) == ("POLICY_REJECT", "candor.dev")
+    assert err.metadata == {"rule": "min_threshold", "threshold": "0.1"}
+
+
+def test_policy_reject_on_a_stream_is_a_policy_violation(fake: FakeServer) -> None:
+    fake.servicer.script["SearchStream"] = [
+        rich_status(grpc.StatusCode.FAILED_PRECONDITION, "rejected", policy_reject())
+    ]
+    with no_retry_client(fake.address) as c:
+        with pytest.raises(candor.PolicyViolation, match="rejected"):
+            list(c.search_stream("g", [np.ones((1, 4))], threshold=0.1))
+
+
+@pytest.mark.parametrize(
+    "infos",
+    [
+        (),  # no details at all: e.g. a gallery without calibration
+        (error_details_pb2.ErrorInfo(reason="NOT_CALIBRATED", domain="candor.dev"),),
+        (policy_reject(domain="example.org"),),  # another domain's reason
+    ],
+    ids=["no-details", "other-reason", "other-domain"],
+)
+def test_other_failed_preconditions_are_not_policy_violations(fake: FakeServer, infos) -> None:
+    fake.servicer.script["GetCalibration"] = [
+        rich_status(grpc.StatusCode.FAILED_PRECONDITION, "gallery g has no calibration", *infos)
+    ]
+    with no_retry_client(fake.address) as c:
+        with pytest.raises(candor.FailedPrecondition) as info:
+            c.report("g")
+    err = info.value
+    assert type(err) is candor.FailedPrecondition
+    assert err.message == "gallery g has no calibration"
+    assert err.reason == (infos[0].reason if infos else None)
+
+
+def test_error_info_is_read_on_every_code(fake: FakeServer) -> None:
+    info = error_details_pb2.ErrorInfo(reason="QUEUE_FULL", domain="candor.dev", metadata={"queue": "9"})
+    fake.servicer.script["GetGallery"] = [rich_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "full", info)]
+    with no_retry_client(fake.address) as c:
+        with pytest.raises(candor.ResourceExhausted) as raised:
+            c.get_gallery("g")
+    assert (raised.value.reason, raised.value.metadata) == ("QUEUE_FULL", {"queue": "9"})
 
 
 def test_idempotent_call_is_retried_on_unavailable(fake: FakeServer) -> None:

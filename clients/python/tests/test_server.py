@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 import pytest
 
 import candor
 import oracle
-from conftest import ServerProcess, skip_module_without_server
+from conftest import ServerProcess, skip_module_without_server, start_server
 
 skip_module_without_server()
 
@@ -286,8 +288,37 @@ def test_labeled_calibration_matches_numpy(client: candor.Client, gallery_name: 
 
 def test_report_before_calibration_is_a_failed_precondition(client: candor.Client, gallery_name: str) -> None:
     client.create_gallery(gallery_name, DIM)
-    with pytest.raises(candor.PolicyViolation):
+    with pytest.raises(candor.FailedPrecondition) as info:
         client.report(gallery_name)
+    assert not isinstance(info.value, candor.PolicyViolation)
+
+
+@pytest.fixture()
+def rejecting_server(tmp_path) -> Iterator[ServerProcess]:
+    """A server whose policy floor rejects searches below 0.5."""
+    srv = start_server(tmp_path, extra_args=["--min_threshold=0.5", "--policy_action=reject"])
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_policy_rejection_is_a_policy_violation(rejecting_server: ServerProcess, gallery_name: str) -> None:
+    with candor.Client(rejecting_server.address, timeout=30.0) as c:
+        c.create_gallery(gallery_name, DIM)
+        vectors, subjects, _, probes = make_data(n=10, n_probes=2)
+        c.enroll(gallery_name, vectors, subjects)
+        with pytest.raises(candor.PolicyViolation) as info:
+            c.search(gallery_name, probes, threshold=0.1)
+        err = info.value
+        assert (err.reason, err.domain) == ("POLICY_REJECT", "candor.dev")
+        assert err.method == "Search" and err.message
+        # At the floor the same search passes.
+        assert len(c.search(gallery_name, probes, threshold=0.5)) == 2
+        # A missing calibration on the same server is no policy violation.
+        with pytest.raises(candor.FailedPrecondition) as missing:
+            c.report(gallery_name)
+        assert not isinstance(missing.value, candor.PolicyViolation)
 
 
 def test_stats_count_galleries_and_entries(client: candor.Client, gallery_name: str) -> None:
