@@ -2,18 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace candor::telemetry {
 namespace {
-
-bool HasConstraint(const Policy& p) {
-  return p.min_threshold || p.max_fpir || p.max_disparity;
-}
 
 std::string GroupName(const std::string& group) {
   return group.empty() ? "(unlabeled)" : group;
@@ -55,7 +53,20 @@ double TargetAtCalibrationSize(double target, double size_ratio) {
   return -std::expm1(std::log1p(-target) / size_ratio);
 }
 
+template <typename T>
+std::optional<T> Stricter(std::optional<T> floor, std::optional<T> override_value,
+                          bool higher_is_stricter) {
+  if (!floor) return override_value;
+  if (!override_value) return floor;
+  return higher_is_stricter ? std::max(*floor, *override_value)
+                            : std::min(*floor, *override_value);
+}
+
 }  // namespace
+
+bool HasConstraint(const Policy& p) {
+  return p.min_threshold || p.max_fpir || p.max_disparity;
+}
 
 const char* VerdictOutcomeName(VerdictOutcome outcome) {
   switch (outcome) {
@@ -89,14 +100,52 @@ absl::Status ValidatePolicy(const Policy& p) {
 }
 
 Policy Merge(const Policy& server_default, const Policy& override_policy) {
-  Policy merged = server_default;
-  if (override_policy.min_threshold) merged.min_threshold = override_policy.min_threshold;
-  if (override_policy.max_fpir) merged.max_fpir = override_policy.max_fpir;
-  if (override_policy.max_disparity) merged.max_disparity = override_policy.max_disparity;
-  if (override_policy.action != PolicyAction::kUnspecified) {
-    merged.action = override_policy.action;
-  }
+  Policy merged;
+  merged.min_threshold = Stricter(server_default.min_threshold,
+                                  override_policy.min_threshold, true);
+  merged.max_fpir =
+      Stricter(server_default.max_fpir, override_policy.max_fpir, false);
+  merged.max_disparity = Stricter(server_default.max_disparity,
+                                  override_policy.max_disparity, false);
+  const bool floor_rejects = HasConstraint(server_default) &&
+                             server_default.action != PolicyAction::kWarn;
+  merged.action = floor_rejects ? PolicyAction::kReject
+                  : override_policy.action != PolicyAction::kUnspecified
+                      ? override_policy.action
+                      : server_default.action;
   return merged;
+}
+
+absl::Status CheckTightens(const Policy& floor, const Policy& p) {
+  auto loosens = [](absl::string_view field, double value,
+                    absl::string_view flag, double floor_value,
+                    absl::string_view direction) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "policy.%s %g would loosen the server's --%s=%g: a gallery's policy "
+        "may only %s it",
+        field, value, flag, floor_value, direction));
+  };
+  if (floor.min_threshold && p.min_threshold &&
+      *p.min_threshold < *floor.min_threshold) {
+    return loosens("min_threshold", *p.min_threshold, "min_threshold",
+                   *floor.min_threshold, "raise");
+  }
+  if (floor.max_fpir && p.max_fpir && *p.max_fpir > *floor.max_fpir) {
+    return loosens("max_fpir", *p.max_fpir, "max_fpir", *floor.max_fpir,
+                   "lower");
+  }
+  if (floor.max_disparity && p.max_disparity &&
+      *p.max_disparity > *floor.max_disparity) {
+    return loosens("max_disparity", *p.max_disparity, "max_disparity",
+                   *floor.max_disparity, "lower");
+  }
+  if (HasConstraint(floor) && floor.action != PolicyAction::kWarn &&
+      p.action == PolicyAction::kWarn) {
+    return absl::FailedPreconditionError(
+        "policy.action WARN would loosen the server's --policy_action=reject: "
+        "a gallery's policy may only turn warn into reject");
+  }
+  return absl::OkStatus();
 }
 
 Verdict Evaluate(const Policy& policy, float threshold,
@@ -198,9 +247,17 @@ absl::StatusOr<ThresholdReport> DecideThreshold(
 
 absl::Status ToRejectError(const Verdict& verdict) {
   if (verdict.outcome != VerdictOutcome::kReject) return absl::OkStatus();
-  return absl::FailedPreconditionError(
+  absl::Status status = absl::FailedPreconditionError(
       absl::StrCat("policy rejects the request: ",
                    absl::StrJoin(verdict.violations, "; ")));
+  // The API layer turns this into a google.rpc.ErrorInfo status detail.
+  status.SetPayload(kErrorInfoTypeUrl, absl::Cord(kPolicyRejectReason));
+  return status;
+}
+
+bool IsPolicyRejection(const absl::Status& status) {
+  const auto reason = status.GetPayload(kErrorInfoTypeUrl);
+  return reason && *reason == kPolicyRejectReason;
 }
 
 }  // namespace candor::telemetry

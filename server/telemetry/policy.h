@@ -33,8 +33,20 @@ struct Policy {
 // and max_disparity >= 1.
 absl::Status ValidatePolicy(const Policy& policy);
 
-// The server default with every field the override sets replaced.
+// The server's policy is a floor: the gallery's override applies only where
+// it is stricter (a higher min_threshold, a lower max_fpir or
+// max_disparity, reject over warn), so a floor raised after the override
+// was stored still holds.
 Policy Merge(const Policy& server_default, const Policy& override_policy);
+
+// FailedPrecondition naming the server flag (--min_threshold, --max_fpir,
+// --max_disparity, --policy_action) that `override_policy` would loosen;
+// OK when it only tightens `server_floor` or leaves fields unset.
+absl::Status CheckTightens(const Policy& server_floor,
+                           const Policy& override_policy);
+
+// Whether the policy constrains anything (an action alone does not).
+bool HasConstraint(const Policy& policy);
 
 // The policy's verdict on a request answered at `threshold`. `report` is the
 // threshold report at that threshold, or nullptr when the gallery has no
@@ -67,9 +79,18 @@ absl::StatusOr<ThresholdReport> DecideThreshold(
     std::optional<float> requested_threshold,
     const std::string& how_to_calibrate);
 
-// FailedPrecondition carrying every violation; OK unless the verdict is
-// kReject.
+// FailedPrecondition carrying every violation, with a kPolicyRejectPayload
+// payload (a serialized google.rpc.ErrorInfo, reason "POLICY_REJECT"); OK
+// unless the verdict is kReject. Only this error is a policy rejection: a
+// missing calibration or gallery is a FailedPrecondition without it.
 absl::Status ToRejectError(const Verdict& verdict);
+bool IsPolicyRejection(const absl::Status& status);
+
+// The payload's type URL: gRPC's status details carry it as an Any.
+inline constexpr char kErrorInfoTypeUrl[] =
+    "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr char kPolicyRejectReason[] = "POLICY_REJECT";
+inline constexpr char kErrorDomain[] = "candor.dev";
 
 // A small JSON text, stored as an opaque per-gallery blob.
 std::string PolicyToJson(const Policy& policy);

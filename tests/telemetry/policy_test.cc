@@ -146,20 +146,76 @@ TEST(PolicyTest, PolicyThresholdHoldsEveryGroup) {
             VerdictOutcome::kPass);
 }
 
-TEST(PolicyTest, MergeOverridesSetFields) {
+TEST(PolicyTest, MergeKeepsTheStricterOfFloorAndOverride) {
   Policy server;
   server.max_fpir = 0.001;
   server.min_threshold = 0.5f;
   server.action = PolicyAction::kReject;
-  Policy override_policy;
-  override_policy.max_fpir = 0.01;
-  override_policy.action = PolicyAction::kWarn;
-  const Policy m = Merge(server, override_policy);
-  EXPECT_EQ(*m.max_fpir, 0.01);
+  Policy tighter;
+  tighter.max_fpir = 0.0001;
+  tighter.min_threshold = 0.6f;
+  tighter.max_disparity = 1.5;
+  Policy m = Merge(server, tighter);
+  EXPECT_EQ(*m.max_fpir, 0.0001);
+  EXPECT_EQ(*m.min_threshold, 0.6f);
+  EXPECT_EQ(*m.max_disparity, 1.5);
+  EXPECT_EQ(m.action, PolicyAction::kReject);
+  // A looser override stored before the floor was raised loses to it.
+  Policy looser;
+  looser.max_fpir = 0.01;
+  looser.min_threshold = 0.1f;
+  looser.action = PolicyAction::kWarn;
+  m = Merge(server, looser);
+  EXPECT_EQ(*m.max_fpir, 0.001);
   EXPECT_EQ(*m.min_threshold, 0.5f);
-  EXPECT_FALSE(m.max_disparity.has_value());
-  EXPECT_EQ(m.action, PolicyAction::kWarn);
+  EXPECT_EQ(m.action, PolicyAction::kReject);
   EXPECT_EQ(Merge(server, Policy{}).action, PolicyAction::kReject);
+  // Without server constraints the gallery's own policy and action apply.
+  Policy none;
+  none.action = PolicyAction::kReject;
+  EXPECT_EQ(Merge(none, looser).action, PolicyAction::kWarn);
+  EXPECT_EQ(*Merge(none, looser).min_threshold, 0.1f);
+}
+
+TEST(PolicyTest, CheckTightensNamesTheFlagALooseningWouldUndercut) {
+  Policy floor;
+  floor.min_threshold = 0.5f;
+  floor.max_fpir = 0.01;
+  floor.max_disparity = 2.0;
+  floor.action = PolicyAction::kReject;
+  const std::pair<Policy, const char*> loosenings[] = {
+      {Policy{0.4f, std::nullopt, std::nullopt, PolicyAction::kUnspecified},
+       "--min_threshold"},
+      {Policy{std::nullopt, 0.02, std::nullopt, PolicyAction::kUnspecified},
+       "--max_fpir"},
+      {Policy{std::nullopt, std::nullopt, 2.5, PolicyAction::kUnspecified},
+       "--max_disparity"},
+      {Policy{std::nullopt, std::nullopt, std::nullopt, PolicyAction::kWarn},
+       "--policy_action"},
+  };
+  for (const auto& [p, flag] : loosenings) {
+    absl::Status s = CheckTightens(floor, p);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << flag;
+    EXPECT_NE(s.message().find(flag), std::string::npos) << s;
+  }
+  EXPECT_TRUE(CheckTightens(floor, Policy{0.6f, 0.001, 1.2,
+                                          PolicyAction::kReject}).ok());
+  EXPECT_TRUE(CheckTightens(floor, Policy{}).ok());
+  // No floor: anything valid goes.
+  EXPECT_TRUE(CheckTightens(Policy{}, Policy{-1.0f, 1.0, 100.0,
+                                             PolicyAction::kWarn}).ok());
+}
+
+TEST(PolicyTest, OnlyARejectVerdictCarriesThePolicyRejectReason) {
+  Verdict reject;
+  reject.outcome = VerdictOutcome::kReject;
+  reject.violations = {"threshold 0.1 is below min_threshold 0.5"};
+  const absl::Status s = ToRejectError(reject);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(IsPolicyRejection(s));
+  EXPECT_FALSE(IsPolicyRejection(
+      absl::FailedPreconditionError("gallery 'g' has no calibration")));
+  EXPECT_FALSE(IsPolicyRejection(absl::OkStatus()));
 }
 
 TEST(PolicyTest, JsonRoundTripAndValidation) {
