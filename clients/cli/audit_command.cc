@@ -1,11 +1,12 @@
-// `candor audit verify DIR`: checks an audit log's hash chain offline (no
-// server needed) and names the first broken record.
+// `candor audit verify DIR --key FILE [--checkpoint FILE]`: checks an audit
+// log offline (no server needed) and names the first break.
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "clients/cli/command.h"
-#include "server/telemetry/audit_log.h"
+#include "server/telemetry/audit_key.h"
+#include "server/telemetry/audit_verify.h"
 
 namespace candor::cli {
 
@@ -13,17 +14,35 @@ void AddAuditCommand(CLI::App& app, Action* action) {
   CLI::App* audit = app.add_subcommand("audit", "the server's audit log");
   audit->require_subcommand(1);
   CLI::App* verify = audit->add_subcommand(
-      "verify", "check the hash chain of every record in DIR");
-  auto dir = std::make_shared<std::string>();
-  verify->add_option("DIR", *dir, "audit directory (<data_dir>/audit)")
+      "verify",
+      "check every record in DIR against its HMAC and the chain; with "
+      "--checkpoint, also that no records were cut off the end (without "
+      "one, a log whose last records were deleted still verifies)");
+  auto options = std::make_shared<telemetry::VerifyOptions>();
+  auto key_file = std::make_shared<std::string>();
+  verify->add_option("DIR", options->dir, "audit directory (<data_dir>/audit)")
       ->required();
-  verify->callback([dir, action] {
-    *action = [dir]() -> absl::Status {
-      uint64_t records = 0;
-      absl::Status status = telemetry::VerifyAuditLog(*dir, &records);
+  verify->add_option("--key", *key_file, "the server's --audit_key_file")
+      ->required();
+  verify->add_option("--checkpoint", options->checkpoint_path,
+                     "the server's --audit_checkpoint_file");
+  verify->callback([options, key_file, action] {
+    *action = [options, key_file]() -> absl::Status {
+      absl::StatusOr<std::string> key = telemetry::LoadAuditKey(*key_file);
+      if (!key.ok()) return key.status();
+      options->key = *std::move(key);
+      telemetry::VerifyResult result;
+      absl::Status status = telemetry::VerifyAuditLog(*options, &result);
+      for (const std::string& note : result.notes)
+        std::cerr << "note: " << note << "\n";
       if (!status.ok()) return status;
-      std::cout << "audit log " << *dir << ": " << records
-                << " records, chain intact\n";
+      std::cout << "audit log " << options->dir << ": " << result.records
+                << " records, chain intact (HMAC-SHA-256), last seq "
+                << result.last_seq;
+      if (result.checkpoint_seq > 0) {
+        std::cout << ", checkpoint seq " << result.checkpoint_seq << " covered";
+      }
+      std::cout << "\n";
       return absl::OkStatus();
     };
   });

@@ -1,13 +1,24 @@
-// The append-only audit log: one hash-chained JSON line per Search, Enroll,
-// Remove and Calibrate (format in audit_chain.h). Never holds an embedding.
+// The append-only audit log: one HMAC-chained JSON line per RPC (format in
+// audit_chain.h), written by the log's own thread with group commit, and a
+// checkpoint of its head (audit_checkpoint.h). Never holds an embedding.
+//
+// Durability and failure: Append hands a record to the writer thread and
+// returns at once. The writer takes every record queued, writes them, and
+// makes them durable with one fsync; only then does each record's `done`
+// learn its seq. When a write or fsync fails (disk full, I/O error), every
+// record of that group gets UNAVAILABLE, the file is cut back to its last
+// durable length, and the next group tries again: the log is never left
+// with a partial line or a gap, and recovers when the disk does.
 #ifndef CANDOR_SERVER_TELEMETRY_AUDIT_LOG_H_
 #define CANDOR_SERVER_TELEMETRY_AUDIT_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -21,18 +32,19 @@
 
 namespace candor::telemetry {
 
-inline constexpr char kAuditSearch[] = "Search";
-inline constexpr char kAuditEnroll[] = "Enroll";
-inline constexpr char kAuditRemove[] = "Remove";
-inline constexpr char kAuditCalibrate[] = "Calibrate";
-
+// One RPC, as the audit log records it (JSON members in this order, named
+// as the fields).
 struct AuditRecord {
   absl::Time start_time;
   absl::Time end_time;
-  // kAuditSearch, kAuditEnroll, kAuditRemove or kAuditCalibrate.
+  // The RPC's short name ("Search", "SetPolicy"), also when it was denied.
   std::string operation;
-  // Peer address and authenticated identity, as the API layer knows them.
-  std::string caller;
+  // The authenticated caller; "" when there is none.
+  std::string identity;
+  // The transport address of the peer that made the call.
+  std::string peer;
+  // The router's identity when a trusted router forwarded the call, else "".
+  std::string forwarded_by;
   std::string purpose;
   std::string gallery;
   uint64_t gallery_version = 0;
@@ -45,7 +57,11 @@ struct AuditRecord {
   std::vector<std::vector<EntryId>> matched_entry_ids;
   // Search: candidates returned per candidate group ("" = unlabeled).
   std::map<std::string, uint64_t> candidates_per_group;
+  // Written as "verdict" (its outcome) and "violations".
   std::optional<Verdict> verdict;
+  // What else the call touched: counts, the policy before and after for
+  // SetPolicy, and so on. A JSON object.
+  AuditJson details = AuditJson::object();
   absl::StatusCode status_code = absl::StatusCode::kOk;
   std::string status_message;
 };
@@ -53,67 +69,131 @@ struct AuditRecord {
 class AuditLog {
  public:
   struct Options {
-    // Folder of the audit files; created when missing.
+    // Folder of the audit files; created 0700 when missing (a wider mode
+    // found there is narrowed to 0700, with a log line).
     std::string dir;
+    // The HMAC key (raw bytes, see audit_key.h); required.
+    std::string key;
     // A file that would grow past this is closed and a new one begun.
     uint64_t max_file_bytes = 64ull << 20;
     // Retention, applied whenever a file is begun (0 / zero = keep all).
     // The oldest whole files go first; the new file is always kept.
     int max_files = 0;
     absl::Duration max_age = absl::ZeroDuration();
-    // fsync after every this many records (1 = each record is durable when
-    // Append returns; 0 = leave it to the OS and Sync()).
-    int sync_every_records = 1;
+    // Where the head is checkpointed ("" = nowhere): at Open, every
+    // checkpoint_interval, on Checkpoint(), and when the log is destroyed.
+    std::string checkpoint_path;
+    absl::Duration checkpoint_interval = absl::Seconds(60);
+    // Called once for every record that could not be written (on the writer
+    // thread). May be empty.
+    std::function<void()> on_write_failure;
+    // Called with the checkpointed seq after each checkpoint is written.
+    // May be empty.
+    std::function<void(uint64_t seq)> on_checkpoint;
   };
 
-  // Continues the chain of the files already in options.dir in a new file.
-  // DataLoss when the newest file ends in a partial or corrupt record (run
-  // VerifyAuditLog); InvalidArgument for bad options.
+  // The newest durable record.
+  struct Head {
+    uint64_t seq = 0;
+    std::string hash;
+  };
+
+  struct Stats {
+    uint64_t records = 0;        // appended durably, file headers included
+    uint64_t group_commits = 0;  // fsyncs that made appended records durable
+    uint64_t failed_records = 0;
+  };
+
+  // Receives the record's seq once it is durable, or UNAVAILABLE. Runs on
+  // the writer thread: it must not wait for another record of this log.
+  using Done = std::function<void(absl::StatusOr<uint64_t>)>;
+
+  // Continues the chain of the files already in options.dir in a new file
+  // and starts the writer thread. A torn last line in the newest file (a
+  // crash mid-write) is cut off, with a log line. DataLoss when the newest
+  // complete record does not match its HMAC (edited, or another key), or
+  // when the checkpoint file shows records missing from the log's end;
+  // InvalidArgument for bad options (an empty key among them).
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const Options& options);
 
+  // Writes what is queued, a last checkpoint, then stops the writer.
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Appends one record and returns its sequence number. Thread-safe.
-  absl::StatusOr<uint64_t> Append(const AuditRecord& record);
+  // Queues `record` and returns at once; `done` (may be empty) is called
+  // later. Thread-safe.
+  void Append(AuditRecord record, Done done);
 
-  // fsync of the current file.
-  absl::Status Sync();
+  // Append, then waits for the result: for tools and tests, never on a
+  // thread that others wait for, nor inside a Done.
+  absl::StatusOr<uint64_t> AppendAndWait(const AuditRecord& record);
 
-  // The hash of the newest record: publish it elsewhere to anchor the tail.
-  std::string last_hash() const;
+  // Writes the head to options.checkpoint_path now (OK when there is none).
+  absl::Status Checkpoint();
+
+  Head head() const;
+  Stats stats() const;
 
  private:
+  struct Pending {
+    AuditRecord record;
+    Done done;
+  };
+
   explicit AuditLog(const Options& options);
 
+  // Picks up the chain from the newest file (cutting a torn tail) and
+  // checks it against the checkpoint file.
+  absl::Status Resume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  // The checkpoint file, if any, names a record this log still holds.
+  absl::Status CheckCheckpoint(const std::vector<std::string>& files)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
   // Begins file AuditFileName(next_seq_) with its header record, then
   // applies retention.
-  absl::Status BeginFileLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Seals `fields` as record next_seq_ and appends it to the current file.
-  absl::Status WriteLocked(const AuditJson& fields, bool may_rotate)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status BeginFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  // Writes `lines` (sealed, consecutive from next_seq_) to the current file
+  // and fsyncs it; on failure cuts the file back to file_bytes_ (or, when
+  // that fails too, closes it: the next group begins a new file).
+  // UNAVAILABLE naming the cause.
+  absl::Status WriteDurably(const std::string& lines)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  // Writes one group; returns each record's result in order.
+  std::vector<absl::StatusOr<uint64_t>> CommitGroup(
+      const std::vector<Pending>& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  // Seals `fields` as record `seq` after `prev_hash`.
+  std::string Seal(const AuditJson& fields, uint64_t seq,
+                   const std::string& prev_hash, std::string* hash) const;
+  void PublishHead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  void WriterLoop();
 
   const Options options_;
-  mutable absl::Mutex mu_;
-  int fd_ ABSL_GUARDED_BY(mu_) = -1;
-  uint64_t file_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t file_records_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
-  std::string last_hash_ ABSL_GUARDED_BY(mu_);
-  int unsynced_records_ ABSL_GUARDED_BY(mu_) = 0;
-  // Set by a failed write: a torn line would break the chain for every
-  // later record, so the log refuses further records until reopened.
-  absl::Status failed_ ABSL_GUARDED_BY(mu_);
-};
 
-// Checks every audit file in `dir`: each record against its hash, the chain
-// of seq and prev_hash across files, each file's header, and that the oldest
-// file retention kept is still there. OK, or DataLoss naming the first
-// broken record (file, line, seq). `records`, when given, receives the
-// number of records checked.
-absl::Status VerifyAuditLog(const std::string& dir, uint64_t* records = nullptr);
+  // The current file and the chain's end. Held by whoever writes: Open,
+  // then the writer thread. Taken before mu_.
+  absl::Mutex file_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  int fd_ ABSL_GUARDED_BY(file_mu_) = -1;
+  std::string file_name_ ABSL_GUARDED_BY(file_mu_);
+  uint64_t file_bytes_ ABSL_GUARDED_BY(file_mu_) = 0;  // durable length
+  uint64_t file_records_ ABSL_GUARDED_BY(file_mu_) = 0;
+  uint64_t next_seq_ ABSL_GUARDED_BY(file_mu_) = 1;
+  std::string last_hash_ ABSL_GUARDED_BY(file_mu_);
+
+  // Serializes checkpoint writes, so a later head is never overwritten by
+  // an earlier one. Taken before mu_.
+  absl::Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+
+  // The queue between Append and the writer, and what others may read.
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_;  // queue_ or stopping_ changed
+  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Head head_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+
+  std::thread writer_;
+};
 
 }  // namespace candor::telemetry
 

@@ -1,10 +1,12 @@
-// VerifyAuditLog: walks every audit file and checks the hash chain.
+#include "server/telemetry/audit_verify.h"
+
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "server/telemetry/audit_chain.h"
-#include "server/telemetry/audit_log.h"
+#include "server/telemetry/audit_checkpoint.h"
 #include "server/telemetry/file_io.h"
 
 namespace candor::telemetry {
@@ -17,7 +19,7 @@ struct Anchor {
   std::string prev_hash;
 };
 
-// The first record of each file, as found.
+// The first record of a file, as found.
 struct FileStart {
   uint64_t seq = 0;
   std::string prev_hash;
@@ -32,32 +34,57 @@ absl::Status Broken(const std::string& file, size_t line,
 
 }  // namespace
 
-absl::Status VerifyAuditLog(const std::string& dir, uint64_t* records) {
-  absl::StatusOr<std::vector<std::string>> files = ListAuditFiles(dir);
+absl::Status VerifyAuditLog(const VerifyOptions& options,
+                            VerifyResult* result) {
+  *result = VerifyResult();
+  if (options.key.empty())
+    return absl::InvalidArgumentError("no audit key given");
+  std::optional<AuditCheckpoint> checkpoint;
+  if (!options.checkpoint_path.empty()) {
+    absl::StatusOr<AuditCheckpoint> read =
+        ReadAuditCheckpoint(options.checkpoint_path, options.key);
+    if (!read.ok()) return read.status();
+    checkpoint = *read;
+  }
+  absl::StatusOr<std::vector<std::string>> files = ListAuditFiles(options.dir);
   if (!files.ok()) return files.status();
   if (files->empty()) {
-    return absl::NotFoundError(absl::StrCat("no audit files in ", dir));
+    return absl::NotFoundError(absl::StrCat("no audit files in ", options.dir));
   }
-  uint64_t checked = 0;
   std::optional<uint64_t> expected_seq;
   std::string last_hash;
+  std::string last_place;  // "<file> line <n>" of the last record
   std::optional<Anchor> anchor;
-  std::vector<FileStart> starts;
+  std::map<std::string, FileStart> starts;
+  bool checkpoint_seen = false;
   for (const std::string& file : *files) {
     absl::StatusOr<std::string> content =
-        ReadFileToString((std::filesystem::path(dir) / file).string());
+        ReadFileToString((std::filesystem::path(options.dir) / file).string());
     if (!content.ok()) return content.status();
-    if (content->empty()) return Broken(file, 1, expected_seq, "the file is empty");
-    std::string_view rest = *content;
+    if (content->empty())
+      return Broken(file, 1, expected_seq, "the file is empty");
+    const bool newest = file == files->back();
+    absl::string_view rest = *content;
     for (size_t line_no = 1; !rest.empty(); ++line_no) {
       const size_t eol = rest.find('\n');
-      if (eol == std::string_view::npos) {
-        return Broken(file, line_no, expected_seq,
-                      "partial record at the end (truncated)");
+      if (eol == absl::string_view::npos) {
+        if (newest) {
+          return Broken(
+              file, line_no, expected_seq,
+              "partial record at the end (a crash mid-write leaves one; "
+              "the server cuts it off when it next starts)");
+        }
+        // A write that failed and could not be cut back; the next file's
+        // header must chain from the record before it, which is checked.
+        result->notes.push_back(
+            absl::StrCat(file, " line ", line_no, ": ", rest.size(),
+                         " bytes of a torn record (a failed "
+                         "write), not part of the chain"));
+        break;
       }
-      const std::string_view line = rest.substr(0, eol);
+      const absl::string_view line = rest.substr(0, eol);
       rest.remove_prefix(eol + 1);
-      absl::StatusOr<OpenedRecord> record = OpenRecord(line);
+      absl::StatusOr<OpenedRecord> record = OpenRecord(line, options.key);
       if (!record.ok()) {
         return Broken(file, line_no, expected_seq, record.status().message());
       }
@@ -65,15 +92,17 @@ absl::Status VerifyAuditLog(const std::string& dir, uint64_t* records) {
       const uint64_t seq = body["seq"].get<uint64_t>();
       const std::string prev_hash = body["prev_hash"].get<std::string>();
       if (expected_seq && seq != *expected_seq) {
-        return Broken(file, line_no, seq,
-                      absl::StrCat("expected seq ", *expected_seq,
-                                   " (a record is missing, reordered or inserted)"));
+        return Broken(
+            file, line_no, seq,
+            absl::StrCat("expected seq ", *expected_seq,
+                         " (a record is missing, reordered or inserted)"));
       }
-      if (expected_seq && prev_hash != last_hash) {
+      if (expected_seq && !HashesEqual(prev_hash, last_hash)) {
         return Broken(file, line_no, seq,
                       "prev_hash does not match the previous record");
       }
-      const bool is_header = body.value("operation", "") == kFileHeaderOperation;
+      const bool is_header =
+          body.value("operation", "") == kFileHeaderOperation;
       if ((line_no == 1) != is_header) {
         return Broken(file, line_no, seq,
                       line_no == 1 ? "the file does not begin with its header"
@@ -81,34 +110,67 @@ absl::Status VerifyAuditLog(const std::string& dir, uint64_t* records) {
       }
       if (is_header) {
         if (body.value("file", "") != file) {
+          return Broken(
+              file, line_no, seq,
+              absl::StrCat("header names file ", body.value("file", "")));
+        }
+        if (body.value("mac", "") != kAuditMac) {
           return Broken(file, line_no, seq,
-                        absl::StrCat("header names file ", body.value("file", "")));
+                        absl::StrCat("header does not state \"mac\":\"",
+                                     kAuditMac, "\""));
         }
         anchor = Anchor{body.value("oldest_file", ""),
                         body.value("oldest_seq", uint64_t{0}),
                         body.value("oldest_prev_hash", "")};
-        starts.push_back({seq, prev_hash});
+        starts[file] = {seq, prev_hash};
+      }
+      if (checkpoint && seq == checkpoint->seq) {
+        if (!HashesEqual(record->hash, checkpoint->hash)) {
+          return Broken(
+              file, line_no, seq,
+              absl::StrCat(
+                  "not the record checkpoint ", options.checkpoint_path,
+                  " names: the log was rewritten after the checkpoint"));
+        }
+        checkpoint_seen = true;
       }
       expected_seq = seq + 1;
       last_hash = record->hash;
-      ++checked;
+      last_place = absl::StrCat(file, " line ", line_no);
+      result->last_seq = seq;
+      ++result->records;
     }
+  }
+  if (!anchor) {
+    return Broken(files->front(), 1, std::nullopt,
+                  "no file holds a complete header");
   }
   // Retention only ever removes whole files older than the anchor's file;
   // the anchor's file itself must remain, beginning as it did.
-  bool anchor_found = false;
-  for (size_t i = 0; i < files->size(); ++i) {
-    if ((*files)[i] != anchor->file) continue;
-    anchor_found = starts[i].seq == anchor->seq &&
-                   starts[i].prev_hash == anchor->prev_hash;
+  const auto start = starts.find(anchor->file);
+  if (start == starts.end() || start->second.seq != anchor->seq ||
+      start->second.prev_hash != anchor->prev_hash) {
+    return Broken(
+        files->front(), 1, std::nullopt,
+        absl::StrCat("the newest header says the log begins at ", anchor->file,
+                     " (seq ", anchor->seq, "); earlier records were deleted"));
   }
-  if (!anchor_found) {
-    return Broken(files->front(), 1, std::nullopt,
-                  absl::StrCat("the newest header says the log begins at ",
-                               anchor->file, " (seq ", anchor->seq,
-                               "); earlier records were deleted"));
+  if (checkpoint) {
+    if (result->last_seq < checkpoint->seq) {
+      return absl::DataLossError(
+          absl::StrCat("the log was truncated after checkpoint seq ",
+                       checkpoint->seq, ": the last record is seq ",
+                       result->last_seq, " (", last_place, ")"));
+    }
+    if (!checkpoint_seen) {
+      result->notes.push_back(
+          absl::StrCat("checkpoint seq ", checkpoint->seq,
+                       " is older than the oldest record retention kept; only "
+                       "its position was checked"));
+    }
+    result->checkpoint_seq = checkpoint->seq;
   }
-  if (records != nullptr) *records = checked;
+  result->last_hash = last_hash;
   return absl::OkStatus();
 }
 

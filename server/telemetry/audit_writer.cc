@@ -1,0 +1,410 @@
+// AuditLog's files: resuming the chain at Open, beginning files (header,
+// retention), and group commit with its recovery from failed writes. All
+// of it runs under file_mu_, on Open's thread and then the writer thread.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/log.h"
+#include "server/telemetry/audit_checkpoint.h"
+#include "server/telemetry/audit_log.h"
+#include "server/telemetry/file_io.h"
+
+namespace candor::telemetry {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
+std::string ErrnoText(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// The float's shortest decimal form as a JSON number: 0.4f is written 0.4,
+// not 0.4000000059604645, and reads back as the same float.
+double ShortestDouble(float f) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), f);
+  return ec == std::errc() ? std::stod(std::string(buf, end)) : f;
+}
+
+AuditJson RecordFields(const AuditRecord& r) {
+  AuditJson j;
+  j["start_time"] = Rfc3339(r.start_time);
+  j["end_time"] = Rfc3339(r.end_time);
+  j["operation"] = r.operation;
+  j["identity"] = r.identity;
+  j["peer"] = r.peer;
+  j["forwarded_by"] = r.forwarded_by;
+  j["purpose"] = r.purpose;
+  j["gallery"] = r.gallery;
+  j["gallery_version"] = r.gallery_version;
+  j["threshold"] =
+      r.threshold ? AuditJson(ShortestDouble(*r.threshold)) : AuditJson();
+  j["threshold_source"] = r.threshold_source;
+  j["probe_count"] = r.probe_count;
+  j["matched_entry_ids"] = r.matched_entry_ids;
+  j["candidates_per_group"] = AuditJson::object();
+  for (const auto& [group, count] : r.candidates_per_group) {
+    j["candidates_per_group"][group] = count;
+  }
+  j["verdict"] = r.verdict ? AuditJson(VerdictOutcomeName(r.verdict->outcome))
+                           : AuditJson();
+  j["violations"] =
+      r.verdict ? r.verdict->violations : std::vector<std::string>{};
+  j["details"] = r.details;
+  j["status_code"] = absl::StatusCodeToString(r.status_code);
+  j["status_message"] = r.status_message;
+  return j;
+}
+
+// The complete lines of a file's content (a torn last line left out).
+std::vector<absl::string_view> CompleteLines(absl::string_view content) {
+  std::vector<absl::string_view> lines;
+  for (size_t eol; (eol = content.find('\n')) != absl::string_view::npos;) {
+    lines.push_back(content.substr(0, eol));
+    content.remove_prefix(eol + 1);
+  }
+  return lines;
+}
+
+// The first record of an audit file, reading that line only.
+absl::StatusOr<OpenedRecord> ReadFirstRecord(const std::string& path,
+                                             absl::string_view key) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line) || in.eof()) {
+    return absl::DataLossError(
+        absl::StrCat(path, " has no complete first record"));
+  }
+  absl::StatusOr<OpenedRecord> record = OpenRecord(line, key);
+  if (!record.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(path, " line 1: ", record.status().message()));
+  }
+  return record;
+}
+
+// Cuts `path` to `length` bytes, durably.
+absl::Status Truncate(const std::string& path, uint64_t length) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
+  absl::Status s;
+  if (ftruncate(fd, static_cast<off_t>(length)) != 0 || fsync(fd) != 0) {
+    s = absl::ErrnoToStatus(errno, absl::StrCat("cannot truncate ", path));
+  }
+  close(fd);
+  return s;
+}
+
+}  // namespace
+
+absl::Status AuditLog::Resume() {
+  next_seq_ = 1;
+  last_hash_ = kGenesisHash;
+  absl::StatusOr<std::vector<std::string>> files = ListAuditFiles(options_.dir);
+  if (!files.ok()) return files.status();
+  bool removed = false;
+  while (!files->empty()) {
+    const std::string path = (fs::path(options_.dir) / files->back()).string();
+    absl::StatusOr<std::string> content = ReadFileToString(path);
+    if (!content.ok()) return content.status();
+    const size_t eol = content->rfind('\n');
+    const size_t complete = eol == std::string::npos ? 0 : eol + 1;
+    if (complete < content->size()) {
+      if (absl::Status s = Truncate(path, complete); !s.ok()) return s;
+      LogWarning(absl::StrCat(
+          "audit log ", path, ": cut a torn last record at offset ", complete,
+          " (", content->size() - complete,
+          " bytes dropped): a write that a crash interrupted"));
+      content->resize(complete);
+    }
+    if (content->empty()) {
+      // Begun just before a crash, before its header was durable.
+      if (unlink(path.c_str()) != 0) {
+        return absl::ErrnoToStatus(errno, absl::StrCat("cannot remove ", path));
+      }
+      LogWarning(absl::StrCat("audit log ", path,
+                              ": removed, it held no complete record"));
+      files->pop_back();
+      removed = true;
+      continue;
+    }
+    const std::vector<absl::string_view> lines = CompleteLines(*content);
+    absl::StatusOr<OpenedRecord> last = OpenRecord(lines.back(), options_.key);
+    if (!last.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "audit log ", path, " line ", lines.size(), ": ",
+          last.status().message(),
+          "; the log cannot continue a chain it cannot check (wrong "
+          "--audit_key_file? run candor audit verify)"));
+    }
+    next_seq_ = last->body["seq"].get<uint64_t>() + 1;
+    last_hash_ = last->hash;
+    break;
+  }
+  if (removed) {
+    if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) return s;
+  }
+  return CheckCheckpoint(*files);
+}
+
+absl::Status AuditLog::CheckCheckpoint(const std::vector<std::string>& files) {
+  if (options_.checkpoint_path.empty()) return absl::OkStatus();
+  absl::StatusOr<AuditCheckpoint> checkpoint =
+      ReadAuditCheckpoint(options_.checkpoint_path, options_.key);
+  if (absl::IsNotFound(checkpoint.status()))
+    return absl::OkStatus();  // first start
+  if (!checkpoint.ok()) {
+    return absl::DataLossError(absl::StrCat(checkpoint.status().message(),
+                                            " (wrong --audit_key_file?)"));
+  }
+  const uint64_t last_seq = next_seq_ - 1;
+  const std::string keep = absl::StrCat(
+      "; keep the audit folder and ", options_.checkpoint_path,
+      " for investigation, and move the checkpoint aside to start anew");
+  if (checkpoint->seq > last_seq) {
+    return absl::DataLossError(
+        absl::StrCat("the audit log in ", options_.dir,
+                     " was truncated after checkpoint seq ", checkpoint->seq,
+                     ": the last record is seq ", last_seq, keep));
+  }
+  // The file holding the checkpointed record: the last one beginning at or
+  // before it. None when retention has deleted it.
+  auto holder = std::upper_bound(files.begin(), files.end(), checkpoint->seq,
+                                 [](uint64_t seq, const std::string& name) {
+                                   return seq < AuditFileFirstSeq(name);
+                                 });
+  if (holder == files.begin()) return absl::OkStatus();
+  --holder;
+  const std::string path = (fs::path(options_.dir) / *holder).string();
+  absl::StatusOr<std::string> content = ReadFileToString(path);
+  if (!content.ok()) return content.status();
+  const std::vector<absl::string_view> lines = CompleteLines(*content);
+  const uint64_t index = checkpoint->seq - AuditFileFirstSeq(*holder);
+  absl::StatusOr<OpenedRecord> record =
+      index < lines.size() ? OpenRecord(lines[index], options_.key)
+                           : absl::DataLossError("the record is missing");
+  if (!record.ok() || record->body["seq"].get<uint64_t>() != checkpoint->seq ||
+      !HashesEqual(record->hash, checkpoint->hash)) {
+    return absl::DataLossError(
+        absl::StrCat("the audit log does not hold the record checkpoint ",
+                     options_.checkpoint_path, " names (seq ", checkpoint->seq,
+                     ", ", path, " line ", index + 1,
+                     "): the log was rewritten after the checkpoint", keep));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::BeginFile() {
+  if (fd_ >= 0) {
+    close(fd_);  // everything in it is durable already
+    fd_ = -1;
+  }
+  absl::StatusOr<std::vector<std::string>> old_files =
+      ListAuditFiles(options_.dir);
+  if (!old_files.ok()) return old_files.status();
+  const fs::path dir(options_.dir);
+  const std::string name = AuditFileName(next_seq_);
+
+  // Retention deletes a prefix of the old files, oldest first, so that the
+  // files kept still chain; the new file counts toward max_files.
+  size_t deleted = 0;
+  const auto cutoff = fs::file_time_type::clock::now() -
+                      absl::ToChronoNanoseconds(options_.max_age);
+  for (const std::string& old : *old_files) {
+    const size_t kept = old_files->size() - deleted + 1;
+    std::error_code ec;
+    const bool too_many = options_.max_files > 0 &&
+                          kept > static_cast<size_t>(options_.max_files);
+    const bool too_old = options_.max_age > absl::ZeroDuration() &&
+                         fs::last_write_time(dir / old, ec) < cutoff && !ec;
+    if (!too_many && !too_old) break;
+    ++deleted;
+  }
+  // The header names the oldest file kept and how its chain begins, so a
+  // verifier notices when more files go missing than retention removed.
+  AuditJson header;
+  header["time"] = Rfc3339(absl::Now());
+  header["operation"] = kFileHeaderOperation;
+  header["file"] = name;
+  header["mac"] = kAuditMac;
+  if (deleted < old_files->size()) {
+    const std::string& oldest = (*old_files)[deleted];
+    absl::StatusOr<OpenedRecord> first =
+        ReadFirstRecord((dir / oldest).string(), options_.key);
+    if (!first.ok()) return first.status();
+    header["oldest_file"] = oldest;
+    header["oldest_seq"] = first->body["seq"];
+    header["oldest_prev_hash"] = first->body["prev_hash"];
+  } else {
+    header["oldest_file"] = name;
+    header["oldest_seq"] = next_seq_;
+    header["oldest_prev_hash"] = last_hash_;
+  }
+
+  const std::string path = (dir / name).string();
+  const int fd = open(path.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("audit log cannot create ", path, ": ", ErrnoText(errno)));
+  }
+  // The folder entry first: a header made durable in a file that a crash
+  // then forgets would be a gap in the chain.
+  if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) {
+    close(fd);
+    unlink(path.c_str());
+    return absl::UnavailableError(absl::StrCat("audit log: ", s.message()));
+  }
+  fd_ = fd;
+  file_name_ = name;
+  file_bytes_ = 0;
+  file_records_ = 0;
+  std::string hash;
+  if (absl::Status s = WriteDurably(Seal(header, next_seq_, last_hash_, &hash));
+      !s.ok()) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    unlink(path.c_str());
+    return s;
+  }
+  ++next_seq_;
+  last_hash_ = std::move(hash);
+  file_records_ = 1;
+  PublishHead();
+
+  for (size_t i = 0; i < deleted; ++i) {
+    std::error_code ec;
+    fs::remove(dir / (*old_files)[i], ec);
+    if (ec) {
+      LogWarning(absl::StrCat("audit log retention: cannot delete ",
+                              (*old_files)[i], ": ", ec.message()));
+    }
+  }
+  if (deleted > 0) {
+    if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) {
+      LogWarning(absl::StrCat("audit log retention: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::WriteDurably(const std::string& lines) {
+  const char* what = "write";
+  int error = 0;
+  absl::string_view rest = lines;
+  while (!rest.empty()) {
+    const ssize_t n = write(fd_, rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = errno;
+      break;
+    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  if (error == 0 && fsync(fd_) != 0) {
+    what = "fsync";
+    error = errno;
+  }
+  if (error == 0) {
+    file_bytes_ += lines.size();
+    return absl::OkStatus();
+  }
+  // No partial line may stay: the chain would break at it for good.
+  if (ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0 || fsync(fd_) != 0) {
+    LogError(absl::StrCat("audit log: cannot cut ", file_name_, " back to ",
+                          file_bytes_, " bytes (", ErrnoText(errno),
+                          "); the next record begins a new file"));
+    close(fd_);
+    fd_ = -1;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("audit log ", what, " failed: ", ErrnoText(error)));
+}
+
+std::vector<absl::StatusOr<uint64_t>> AuditLog::CommitGroup(
+    const std::vector<Pending>& group) {
+  std::vector<AuditJson> fields;
+  fields.reserve(group.size());
+  for (const Pending& p : group) fields.push_back(RecordFields(p.record));
+
+  std::vector<absl::StatusOr<uint64_t>> results;
+  results.reserve(group.size());
+  absl::Status failure;
+  // Each pass writes the records that fit in the current file with one
+  // fsync; a record that does not fit begins the next file.
+  while (results.size() < group.size()) {
+    if (fd_ < 0) {
+      failure = BeginFile();
+      if (!failure.ok()) break;
+    }
+    const size_t first = results.size();
+    std::string lines;
+    uint64_t seq = next_seq_;
+    std::string hash = last_hash_;
+    size_t end = first;
+    for (; end < group.size(); ++end) {
+      std::string line_hash;
+      std::string line = Seal(fields[end], seq, hash, &line_hash);
+      const uint64_t records = file_records_ + (end - first);
+      if (records > 1 &&
+          file_bytes_ + lines.size() + line.size() > options_.max_file_bytes) {
+        break;
+      }
+      lines += line;
+      hash = std::move(line_hash);
+      ++seq;
+    }
+    if (end == first) {
+      failure = BeginFile();
+      if (!failure.ok()) break;
+      continue;
+    }
+    failure = WriteDurably(lines);
+    if (!failure.ok()) break;
+    for (size_t i = first; i < end; ++i)
+      results.push_back(next_seq_ + (i - first));
+    file_records_ += end - first;
+    next_seq_ = seq;
+    last_hash_ = std::move(hash);
+    PublishHead();
+    absl::MutexLock lock(&mu_);
+    stats_.records += end - first;
+    ++stats_.group_commits;
+  }
+  if (!failure.ok()) {
+    if (!absl::IsUnavailable(failure)) {
+      failure = absl::UnavailableError(
+          absl::StrCat("audit log: ", failure.message()));
+    }
+    absl::MutexLock lock(&mu_);
+    stats_.failed_records += group.size() - results.size();
+    results.resize(group.size(), failure);
+  }
+  return results;
+}
+
+std::string AuditLog::Seal(const AuditJson& fields, uint64_t seq,
+                           const std::string& prev_hash,
+                           std::string* hash) const {
+  AuditJson body;
+  body["seq"] = seq;
+  for (const auto& [key, value] : fields.items()) body[key] = value;
+  body["prev_hash"] = prev_hash;
+  return SealRecord(body, options_.key, hash);
+}
+
+}  // namespace candor::telemetry
