@@ -63,9 +63,10 @@ absl::Status RunLabeled(const GlobalOptions& global,
     set.mated_groups = mated_meta->groups;
     set.mated_subject_ids = mated_meta->refs;
   }
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<v1::CalibrationReport> report =
-      MakeClient(global)->CalibrateLabeled(o.name, nonmated->cols, set,
-                                           o.top_k);
+      (*client)->CalibrateLabeled(o.name, nonmated->cols, set, o.top_k);
   if (!report.ok()) return report.status();
   return PrintReport(*report, o.format);
 }
@@ -73,9 +74,10 @@ absl::Status RunLabeled(const GlobalOptions& global,
 absl::Status RunCalibrate(const GlobalOptions& global,
                           const CalibrateOptions& o) {
   if (!o.is_self_audit) return RunLabeled(global, o);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<v1::CalibrationReport> report =
-      MakeClient(global)->CalibrateSelfAudit(o.name, o.self_audit, o.seed,
-                                             o.top_k);
+      (*client)->CalibrateSelfAudit(o.name, o.self_audit, o.seed, o.top_k);
   if (!report.ok()) return report.status();
   return PrintReport(*report, o.format);
 }
@@ -110,8 +112,10 @@ absl::Status RunPolicy(const GlobalOptions& global, const PolicyOptions& o) {
   }
   if (o.action == "reject") policy.set_action(v1::Policy::REJECT);
   if (o.action == "warn") policy.set_action(v1::Policy::WARN);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<v1::Gallery> gallery =
-      MakeClient(global)->SetPolicy(o.name, policy, o.clear);
+      (*client)->SetPolicy(o.name, policy, o.clear);
   if (!gallery.ok()) return gallery.status();
   nlohmann::json out;
   out["gallery"] = gallery->name();
@@ -185,9 +189,10 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   AddFormat(report, &r->format);
   report->callback([r, &global, action] {
     *action = [r, &global]() -> absl::Status {
+      absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+      if (!client.ok()) return client.status();
       absl::StatusOr<v1::CalibrationReport> calibration =
-          MakeClient(global)->GetCalibration(r->name, r->thresholds,
-                                             r->target_fpir);
+          (*client)->GetCalibration(r->name, r->thresholds, r->target_fpir);
       if (!calibration.ok()) return calibration.status();
       return PrintReport(*calibration, r->format);
     };

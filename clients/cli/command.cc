@@ -1,8 +1,15 @@
 #include "clients/cli/command.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -12,6 +19,23 @@ namespace {
 constexpr absl::string_view kUsagePayload = "candor.cli/usage";
 constexpr int64_t kMaxBatchRows = 1024;
 constexpr int64_t kMaxBatchBytes = int64_t{3} << 20;
+
+// The token in `path`: its contents without surrounding whitespace.
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read --token-file ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--token-file ", path, " is empty"));
+  }
+  return token;
+}
 
 }  // namespace
 
@@ -25,9 +49,58 @@ bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayload).has_value();
 }
 
-std::unique_ptr<Client> MakeClient(const GlobalOptions& global) {
-  return std::make_unique<Client>(global.server,
-                                  absl::Seconds(global.timeout_s));
+void AddGlobalOptions(CLI::App& app, GlobalOptions* global) {
+  app.add_option("--server", global->server, "server address (host:port)")
+      ->envname("CANDOR_SERVER")
+      ->capture_default_str();
+  app.add_option("--timeout-s", global->timeout_s,
+                 "deadline of each RPC in seconds, 0 for none")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--tls-ca", global->tls_ca,
+                 "PEM bundle of the CA that signed the server's certificate "
+                 "(turns TLS on)")
+      ->envname("CANDOR_TLS_CA");
+  app.add_option("--tls-cert", global->tls_cert,
+                 "PEM client certificate for mutual TLS (with --tls-key)")
+      ->envname("CANDOR_TLS_CERT");
+  app.add_option("--tls-key", global->tls_key, "PEM private key of --tls-cert")
+      ->envname("CANDOR_TLS_KEY");
+  app.add_option("--token-file", global->token_file,
+                 "file holding a bearer token, sent over TLS only")
+      ->envname("CANDOR_TOKEN_FILE");
+}
+
+absl::Status CheckGlobalOptions(const GlobalOptions& global) {
+  if (!global.tls_cert.empty() && global.tls_key.empty()) {
+    return UsageError("--tls-cert needs --tls-key (its private key)");
+  }
+  if (global.tls_cert.empty() && !global.tls_key.empty()) {
+    return UsageError("--tls-key needs --tls-cert (the certificate)");
+  }
+  if (!global.token_file.empty() && global.tls_ca.empty() &&
+      global.tls_cert.empty()) {
+    return UsageError(
+        "--token-file needs TLS: a token is never sent in plaintext; give "
+        "--tls-ca (the CA that signed the server's certificate)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Client>> MakeClient(
+    const GlobalOptions& global) {
+  if (absl::Status s = CheckGlobalOptions(global); !s.ok()) return s;
+  ConnectionOptions options;
+  options.address = global.server;
+  options.tls_ca = global.tls_ca;
+  options.tls_cert = global.tls_cert;
+  options.tls_key = global.tls_key;
+  if (!global.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadToken(global.token_file);
+    if (!token.ok()) return token.status();
+    options.token = *std::move(token);
+  }
+  return Client::Connect(options, absl::Seconds(global.timeout_s));
 }
 
 int64_t DefaultBatchRows(int64_t dim) {

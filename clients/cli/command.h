@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "clients/cli/synth.h"
 #include "clients/cpp/client.h"
@@ -22,7 +23,22 @@ struct GlobalOptions {
   std::string server = "127.0.0.1:50051";
   // Deadline of each RPC; 0 = none.
   double timeout_s = 60.0;
+  // PEM files: the CA that verifies the server, and the client certificate
+  // with its key. Any of them turns TLS on.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  // A file holding a bearer token (surrounding whitespace ignored).
+  std::string token_file;
 };
+
+// Adds --server, --timeout-s and the TLS options to `app`, each also read
+// from its CANDOR_* environment variable (a flag wins over the variable).
+void AddGlobalOptions(CLI::App& app, GlobalOptions* global);
+// Usage errors in the global options that need no file read: a certificate
+// without its key or the reverse, a token without TLS. Checked by
+// MakeClient, so commands that never connect (synth, audit) ignore them.
+absl::Status CheckGlobalOptions(const GlobalOptions& global);
 
 // The work of the subcommand that was parsed; set by its CLI11 callback
 // and run by main once parsing has succeeded.
@@ -51,7 +67,10 @@ void AddDemoCommand(CLI::App& app, const GlobalOptions& global, Action* action);
 absl::Status UsageError(absl::string_view message);
 bool IsUsageError(const absl::Status& status);
 
-std::unique_ptr<Client> MakeClient(const GlobalOptions& global);
+// A client of global.server as the TLS options say; fails (before any
+// connection) on CheckGlobalOptions' errors and on a file that cannot be
+// read.
+absl::StatusOr<std::unique_ptr<Client>> MakeClient(const GlobalOptions& global);
 
 // Rows per request when the user names no batch size: at most 1024 rows
 // and 3 MiB of vectors, under both the server's default --max_batch (4096)

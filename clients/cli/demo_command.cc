@@ -123,7 +123,9 @@ absl::Status RunDemo(const GlobalOptions& global, const DemoOptions& o) {
   if (!o.dir.empty()) {
     if (absl::Status s = WriteSynth(*data, o.dir); !s.ok()) return s;
   }
-  std::unique_ptr<Client> client = MakeClient(global);
+  absl::StatusOr<std::unique_ptr<Client>> connected = MakeClient(global);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<Client> client = *std::move(connected);
   const std::string gallery =
       absl::StrCat("demo-", absl::ToUnixMicros(absl::Now()), "-", ::getpid());
   const int64_t dim = o.synth.dim;

@@ -28,7 +28,9 @@ absl::Status RunEnroll(const GlobalOptions& global, const EnrollOptions& o) {
   const int64_t batch =
       o.batch_size > 0 ? o.batch_size : DefaultBatchRows(vectors->cols);
   const int64_t batches = (vectors->rows + batch - 1) / batch;
-  std::unique_ptr<Client> client = MakeClient(global);
+  absl::StatusOr<std::unique_ptr<Client>> connected = MakeClient(global);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<Client> client = *std::move(connected);
   nlohmann::json ids = nlohmann::json::array();
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t first = b * batch;
@@ -71,7 +73,9 @@ struct RemoveOptions {
 };
 
 absl::Status RunRemove(const GlobalOptions& global, const RemoveOptions& o) {
-  std::unique_ptr<Client> client = MakeClient(global);
+  absl::StatusOr<std::unique_ptr<Client>> connected = MakeClient(global);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<Client> client = *std::move(connected);
   absl::StatusOr<std::vector<uint64_t>> removed =
       o.by_subject ? client->RemoveSubject(o.name, o.subject)
                    : client->RemoveEntries(o.name, o.entry_ids);

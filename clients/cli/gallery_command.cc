@@ -24,16 +24,20 @@ absl::Status RunCreate(const GlobalOptions& global, const CreateOptions& o) {
   index.set_default_nprobe(o.nprobe);
   if (o.storage == "fp32") index.set_storage(v1::IndexSpec::FP32);
   if (o.storage == "fp16") index.set_storage(v1::IndexSpec::FP16);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<v1::Gallery> gallery =
-      MakeClient(global)->CreateGallery(o.name, o.dim, index);
+      (*client)->CreateGallery(o.name, o.dim, index);
   if (!gallery.ok()) return gallery.status();
   std::cout << ProtoToJson(*gallery).dump(2) << "\n";
   return absl::OkStatus();
 }
 
 absl::Status RunList(const GlobalOptions& global) {
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<std::vector<v1::Gallery>> galleries =
-      MakeClient(global)->ListGalleries();
+      (*client)->ListGalleries();
   if (!galleries.ok()) return galleries.status();
   nlohmann::json out = nlohmann::json::array();
   for (const v1::Gallery& gallery : *galleries) {
@@ -44,19 +48,25 @@ absl::Status RunList(const GlobalOptions& global) {
 }
 
 absl::Status RunInfo(const GlobalOptions& global, const std::string& name) {
-  absl::StatusOr<v1::Gallery> gallery = MakeClient(global)->GetGallery(name);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::Gallery> gallery = (*client)->GetGallery(name);
   if (!gallery.ok()) return gallery.status();
   std::cout << ProtoToJson(*gallery).dump(2) << "\n";
   return absl::OkStatus();
 }
 
 absl::Status RunDelete(const GlobalOptions& global, const std::string& name) {
-  return MakeClient(global)->DeleteGallery(name);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
+  return (*client)->DeleteGallery(name);
 }
 
 absl::Status RunCompact(const GlobalOptions& global, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
   absl::StatusOr<v1::CompactGalleryResponse> response =
-      MakeClient(global)->CompactGallery(name);
+      (*client)->CompactGallery(name);
   if (!response.ok()) return response.status();
   std::cout << ProtoToJson(*response).dump(2) << "\n";
   return absl::OkStatus();
@@ -64,8 +74,9 @@ absl::Status RunCompact(const GlobalOptions& global, const std::string& name) {
 
 absl::Status RunTrain(const GlobalOptions& global, const std::string& name,
                       uint32_t nlist) {
-  absl::StatusOr<v1::Gallery> gallery =
-      MakeClient(global)->TrainIndex(name, nlist);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::Gallery> gallery = (*client)->TrainIndex(name, nlist);
   if (!gallery.ok()) return gallery.status();
   std::cout << ProtoToJson(*gallery).dump(2) << "\n";
   return absl::OkStatus();
@@ -137,7 +148,9 @@ void AddStatsCommand(CLI::App& app, const GlobalOptions& global,
   CLI::App* sub = app.add_subcommand("stats", "server-wide figures (JSON)");
   sub->callback([&global, action] {
     *action = [&global]() -> absl::Status {
-      absl::StatusOr<v1::Stats> stats = MakeClient(global)->GetStats();
+      absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
+      if (!client.ok()) return client.status();
+      absl::StatusOr<v1::Stats> stats = (*client)->GetStats();
       if (!stats.ok()) return stats.status();
       std::cout << ProtoToJson(*stats).dump(2) << "\n";
       return absl::OkStatus();

@@ -5,8 +5,11 @@
 // (--top-k, --no-report) nor scope options to a subcommand.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "clients/cli/command.h"
 
 namespace {
@@ -14,13 +17,49 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-int ReportError(const absl::Status& status) {
+// What to try when a connection was closed during or instead of the TLS
+// handshake ("" when the error does not look like that).
+std::string HandshakeHint(const absl::Status& status,
+                          const candor::cli::GlobalOptions& global) {
+  if (status.code() != absl::StatusCode::kUnavailable) return "";
+  const std::string message = absl::AsciiStrToLower(status.message());
+  if (!absl::StrContains(message, "socket closed") &&
+      !absl::StrContains(message, "handshake")) {
+    return "";
+  }
+  if (global.tls_ca.empty() && global.tls_cert.empty()) {
+    return " (if the server serves TLS, give --tls-ca and a client "
+           "certificate)";
+  }
+  return " (the TLS handshake failed: check that --tls-ca signed the "
+         "server's certificate, and that your certificate is current and "
+         "signed by a CA the server trusts)";
+}
+
+int ReportError(const absl::Status& status,
+                const candor::cli::GlobalOptions& global) {
   if (candor::cli::IsUsageError(status)) {
     std::cerr << "candor: error: " << status.message() << "\n";
     return kExitUsage;
   }
+  // Who may call what is the server's to say; its message names the
+  // identity and the call where it can. What to do about it is ours.
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    std::cerr << "candor: error: not authenticated: " << status.message()
+              << " (give a client certificate signed by a CA the server "
+                 "trusts with --tls-cert and --tls-key, or a token with "
+                 "--token-file)\n";
+    return kExitFailure;
+  }
+  if (status.code() == absl::StatusCode::kPermissionDenied) {
+    std::cerr << "candor: error: permission denied: " << status.message()
+              << " (ask an admin to add your identity to a role that may "
+                 "make this call)\n";
+    return kExitFailure;
+  }
   std::cerr << "candor: error: " << absl::StatusCodeToString(status.code())
-            << ": " << status.message() << "\n";
+            << ": " << status.message() << HandshakeHint(status, global)
+            << "\n";
   return kExitFailure;
 }
 
@@ -35,12 +74,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   candor::cli::GlobalOptions global;
-  app.add_option("--server", global.server, "server address (host:port)")
-      ->capture_default_str();
-  app.add_option("--timeout-s", global.timeout_s,
-                 "deadline of each RPC in seconds, 0 for none")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  candor::cli::AddGlobalOptions(app, &global);
 
   candor::cli::Action action;
   candor::cli::AddGalleryCommand(app, global, &action);
@@ -63,8 +97,10 @@ int main(int argc, char** argv) {
               << "Run with --help for more information.\n";
     return kExitUsage;
   }
-  if (!action) return ReportError(candor::cli::UsageError("no command"));
+  if (!action) {
+    return ReportError(candor::cli::UsageError("no command"), global);
+  }
   const absl::Status status = action();
-  if (!status.ok()) return ReportError(status);
+  if (!status.ok()) return ReportError(status, global);
   return 0;
 }

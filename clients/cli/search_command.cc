@@ -39,7 +39,9 @@ absl::Status RunSearch(const GlobalOptions& global,
   }
   const int64_t batch =
       o.batch_size > 0 ? o.batch_size : DefaultBatchRows(probes->cols);
-  std::unique_ptr<Client> client = MakeClient(global);
+  absl::StatusOr<std::unique_ptr<Client>> connected = MakeClient(global);
+  if (!connected.ok()) return connected.status();
+  std::unique_ptr<Client> client = *std::move(connected);
   std::optional<v1::SearchResponse> last;
   for (int64_t first = 0; first < probes->rows; first += batch) {
     const int64_t rows = std::min(batch, probes->rows - first);

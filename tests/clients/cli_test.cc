@@ -28,8 +28,10 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  CommandResult Candor(std::vector<std::string> args) {
-    args.insert(args.begin(), CANDOR_CLI_PATH);
+  // Runs `candor args...`, or args as given (another program first) when
+  // !cli_first.
+  CommandResult Candor(std::vector<std::string> args, bool cli_first = true) {
+    if (cli_first) args.insert(args.begin(), CANDOR_CLI_PATH);
     return test_util::RunCommand(args, dir_);
   }
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
@@ -159,6 +161,67 @@ TEST_F(CliTest, SynthRefusesImpossibleHomogeneity) {
                             "--homogeneity-base", "0.9"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("homogeneity"));
+}
+
+TEST_F(CliTest, CertificateAndKeyGoTogether) {
+  WriteText("c.pem", "-----BEGIN CERTIFICATE-----\n");
+  CommandResult cert_only =
+      Candor({"stats", "--server", "127.0.0.1:1", "--tls-cert", Path("c.pem")});
+  EXPECT_EQ(cert_only.exit_code, 2);
+  EXPECT_THAT(cert_only.err,
+              StartsWith("candor: error: --tls-cert needs --tls-key"));
+  CommandResult key_only =
+      Candor({"stats", "--server", "127.0.0.1:1", "--tls-key", Path("c.pem")});
+  EXPECT_EQ(key_only.exit_code, 2);
+  EXPECT_THAT(key_only.err,
+              StartsWith("candor: error: --tls-key needs --tls-cert"));
+  // The same from the environment.
+  CommandResult env =
+      Candor({"/usr/bin/env", "CANDOR_TLS_CERT=" + Path("c.pem"),
+              CANDOR_CLI_PATH, "stats", "--server", "127.0.0.1:1"},
+             /*cli_first=*/false);
+  EXPECT_EQ(env.exit_code, 2);
+  EXPECT_THAT(env.err, HasSubstr("--tls-cert needs --tls-key"));
+  // Commands that never connect do not care.
+  EXPECT_EQ(Candor({"synth", "--out", Path("s"), "--subjects", "2",
+                    "--tls-cert", Path("c.pem")})
+                .exit_code,
+            0);
+}
+
+TEST_F(CliTest, TokenIsNeverSentInPlaintext) {
+  WriteText("token", "secret-token\n");
+  CommandResult r = Candor(
+      {"stats", "--server", "127.0.0.1:1", "--token-file", Path("token")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("candor: error: --token-file needs TLS"));
+}
+
+TEST_F(CliTest, UnreadableTlsFilesAreNamed) {
+  WriteText("not-pem.txt", "hello");
+  WriteText("empty.token", " \n");
+  CommandResult missing = Candor(
+      {"stats", "--server", "127.0.0.1:1", "--tls-ca", Path("missing-ca.pem")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("missing-ca.pem"));
+  CommandResult not_pem = Candor(
+      {"stats", "--server", "127.0.0.1:1", "--tls-ca", Path("not-pem.txt")});
+  EXPECT_EQ(not_pem.exit_code, 1);
+  EXPECT_THAT(not_pem.err, HasSubstr("not-pem.txt holds no PEM block"));
+  CommandResult empty =
+      Candor({"stats", "--server", "127.0.0.1:1", "--tls-ca",
+              Path("not-pem.txt"), "--token-file", Path("empty.token")});
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_THAT(empty.err, HasSubstr("empty.token is empty"));
+}
+
+TEST_F(CliTest, HelpNamesTheEnvironmentVariables) {
+  CommandResult r = Candor({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* name : {"CANDOR_SERVER", "CANDOR_TLS_CA", "CANDOR_TLS_CERT",
+                           "CANDOR_TLS_KEY", "CANDOR_TOKEN_FILE"}) {
+    EXPECT_THAT(r.out, HasSubstr(name));
+  }
 }
 
 }  // namespace

@@ -46,42 +46,63 @@ std::string ServerFixture::ServerLog() {
   return ReadWholeFile(scratch_ + "/server.log");
 }
 
-void ServerFixture::SetUpTestSuite() {
-  scratch_ =
-      absl::StrCat(::testing::TempDir(), "/candor_cli_server_", ::getpid());
-  std::filesystem::remove_all(scratch_);
-  std::filesystem::create_directories(scratch_ + "/data");
-  pid_ = StartProcess({CANDOR_SERVER_PATH, "--listen=127.0.0.1:0",
-                       "--data_dir=" + scratch_ + "/data",
-                       "--metrics_listen=", "--backend=cpu", "--threads=1"},
-                      scratch_ + "/server.log");
-  if (pid_ < 0) {
-    setup_error_ = "cannot start " CANDOR_SERVER_PATH;
-    return;
+absl::StatusOr<StartedServer> StartServer(const std::vector<std::string>& flags,
+                                          const std::string& log_path) {
+  std::vector<std::string> argv = {CANDOR_SERVER_PATH, "--listen=127.0.0.1:0",
+                                   "--metrics_listen=", "--backend=cpu",
+                                   "--threads=1"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  StartedServer server;
+  server.pid = StartProcess(argv, log_path);
+  if (server.pid < 0) {
+    return absl::InternalError("cannot start " CANDOR_SERVER_PATH);
   }
   int port = 0;
   for (int i = 0; i < kStartupPolls && port == 0; ++i) {
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      setup_error_ = "candor-server exited at startup:\n" + ServerLog();
-      return;
+    if (waitpid(server.pid, &status, WNOHANG) == server.pid) {
+      return absl::InternalError("candor-server exited at startup:\n" +
+                                 ReadWholeFile(log_path));
     }
-    port = PortFromLog(ServerLog());
+    port = PortFromLog(ReadWholeFile(log_path));
     if (port == 0) std::this_thread::sleep_for(kPollInterval);
   }
   if (port == 0) {
-    setup_error_ = "candor-server never said its port:\n" + ServerLog();
-    return;
+    StopProcess(server.pid);
+    return absl::InternalError("candor-server never said its port:\n" +
+                               ReadWholeFile(log_path));
   }
-  address_ = absl::StrCat("127.0.0.1:", port);
-  Client client(address_, absl::Seconds(5));
+  server.address = absl::StrCat("127.0.0.1:", port);
+  return server;
+}
+
+absl::Status WaitUntilServing(Client& client) {
   absl::Status last = absl::UnknownError("not tried");
   for (int i = 0; i < kStartupPolls / 10 && !last.ok(); ++i) {
     last = client.GetStats().status();
     if (!last.ok()) std::this_thread::sleep_for(kPollInterval);
   }
-  if (!last.ok()) setup_error_ = "server does not answer: " + last.ToString();
+  return last;
+}
+
+void ServerFixture::SetUpTestSuite() {
+  scratch_ =
+      absl::StrCat(::testing::TempDir(), "/candor_cli_server_", ::getpid());
+  std::filesystem::remove_all(scratch_);
+  std::filesystem::create_directories(scratch_ + "/data");
+  absl::StatusOr<StartedServer> server = StartServer(
+      {"--data_dir=" + scratch_ + "/data"}, scratch_ + "/server.log");
+  if (!server.ok()) {
+    setup_error_ = std::string(server.status().message());
+    return;
+  }
+  pid_ = server->pid;
+  address_ = server->address;
+  Client client(address_, absl::Seconds(5));
+  const absl::Status serving = WaitUntilServing(client);
+  if (!serving.ok()) {
+    setup_error_ = "server does not answer: " + serving.ToString();
+  }
 }
 
 void ServerFixture::TearDownTestSuite() {

@@ -8,10 +8,28 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "clients/cpp/client.h"
 #include "gtest/gtest.h"
 #include "tests/clients/subprocess.h"
 
 namespace candor::test_util {
+
+struct StartedServer {
+  pid_t pid = -1;
+  // 127.0.0.1:PORT
+  std::string address;
+};
+
+// Starts candor-server on 127.0.0.1 with a port of its choosing, the CPU
+// backend, one thread, no metrics endpoint and `flags` (--data_dir among
+// them), its output in `log_path`; returns once the log names the port.
+absl::StatusOr<StartedServer> StartServer(const std::vector<std::string>& flags,
+                                          const std::string& log_path);
+
+// Asks `client` for GetStats until the server answers (bounded).
+absl::Status WaitUntilServing(Client& client);
 
 class ServerFixture : public ::testing::Test {
  protected:
