@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A write past RLIMIT_FSIZE fails with EFBIG instead of killing the
+  // process: the audit log then refuses calls (fail closed) and recovers
+  // when the limit is raised, like on a full disk.
+  signal(SIGXFSZ, SIG_IGN);
 
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role == "router") return RunRouter(&signals);

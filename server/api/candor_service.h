@@ -1,7 +1,9 @@
-// The gRPC front end: validates, maps proto <-> core, and hands work to the
-// gallery store and the search runner. Handlers use the callback API; the
-// work of each RPC lives in a Do* method returning absl::Status, mapped to
-// grpc::Status once (status_util.h).
+// The gRPC front end: admits the caller (security::CallGate), validates,
+// maps proto <-> core, and hands work to the gallery store and the search
+// runner. Handlers use the callback API; the work of each RPC lives in a Do*
+// method returning absl::Status, mapped to grpc::Status once
+// (status_util.h). Every call, refused ones included, is answered only once
+// its audit record is durable.
 #ifndef CANDOR_SERVER_API_CANDOR_SERVICE_H_
 #define CANDOR_SERVER_API_CANDOR_SERVICE_H_
 
@@ -9,11 +11,14 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "candor/v1/candor.grpc.pb.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
+#include "server/api/status_util.h"
 #include "server/api/telemetry_hub.h"
 #include "server/gallery/gallery_store.h"
+#include "server/security/call_gate.h"
 
 namespace candor::api {
 
@@ -21,7 +26,8 @@ class CandorService final : public v1::Candor::CallbackService {
  public:
   // None of the pointers is owned; all outlive the service.
   CandorService(const ServerOptions& options, gallery::GalleryStore* store,
-                SearchRunner* runner, TelemetryHub* telemetry);
+                SearchRunner* runner, TelemetryHub* telemetry,
+                const security::CallGate* gate);
 
   grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
                                           const v1::CreateGalleryRequest* req,
@@ -68,22 +74,58 @@ class CandorService final : public v1::Candor::CallbackService {
   // The search path, shared by Search and SearchStream: validates, resolves
   // the threshold and policy, runs the search and fills the response.
   // `done` is called exactly once, possibly on another thread.
+  // `rpc` ("Search" or "SearchStream") names the call in metrics and the
+  // audit log.
   void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
-                   const std::string& caller, v1::SearchResponse* response,
+                   const security::Caller& caller, const char* rpc,
+                   v1::SearchResponse* response,
                    std::function<void(absl::Status)> done);
 
  private:
+  // Every unary method: the gate, then `work(&record)` on this thread
+  // (skipped when the gate refuses; it may add what the call touched to
+  // the record), then metrics and the audit record. The call is answered
+  // once its record is durable, or UNAVAILABLE when it cannot be written.
+  template <typename Work>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx,
+                                  const char* method,
+                                  const std::string& gallery, Work&& work) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    CallRecord record;
+    record.rpc = method;
+    record.gallery = gallery;
+    record.start = absl::Now();
+    absl::Status status = gate_->Admit(*ctx, method, &record.caller);
+    if (status.ok()) status = work(&record);
+    record.status = status;
+    record.end = absl::Now();
+    telemetry_->Record(record, [reactor, status](absl::Status audit) {
+      reactor->Finish(ToGrpcStatus(audit.ok() ? status : audit));
+    });
+    return reactor;
+  }
+
   absl::Status DoCreateGallery(const v1::CreateGalleryRequest& req,
-                               v1::Gallery* resp);
+                               v1::Gallery* resp, CallRecord* record);
   absl::Status DoGetGallery(const std::string& name, v1::Gallery* resp);
-  absl::Status DoDeleteGallery(const v1::DeleteGalleryRequest& req);
+  absl::Status DoDeleteGallery(const v1::DeleteGalleryRequest& req,
+                               CallRecord* record);
   absl::Status DoCompactGallery(const v1::CompactGalleryRequest& req,
                                 v1::CompactGalleryResponse* resp);
-  absl::Status DoEnroll(const v1::EnrollRequest& req, const std::string& caller,
-                        v1::EnrollResponse* resp);
-  absl::Status DoRemove(const v1::RemoveRequest& req, const std::string& caller,
-                        v1::RemoveResponse* resp);
-  absl::Status DoSetPolicy(const v1::SetPolicyRequest& req, v1::Gallery* resp);
+  absl::Status DoEnroll(const v1::EnrollRequest& req, v1::EnrollResponse* resp);
+  absl::Status DoRemove(const v1::RemoveRequest& req, v1::RemoveResponse* resp);
+  absl::Status DoSetPolicy(const v1::SetPolicyRequest& req, v1::Gallery* resp,
+                           CallRecord* record);
+  // Records a call the gate refused, then answers it through `done`.
+  void RecordRefusal(const char* method, const std::string& gallery,
+                     const security::Caller& caller, const absl::Status& refusal,
+                     std::function<void(absl::Status)> done);
+  absl::Status DoCalibrate(const v1::CalibrateRequest& req,
+                           v1::CalibrationReport* resp, CallRecord* record);
+  // InvalidArgument for a malformed policy (NaN, max_fpir outside [0, 1],
+  // max_disparity < 1); FailedPrecondition when it would loosen the
+  // server's policy flags.
+  absl::Status CheckGalleryPolicy(const v1::Policy& policy) const;
   absl::Status DoTrainIndex(const v1::TrainIndexRequest& req,
                             v1::Gallery* resp);
   absl::Status DoGetStats(v1::Stats* resp);
@@ -98,6 +140,7 @@ class CandorService final : public v1::Candor::CallbackService {
   gallery::GalleryStore* const store_;
   SearchRunner* const runner_;
   TelemetryHub* const telemetry_;
+  const security::CallGate* const gate_;
 };
 
 }  // namespace candor::api

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to serve on (host:port; port 0 picks a free one)");
@@ -53,6 +54,39 @@ ABSL_FLAG(int, compaction_delay_s, 60,
           "the removed vectors erased from disk)");
 ABSL_FLAG(int, drain_timeout_s, 30,
           "seconds shutdown waits for in-flight calls");
+ABSL_FLAG(bool, require_purpose, false,
+          "refuse a Search that states no purpose (FAILED_PRECONDITION)");
+ABSL_FLAG(int, max_purpose_bytes, 256,
+          "longest purpose a Search may state (it is in every audit record)");
+ABSL_FLAG(std::string, audit_key_file, "",
+          "HMAC-SHA-256 key of the audit chain (default <data_dir>/audit.key, "
+          "made on first start; keep it apart from the log, e.g. a Secret)");
+ABSL_FLAG(int, audit_checkpoint_s, 60,
+          "seconds between checkpoints of the audit chain's head");
+ABSL_FLAG(std::string, audit_checkpoint_file, "",
+          "where checkpoints go (default <data_dir>/audit-checkpoint.json)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this server (with --tls_key: serve TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM bundle of the CAs whose client certificates are accepted; "
+          "when set, every call must bring a verified certificate or a token");
+ABSL_FLAG(int, tls_refresh_s, 60,
+          "seconds between reads of the TLS files (rotation without restart)");
+ABSL_FLAG(bool, allow_insecure, false,
+          "serve plaintext on a non-loopback --listen (only behind a sidecar "
+          "that terminates mTLS)");
+ABSL_FLAG(std::string, token_file, "",
+          "bearer tokens: lines '<sha256 hex of token> <identity>' (TLS only)");
+ABSL_FLAG(std::string, authz_policy, "",
+          "gRPC authorization policy JSON: which identities may call which "
+          "methods (see deploy/authz/roles.json); re-read when edited");
+ABSL_FLAG(int, authz_refresh_s, 5,
+          "seconds between checks of --authz_policy for edits");
+ABSL_FLAG(std::string, trusted_forwarders, "",
+          "comma-separated identities (routers) trusted to name the caller "
+          "they forward in x-candor-forwarded-identity");
+ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection");
 
 namespace candor::api {
 namespace {
@@ -147,6 +181,36 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
         "--audit_retention_days must be >= 0");
   }
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
+
+  options.policy.require_purpose = absl::GetFlag(FLAGS_require_purpose);
+  options.limits.max_purpose_bytes = absl::GetFlag(FLAGS_max_purpose_bytes);
+  options.audit.key_file = absl::GetFlag(FLAGS_audit_key_file);
+  options.audit.checkpoint_file = absl::GetFlag(FLAGS_audit_checkpoint_file);
+  options.audit.checkpoint_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_audit_checkpoint_s));
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"max_purpose_bytes",
+                                        options.limits.max_purpose_bytes},
+        {"audit_checkpoint_s", absl::GetFlag(FLAGS_audit_checkpoint_s)},
+        {"tls_refresh_s", absl::GetFlag(FLAGS_tls_refresh_s)},
+        {"authz_refresh_s", absl::GetFlag(FLAGS_authz_refresh_s)}}) {
+    absl::Status s = Positive(name, value);
+    if (!s.ok()) return s;
+  }
+  security::SecurityOptions& sec = options.security;
+  sec.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  sec.tls_key = absl::GetFlag(FLAGS_tls_key);
+  sec.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  sec.tls_refresh_s = absl::GetFlag(FLAGS_tls_refresh_s);
+  sec.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  sec.token_file = absl::GetFlag(FLAGS_token_file);
+  sec.authz_policy = absl::GetFlag(FLAGS_authz_policy);
+  sec.authz_refresh_s = absl::GetFlag(FLAGS_authz_refresh_s);
+  sec.reflection = absl::GetFlag(FLAGS_reflection);
+  for (absl::string_view id : absl::StrSplit(
+           absl::GetFlag(FLAGS_trusted_forwarders), ',', absl::SkipEmpty())) {
+    sec.trusted_forwarders.emplace_back(id);
+  }
   return options;
 }
 

@@ -3,28 +3,29 @@
 #include "absl/time/clock.h"
 #include "server/api/candor_service.h"
 #include "server/api/convert.h"
-#include "server/api/unary.h"
+#include "server/api/telemetry_proto.h"
 #include "server/api/validation.h"
 
 namespace candor::api {
+namespace {
 
-std::string CallerIdentity(const grpc::CallbackServerContext& ctx) {
-  auto auth = ctx.auth_context();
-  if (auth && auth->IsPeerAuthenticated()) {
-    std::string identity;
-    for (const auto& value : auth->GetPeerIdentity()) {
-      absl::StrAppend(&identity, identity.empty() ? "" : ",",
-                      std::string(value.data(), value.size()));
-    }
-    if (!identity.empty()) return identity;
-  }
-  return ctx.peer();
+// A policy as it reads in an audit record.
+telemetry::AuditJson PolicyJson(const v1::Policy& policy) {
+  return telemetry::AuditJson::parse(
+      telemetry::PolicyToJson(FromPolicyProto(policy)));
 }
+
+}  // namespace
 
 CandorService::CandorService(const ServerOptions& options,
                              gallery::GalleryStore* store, SearchRunner* runner,
-                             TelemetryHub* telemetry)
-    : options_(options), store_(store), runner_(runner), telemetry_(telemetry) {}
+                             TelemetryHub* telemetry,
+                             const security::CallGate* gate)
+    : options_(options),
+      store_(store),
+      runner_(runner),
+      telemetry_(telemetry),
+      gate_(gate) {}
 
 absl::StatusOr<std::shared_ptr<gallery::Gallery>> CandorService::FindGallery(
     const std::string& name) const {
@@ -34,12 +35,26 @@ absl::StatusOr<std::shared_ptr<gallery::Gallery>> CandorService::FindGallery(
   return store_->Get(name);
 }
 
+absl::Status CandorService::CheckGalleryPolicy(const v1::Policy& policy) const {
+  const telemetry::Policy p = FromPolicyProto(policy);
+  absl::Status status = telemetry::ValidatePolicy(p);
+  if (!status.ok()) return status;
+  return telemetry::CheckTightens(telemetry_->policy_floor(), p);
+}
+
 absl::Status CandorService::DoCreateGallery(const v1::CreateGalleryRequest& req,
-                                            v1::Gallery* resp) {
+                                            v1::Gallery* resp,
+                                            CallRecord* record) {
   absl::Status status = gallery::ValidateGalleryName(req.name());
   if (!status.ok()) return status;
   status = ValidateDimension(req.dimension());
   if (!status.ok()) return status;
+  if (req.has_policy()) {
+    status = CheckGalleryPolicy(req.policy());
+    if (!status.ok()) return status;
+  }
+  record->details["dimension"] = req.dimension();
+  record->details["policy"] = PolicyJson(req.policy());
   auto index_config = ToIndexConfig(req.index(), req.dimension());
   if (!index_config.ok()) return index_config.status();
   gallery::GalleryConfig config;
@@ -66,9 +81,12 @@ absl::Status CandorService::DoGetGallery(const std::string& name,
 }
 
 absl::Status CandorService::DoDeleteGallery(
-    const v1::DeleteGalleryRequest& req) {
+    const v1::DeleteGalleryRequest& req, CallRecord* record) {
   if (req.name().empty()) {
     return absl::InvalidArgumentError("name: gallery name is empty");
+  }
+  if (auto gallery = store_->Get(req.name()); gallery.ok()) {
+    record->details["entries_deleted"] = (*gallery)->Info().size;
   }
   absl::Status status = store_->Delete(req.name());
   if (status.ok()) telemetry_->ForgetGallery(req.name());
@@ -88,27 +106,25 @@ absl::Status CandorService::DoCompactGallery(
 }
 
 absl::Status CandorService::DoSetPolicy(const v1::SetPolicyRequest& req,
-                                        v1::Gallery* resp) {
+                                        v1::Gallery* resp, CallRecord* record) {
   auto gallery = FindGallery(req.gallery());
   if (!gallery.ok()) return gallery.status();
   const v1::Policy& p = req.policy();
+  record->details["override_before"] =
+      PolicyJson(PolicyFromBlob((*gallery)->policy_blob()));
+  record->details["effective_before"] =
+      PolicyJson(telemetry_->EffectivePolicy(**gallery));
+  record->details["requested"] =
+      req.clear() ? telemetry::AuditJson("clear") : PolicyJson(p);
   if (!req.clear()) {
-    if (p.has_min_threshold()) {
-      absl::Status s = ValidateThreshold(p.min_threshold());
-      if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("policy.min_", s.message()));
-    }
-    if (p.has_max_fpir() && !(p.max_fpir() >= 0.0 && p.max_fpir() <= 1.0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("policy.max_fpir: ", p.max_fpir(), " is outside [0, 1]"));
-    }
-    if (p.has_max_disparity() && !(p.max_disparity() >= 1.0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "policy.max_disparity: ", p.max_disparity(), " is below 1"));
-    }
+    absl::Status s = CheckGalleryPolicy(p);
+    if (!s.ok()) return s;
   }
   absl::Status status =
       (*gallery)->SetPolicyBlob(req.clear() ? std::string() : PolicyToBlob(p));
   if (!status.ok()) return status;
+  record->details["effective_after"] =
+      PolicyJson(telemetry_->EffectivePolicy(**gallery));
   return DoGetGallery(req.gallery(), resp);
 }
 
@@ -149,24 +165,29 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
 grpc::ServerUnaryReactor* CandorService::CreateGallery(
     grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
     v1::Gallery* resp) {
-  return FinishWith(ctx, [&] { return DoCreateGallery(*req, resp); });
+  return Serve(ctx, "CreateGallery", req->name(), [&](CallRecord* record) {
+    return DoCreateGallery(*req, resp, record);
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetGallery(
     grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
     v1::Gallery* resp) {
-  return FinishWith(ctx, [&] { return DoGetGallery(req->name(), resp); });
+  return Serve(ctx, "GetGallery", req->name(), [&](CallRecord*) {
+    return DoGetGallery(req->name(), resp);
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::ListGalleries(
     grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
     v1::ListGalleriesResponse* resp) {
-  return FinishWith(ctx, [&] {
+  return Serve(ctx, "ListGalleries", "", [&](CallRecord* record) {
     for (const auto& g : store_->List()) {
       absl::Status s = DoGetGallery(g->name(), resp->add_galleries());
       // Deleted between List and Get: leave it out.
       if (absl::IsNotFound(s)) resp->mutable_galleries()->RemoveLast();
     }
+    record->details["galleries"] = resp->galleries_size();
     return absl::OkStatus();
   });
 }
@@ -174,31 +195,45 @@ grpc::ServerUnaryReactor* CandorService::ListGalleries(
 grpc::ServerUnaryReactor* CandorService::DeleteGallery(
     grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
     v1::DeleteGalleryResponse* resp) {
-  return FinishWith(ctx, [&] { return DoDeleteGallery(*req); });
+  return Serve(ctx, "DeleteGallery", req->name(), [&](CallRecord* record) {
+    return DoDeleteGallery(*req, record);
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::CompactGallery(
     grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
     v1::CompactGalleryResponse* resp) {
-  return FinishWith(ctx, [&] { return DoCompactGallery(*req, resp); });
+  return Serve(ctx, "CompactGallery", req->name(), [&](CallRecord* record) {
+    absl::Status status = DoCompactGallery(*req, resp);
+    record->details["erased_entries"] = resp->erased_entries();
+    record->details["bytes_before"] = resp->bytes_before();
+    record->details["bytes_after"] = resp->bytes_after();
+    return status;
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::SetPolicy(
     grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
     v1::Gallery* resp) {
-  return FinishWith(ctx, [&] { return DoSetPolicy(*req, resp); });
+  return Serve(ctx, "SetPolicy", req->gallery(), [&](CallRecord* record) {
+    return DoSetPolicy(*req, resp, record);
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::TrainIndex(
     grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
     v1::Gallery* resp) {
-  return FinishWith(ctx, [&] { return DoTrainIndex(*req, resp); });
+  return Serve(ctx, "TrainIndex", req->gallery(), [&](CallRecord* record) {
+    record->details["nlist"] = req->nlist();
+    return DoTrainIndex(*req, resp);
+  });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetStats(
     grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
     v1::Stats* resp) {
-  return FinishWith(ctx, [&] { return DoGetStats(resp); });
+  return Serve(ctx, "GetStats", "",
+               [&](CallRecord*) { return DoGetStats(resp); });
 }
 
 }  // namespace candor::api

@@ -4,13 +4,11 @@
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
 #include "server/api/candor_service.h"
-#include "server/api/unary.h"
 #include "server/api/validation.h"
 
 namespace candor::api {
 
 absl::Status CandorService::DoEnroll(const v1::EnrollRequest& req,
-                                     const std::string& caller,
                                      v1::EnrollResponse* resp) {
   auto gallery = FindGallery(req.gallery());
   if (!gallery.ok()) return gallery.status();
@@ -37,7 +35,6 @@ absl::Status CandorService::DoEnroll(const v1::EnrollRequest& req,
 }
 
 absl::Status CandorService::DoRemove(const v1::RemoveRequest& req,
-                                     const std::string& caller,
                                      v1::RemoveResponse* resp) {
   auto gallery = FindGallery(req.gallery());
   if (!gallery.ok()) return gallery.status();
@@ -83,40 +80,33 @@ int64_t CandorService::GallerySize(const std::string& name) const {
 grpc::ServerUnaryReactor* CandorService::Enroll(
     grpc::CallbackServerContext* ctx, const v1::EnrollRequest* req,
     v1::EnrollResponse* resp) {
-  return FinishWith(ctx, [&] {
-    CallRecord record;
-    record.rpc = "Enroll";
-    record.caller = CallerIdentity(*ctx);
-    record.gallery = req->gallery();
-    record.start = absl::Now();
-    record.probes = static_cast<int>(req->vectors().rows());
-    record.status = DoEnroll(*req, record.caller, resp);
-    record.end = absl::Now();
-    record.gallery_version = resp->version();
-    record.entry_ids.assign(resp->entry_ids().begin(), resp->entry_ids().end());
-    record.gallery_size = GallerySize(req->gallery());
-    telemetry_->Record(record);
-    return record.status;
+  return Serve(ctx, "Enroll", req->gallery(), [&](CallRecord* record) {
+    record->probes = static_cast<int>(req->vectors().rows());
+    absl::Status status = DoEnroll(*req, resp);
+    record->gallery_version = resp->version();
+    record->entry_ids.assign(resp->entry_ids().begin(),
+                             resp->entry_ids().end());
+    record->gallery_size = GallerySize(req->gallery());
+    record->details["entries"] = resp->entry_ids_size();
+    record->details["replayed"] = resp->replayed();
+    return status;
   });
 }
 
 grpc::ServerUnaryReactor* CandorService::Remove(
     grpc::CallbackServerContext* ctx, const v1::RemoveRequest* req,
     v1::RemoveResponse* resp) {
-  return FinishWith(ctx, [&] {
-    CallRecord record;
-    record.rpc = "Remove";
-    record.caller = CallerIdentity(*ctx);
-    record.gallery = req->gallery();
-    record.start = absl::Now();
-    record.status = DoRemove(*req, record.caller, resp);
-    record.end = absl::Now();
-    record.gallery_version = resp->version();
-    record.entry_ids.assign(resp->removed_entry_ids().begin(),
-                            resp->removed_entry_ids().end());
-    record.gallery_size = GallerySize(req->gallery());
-    telemetry_->Record(record);
-    return record.status;
+  return Serve(ctx, "Remove", req->gallery(), [&](CallRecord* record) {
+    absl::Status status = DoRemove(*req, resp);
+    record->gallery_version = resp->version();
+    record->entry_ids.assign(resp->removed_entry_ids().begin(),
+                             resp->removed_entry_ids().end());
+    record->gallery_size = GallerySize(req->gallery());
+    record->details["removed"] = resp->removed_entry_ids_size();
+    if (req->has_subject_id()) {
+      record->details["subject_id"] = req->subject_id();
+    }
+    return status;
   });
 }
 

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "server/gallery/gallery_store.h"
 #include "server/index/index_factory.h"
+#include "server/security/security_options.h"
 
 namespace candor::api {
 
@@ -21,6 +22,8 @@ struct LimitOptions {
   // gRPC refuses larger messages with RESOURCE_EXHAUSTED. 64 MiB holds a
   // 4096 x 4096 float32 batch.
   int max_message_bytes = 64 << 20;
+  // Longest `purpose` a search may state (it lands in every audit record).
+  int max_purpose_bytes = 256;
 };
 
 struct PolicyDefaults {
@@ -29,6 +32,8 @@ struct PolicyDefaults {
   std::optional<double> max_disparity;
   // "reject" or "warn".
   std::string action = "reject";
+  // A search that states no purpose is refused (FAILED_PRECONDITION).
+  bool require_purpose = false;
 };
 
 struct BatchingOptions {
@@ -46,6 +51,14 @@ struct AuditOptions {
   // max_age (zero = no limit). The oldest whole files go first.
   int max_files = 0;
   absl::Duration max_age = absl::ZeroDuration();
+  // The HMAC key of the record chain. Empty: <data_dir>/audit.key, made on
+  // first start (0600).
+  std::string key_file;
+  // Where the chain's head (sequence, hash) is written every
+  // checkpoint_interval; empty: <data_dir>/audit-checkpoint.json. Keep a
+  // copy elsewhere to detect a truncated tail.
+  std::string checkpoint_file;
+  absl::Duration checkpoint_interval = absl::Seconds(60);
 };
 
 struct ServerOptions {
@@ -61,6 +74,7 @@ struct ServerOptions {
   PolicyDefaults policy;
   BatchingOptions batching;
   AuditOptions audit;
+  security::SecurityOptions security;
   // How long shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(30);
 };

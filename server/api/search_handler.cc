@@ -42,7 +42,9 @@ void FillResults(const v1::SearchRequest& request,
 }  // namespace
 
 void CandorService::StartSearch(const v1::SearchRequest& request,
-                                absl::Time deadline, const std::string& caller,
+                                absl::Time deadline,
+                                const security::Caller& caller,
+                                const char* rpc,
                                 v1::SearchResponse* response,
                                 std::function<void(absl::Status)> done) {
   // Shared by this function and the runner's callback; the request and the
@@ -52,23 +54,31 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
     ThresholdDecision decision;
   };
   auto call = std::make_shared<Call>();
-  call->record.rpc = "Search";
+  call->record.rpc = rpc;
   call->record.caller = caller;
-  call->record.purpose = request.purpose();
+  // An oversized purpose is refused below; the record keeps its prefix.
+  call->record.purpose =
+      request.purpose().substr(0, options_.limits.max_purpose_bytes);
   call->record.gallery = request.gallery();
   call->record.start = absl::Now();
   call->record.probes = static_cast<int>(request.probes().rows());
   call->record.search_request = &request;
+  // The response is released only once the audit record is durable.
   auto finish = [this, call, done](absl::Status status) {
     call->record.status = status;
     call->record.end = absl::Now();
-    telemetry_->Record(call->record);
-    done(status);
+    telemetry_->Record(call->record, [done, status](absl::Status audit) {
+      done(audit.ok() ? status : audit);
+    });
   };
 
+  absl::Status status = ValidatePurpose(request.purpose(),
+                                        options_.limits.max_purpose_bytes,
+                                        options_.policy.require_purpose);
+  if (!status.ok()) return finish(status);
   auto gallery = FindGallery(request.gallery());
   if (!gallery.ok()) return finish(gallery.status());
-  absl::Status status = ValidateTopK(request.top_k(), options_.limits.max_top_k);
+  status = ValidateTopK(request.top_k(), options_.limits.max_top_k);
   if (!status.ok()) return finish(status);
   if (request.has_threshold()) {
     status = ValidateThreshold(request.threshold());
@@ -130,54 +140,83 @@ grpc::ServerUnaryReactor* CandorService::Search(
     grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
     v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  StartSearch(*req, DeadlineOf(*ctx), CallerIdentity(*ctx), resp,
-              [reactor](absl::Status status) {
-                reactor->Finish(ToGrpcStatus(status));
-              });
+  auto done = [reactor](absl::Status status) {
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  security::Caller caller;
+  absl::Status admitted = gate_->Admit(*ctx, "Search", &caller);
+  if (!admitted.ok()) {
+    RecordRefusal("Search", req->gallery(), caller, admitted, done);
+    return reactor;
+  }
+  StartSearch(*req, DeadlineOf(*ctx), caller, "Search", resp, done);
   return reactor;
 }
 
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 CandorService::SearchStream(grpc::CallbackServerContext* ctx) {
+  security::Caller caller;
+  absl::Status admitted = gate_->Admit(*ctx, "SearchStream", &caller);
+  if (!admitted.ok()) {
+    auto* reactor = NewRefusedSearchStream();
+    RecordRefusal("SearchStream", "", caller, admitted,
+                  [reactor](absl::Status status) {
+                    reactor->Finish(ToGrpcStatus(status));
+                  });
+    return reactor;
+  }
   return NewSearchStreamReactor(
-      [this, deadline = DeadlineOf(*ctx), caller = CallerIdentity(*ctx)](
+      [this, deadline = DeadlineOf(*ctx), caller](
           const v1::SearchRequest& request, v1::SearchResponse* response,
           std::function<void(absl::Status)> done) {
-        StartSearch(request, deadline, caller, response, std::move(done));
+        StartSearch(request, deadline, caller, "SearchStream", response,
+                    std::move(done));
       });
+}
+
+void CandorService::RecordRefusal(const char* method, const std::string& gallery,
+                                  const security::Caller& caller,
+                                  const absl::Status& refusal,
+                                  std::function<void(absl::Status)> done) {
+  CallRecord record;
+  record.rpc = method;
+  record.caller = caller;
+  record.gallery = gallery;
+  record.start = record.end = absl::Now();
+  record.status = refusal;
+  telemetry_->Record(record, [done = std::move(done), refusal](
+                                 absl::Status audit) {
+    done(audit.ok() ? refusal : audit);
+  });
+}
+
+absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
+                                        v1::CalibrationReport* resp,
+                                        CallRecord* record) {
+  auto gallery = FindGallery(req.gallery());
+  if (!gallery.ok()) return gallery.status();
+  record->details["source"] =
+      req.has_labeled() ? "labeled" : req.has_self_audit() ? "self_audit" : "";
+  auto report = telemetry_->Calibrate(*gallery, runner_, req);
+  if (!report.ok()) return report.status();
+  *resp = *std::move(report);
+  record->gallery_version =
+      resp->calibration().gallery_version_at_calibration();
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* CandorService::Calibrate(
     grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
     v1::CalibrationReport* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
-    CallRecord record;
-    record.rpc = "Calibrate";
-    record.caller = CallerIdentity(*ctx);
-    record.gallery = req->gallery();
-    record.start = absl::Now();
-    auto gallery = FindGallery(req->gallery());
-    if (!gallery.ok()) {
-      record.status = gallery.status();
-    } else {
-      auto report = telemetry_->Calibrate(*gallery, runner_, *req);
-      record.status = report.status();
-      if (report.ok()) {
-        *resp = *std::move(report);
-        record.gallery_version =
-            resp->calibration().gallery_version_at_calibration();
-      }
-    }
-    record.end = absl::Now();
-    telemetry_->Record(record);
-    return record.status;
+  return Serve(ctx, "Calibrate", req->gallery(), [&](CallRecord* record) {
+    return DoCalibrate(*req, resp, record);
   });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetCalibration(
     grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
     v1::CalibrationReport* resp) {
-  return FinishWith(ctx, [&]() -> absl::Status {
+  return Serve(ctx, "GetCalibration", req->gallery(), [&](CallRecord*) {
     auto gallery = FindGallery(req->gallery());
     if (!gallery.ok()) return gallery.status();
     auto report = telemetry_->GetCalibration(**gallery, *req);

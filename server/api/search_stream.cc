@@ -46,7 +46,18 @@ class SearchStreamReactor final
   v1::SearchResponse response_;
 };
 
+class RefusedSearchStream final
+    : public grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse> {
+ public:
+  void OnDone() override { delete this; }
+};
+
 }  // namespace
+
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+NewRefusedSearchStream() {
+  return new RefusedSearchStream();
+}
 
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 NewSearchStreamReactor(StartStreamSearch start) {

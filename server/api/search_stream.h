@@ -24,6 +24,11 @@ using StartStreamSearch = std::function<void(
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 NewSearchStreamReactor(StartStreamSearch start);
 
+// A reactor for a stream the gate refused: it reads nothing and waits for
+// the caller's Finish (once the refusal is recorded).
+grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
+NewRefusedSearchStream();
+
 }  // namespace candor::api
 
 #endif  // CANDOR_SERVER_API_SEARCH_STREAM_H_

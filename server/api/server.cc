@@ -5,8 +5,18 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
+#include "server/security/credentials.h"
 
 namespace candor::api {
+
+std::string SecuritySummary(const security::SecurityOptions& security) {
+  if (!security.tls()) return "plaintext";
+  return absl::StrCat(
+      "TLS", security.tls_client_ca.empty() ? "" : ", client certificates",
+      security.token_file.empty() ? "" : ", bearer tokens",
+      security.authz_policy.empty() ? ", no authorization policy"
+                                    : ", authorization policy");
+}
 
 absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
     ServerOptions options) {
@@ -14,6 +24,11 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   if (!resolved.ok()) return resolved.status();
   options.store.gallery.backend = *resolved;
 
+  // Before anything opens: a server that may not listen as configured
+  // touches no data.
+  auto credentials =
+      security::MakeServerCredentials(options.security, options.listen);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CandorServer> server(new CandorServer());
   server->options_ = options;
   server->backend_ = index::BackendName(*resolved);
@@ -37,15 +52,20 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
                        ", max ", options.batching.max_batch_probes,
                        " probes per index call, max queue delay ",
                        options.batching.max_queue_delay_us, " us"));
+  auto gate = security::CallGate::Create(options.security);
+  if (!gate.ok()) return gate.status();
+  server->gate_ = *std::move(gate);
   server->service_ = std::make_unique<CandorService>(
       options, server->store_.get(), server->runner_.get(),
-      server->telemetry_.get());
+      server->telemetry_.get(), server->gate_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  if (!options.security.reflection) {
+    builder.SetOption(std::make_unique<NoReflection>());
+  }
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.limits.max_message_bytes);
   builder.SetMaxSendMessageSize(options.limits.max_message_bytes);
   builder.RegisterService(server->service_.get());
@@ -57,7 +77,8 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   LogInfo(absl::StrCat("serving candor.v1.Candor on ", options.listen,
                        " (port ", server->port_, "), data dir ",
-                       options.store.data_dir));
+                       options.store.data_dir, ", ",
+                       SecuritySummary(options.security)));
   return server;
 }
 

@@ -3,7 +3,10 @@
 #ifndef CANDOR_SERVER_API_SERVER_H_
 #define CANDOR_SERVER_API_SERVER_H_
 
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
@@ -12,8 +15,30 @@
 #include "server/api/search_runner.h"
 #include "server/api/telemetry_hub.h"
 #include "server/gallery/gallery_store.h"
+#include "server/security/call_gate.h"
 
 namespace candor::api {
+
+// "TLS, client certificates, authorization policy", or "plaintext": how
+// callers are admitted, for the start-up log line.
+std::string SecuritySummary(const security::SecurityOptions& security);
+
+// A ServerBuilder option that keeps the reflection plugin (enabled process
+// wide by InitProtoReflectionServerBuilderPlugin) off this server.
+class NoReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
+      override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& plugin) {
+                                    return plugin->name() ==
+                                           "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
 
 class CandorServer {
  public:
@@ -40,6 +65,7 @@ class CandorServer {
   std::unique_ptr<gallery::GalleryStore> store_;
   std::unique_ptr<TelemetryHub> telemetry_;
   std::unique_ptr<SearchRunner> runner_;
+  std::unique_ptr<security::CallGate> gate_;
   std::unique_ptr<CandorService> service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;

@@ -10,6 +10,7 @@
 #include "server/api/convert.h"
 #include "server/api/telemetry_proto.h"
 #include "server/common/log.h"
+#include "server/telemetry/audit_key.h"
 #include "server/telemetry/audit_log.h"
 #include "server/telemetry/metrics.h"
 
@@ -52,11 +53,33 @@ class TelemetryHub::Impl : public batching::BatchObserver {
                              "/metrics, bound to tcp ", metrics_->http_port()));
       }
     }
+    const std::string key_file = options_.audit.key_file.empty()
+                                     ? options_.store.data_dir + "/audit.key"
+                                     : options_.audit.key_file;
+    auto key = telemetry::LoadOrCreateAuditKey(key_file);
+    if (!key.ok()) return key.status();
+    if (!telemetry::KeyFileIsPrivate(key_file)) {
+      LogWarning(absl::StrCat("audit key ", key_file,
+                              " is readable by others: chmod 600 it"));
+    }
     telemetry::AuditLog::Options audit_options;
     audit_options.dir = options_.audit_dir;
     audit_options.max_file_bytes = options_.audit.max_file_bytes;
     audit_options.max_files = options_.audit.max_files;
     audit_options.max_age = options_.audit.max_age;
+    audit_options.key = *std::move(key);
+    audit_options.checkpoint_path =
+        options_.audit.checkpoint_file.empty()
+            ? options_.store.data_dir + "/audit-checkpoint.json"
+            : options_.audit.checkpoint_file;
+    audit_options.checkpoint_interval = options_.audit.checkpoint_interval;
+    telemetry::Metrics* metrics = metrics_.get();
+    audit_options.on_write_failure = [metrics] {
+      metrics->CountAuditWriteFailure();
+    };
+    audit_options.on_checkpoint = [metrics](uint64_t seq) {
+      metrics->SetAuditCheckpoint(seq);
+    };
     auto audit = telemetry::AuditLog::Open(audit_options);
     if (!audit.ok()) return audit.status();
     audit_ = *std::move(audit);
@@ -192,10 +215,21 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
   void Forget(const std::string& name) { calibrations_->Forget(name); }
 
-  void Record(const CallRecord& r) {
+  void Record(const CallRecord& r, std::function<void(absl::Status)> done) {
     if (metrics_) RecordMetrics(r);
-    if (audit_) RecordAudit(r);
+    audit_->Append(
+        AuditRecordOf(r),
+        [done = std::move(done)](absl::StatusOr<uint64_t> appended) {
+          if (appended.ok()) return done(absl::OkStatus());
+          LogError(absl::StrCat("audit record not written, call refused: ",
+                                appended.status().message()));
+          done(absl::UnavailableError(absl::StrCat(
+              "the audit log cannot record this call, so it is refused: ",
+              appended.status().message())));
+        });
   }
+
+  const telemetry::Policy& floor() const { return defaults_; }
 
   void SetBackend(const std::string& backend, const std::string& device) {
     if (metrics_) metrics_->SetBackendInfo(backend, device);
@@ -212,7 +246,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     if (r.gallery_size >= 0) {
       metrics_->SetGalleryEntries(r.gallery, static_cast<uint64_t>(r.gallery_size));
     }
-    if (r.rpc != "Search" || !r.status.ok()) return;
+    if ((r.rpc != "Search" && r.rpc != "SearchStream") || !r.status.ok()) return;
     metrics_->CountProbes(r.gallery, static_cast<uint64_t>(r.probes));
     const absl::Duration stages[] = {r.queue_time, r.normalize_time,
                                      r.search_time, r.telemetry_time,
@@ -232,12 +266,15 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     }
   }
 
-  void RecordAudit(const CallRecord& r) {
+  static telemetry::AuditRecord AuditRecordOf(const CallRecord& r) {
     telemetry::AuditRecord a;
     a.start_time = r.start;
     a.end_time = r.end;
     a.operation = r.rpc;
-    a.caller = r.caller;
+    a.identity = r.caller.identity;
+    a.peer = r.caller.peer;
+    a.forwarded_by = r.caller.forwarded_by;
+    a.details = r.details;
     a.purpose = r.purpose;
     a.gallery = r.gallery;
     a.gallery_version = r.gallery_version;
@@ -249,8 +286,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       a.threshold_source =
           r.decision->source == v1::ThresholdReport::POLICY ? "policy" : "request";
       a.verdict = r.decision->verdict;
-    } else if (r.status.code() == absl::StatusCode::kFailedPrecondition &&
-               r.rpc == "Search") {
+    } else if (telemetry::IsPolicyRejection(r.status)) {
       // A policy rejection: the verdict is the refusal itself.
       telemetry::Verdict verdict;
       verdict.outcome = telemetry::VerdictOutcome::kReject;
@@ -273,11 +309,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     } else if (!r.entry_ids.empty()) {
       a.matched_entry_ids.push_back(r.entry_ids);
     }
-    auto appended = audit_->Append(a);
-    if (!appended.ok()) {
-      LogError(absl::StrCat("audit log append failed: ",
-                            appended.status().ToString()));
-    }
+    return a;
   }
 
   const ServerOptions options_;
@@ -326,7 +358,13 @@ void TelemetryHub::DescribeCalibration(const gallery::Gallery& gallery,
 batching::BatchObserver* TelemetryHub::batch_observer() { return impl_.get(); }
 
 void TelemetryHub::ForgetGallery(const std::string& name) { impl_->Forget(name); }
-void TelemetryHub::Record(const CallRecord& record) { impl_->Record(record); }
+void TelemetryHub::Record(const CallRecord& record,
+                          std::function<void(absl::Status)> done) {
+  impl_->Record(record, std::move(done));
+}
+const telemetry::Policy& TelemetryHub::policy_floor() const {
+  return impl_->floor();
+}
 void TelemetryHub::SetBackend(const std::string& backend,
                               const std::string& device) {
   impl_->SetBackend(backend, device);

@@ -4,6 +4,7 @@
 #ifndef CANDOR_SERVER_API_TELEMETRY_HUB_H_
 #define CANDOR_SERVER_API_TELEMETRY_HUB_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,9 @@
 #include "server/api/search_runner.h"
 #include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
+#include "server/security/identity.h"
+#include "server/telemetry/audit_chain.h"
+#include "server/telemetry/policy.h"
 #include "server/telemetry/verdict.h"
 
 namespace candor::api {
@@ -33,8 +37,8 @@ struct ThresholdDecision {
 
 // What the audit log and metrics learn of one finished RPC.
 struct CallRecord {
-  std::string rpc;  // "Search", "Enroll", "Remove", "Calibrate"
-  std::string caller;
+  std::string rpc;  // the method's short name: "Search", "SetPolicy", ...
+  security::Caller caller;
   std::string purpose;
   std::string gallery;
   uint64_t gallery_version = 0;
@@ -56,6 +60,9 @@ struct CallRecord {
   // (-1 when unknown).
   std::vector<uint64_t> entry_ids;
   int64_t gallery_size = -1;
+  // What else the call touched, for the audit record: counts, the policy
+  // before and after a SetPolicy, ... Never an embedding.
+  telemetry::AuditJson details = telemetry::AuditJson::object();
 };
 
 class TelemetryHub {
@@ -86,8 +93,14 @@ class TelemetryHub {
   // Drops the gallery's calibration (gallery deleted).
   void ForgetGallery(const std::string& name);
 
-  // Metrics and audit for a finished call. Never fails the call.
-  void Record(const CallRecord& record);
+  // Metrics and the audit record of a finished call. The record is
+  // appended off this thread (group commit); `done` runs once it is
+  // durable, with OK, or with Unavailable when it could not be written:
+  // the call must then fail and return nothing (the log fails closed).
+  // `record` is read before Record returns.
+  void Record(const CallRecord& record, std::function<void(absl::Status)> done);
+  // The server's policy flags (the floor a gallery may only tighten).
+  const telemetry::Policy& policy_floor() const;
   void SetBackend(const std::string& backend, const std::string& device);
   // Feeds candor_batch_probes; owned by the hub, lives as long as it.
   batching::BatchObserver* batch_observer();

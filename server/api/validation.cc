@@ -57,6 +57,21 @@ absl::Status ValidateThreshold(float threshold) {
   return absl::OkStatus();
 }
 
+absl::Status ValidatePurpose(const std::string& purpose, int max_bytes,
+                             bool required) {
+  if (purpose.size() > static_cast<size_t>(max_bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("purpose: ", purpose.size(), " bytes is over the "
+                     "server's maximum of ", max_bytes, " (--max_purpose_bytes)"));
+  }
+  if (required && purpose.empty()) {
+    return absl::FailedPreconditionError(
+        "purpose: this server requires every search to state its purpose "
+        "(--require_purpose)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateTopK(uint32_t top_k, int max_top_k) {
   if (top_k == 0 || top_k > static_cast<uint32_t>(max_top_k)) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -21,6 +21,10 @@ absl::StatusOr<std::vector<float>> UnpackRows(const v1::Matrix& matrix,
 
 absl::Status ValidateThreshold(float threshold);
 absl::Status ValidateTopK(uint32_t top_k, int max_top_k);
+// InvalidArgument for a purpose over max_bytes; FailedPrecondition for none
+// when `required` (--require_purpose).
+absl::Status ValidatePurpose(const std::string& purpose, int max_bytes,
+                             bool required);
 absl::Status ValidateDimension(uint32_t dimension);
 
 // Enroll's per-row strings: subject ids 1..256 bytes, groups empty or one

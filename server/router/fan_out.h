@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/router/forwarding.h"
 #include "server/router/shard_set.h"
 
 namespace candor::router {
@@ -55,6 +56,7 @@ void FanOut(const ShardSet& shards, std::vector<ShardCall<Req, Resp>> calls,
   for (size_t i = 0; i < state->calls.size(); ++i) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(absl::ToChronoTime(deadline));
+    ScopedForwarding::Apply(ctx.get());
     state->contexts.push_back(std::move(ctx));
   }
   for (size_t i = 0; i < state->calls.size(); ++i) {

@@ -8,6 +8,7 @@
 #include "server/api/telemetry_proto.h"
 #include "server/api/unary.h"
 #include "server/router/gallery_aggregate.h"
+#include "server/common/log.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
 
@@ -39,14 +40,29 @@ absl::Status AllOkOr(const ShardSet& shards,
 
 RouterService::RouterService(const RouterOptions& options,
                              const ShardSet* shards, RouterTelemetry* telemetry,
-                             telemetry::Metrics* metrics)
+                             telemetry::Metrics* metrics,
+                             const security::CallGate* gate)
     : options_(options),
       shards_(shards),
       telemetry_(telemetry),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      gate_(gate) {}
 
 void RouterService::Count(const char* rpc, const absl::Status& status) {
   if (metrics_ != nullptr) metrics_->CountRequest(rpc, status.code());
+}
+
+absl::Status RouterService::Admit(const grpc::CallbackServerContext& ctx,
+                                  const char* rpc,
+                                  security::Caller* caller) const {
+  absl::Status status = gate_->Admit(ctx, rpc, caller);
+  if (!status.ok()) {
+    LogWarning(absl::StrCat("refused ", rpc, " from ",
+                            caller->identity.empty() ? "(no identity)"
+                                                     : caller->identity,
+                            " at ", caller->peer, ": ", status.message()));
+  }
+  return status;
 }
 
 absl::Time RouterService::ShardDeadline(absl::Time call_deadline) const {

@@ -20,6 +20,11 @@ ABSL_FLAG(int, shard_timeout_ms, 30000,
           "router: longest wait for one shard's answer; a shard past it is "
           "UNAVAILABLE (named)");
 
+ABSL_FLAG(std::string, shard_tls_ca, "",
+          "router: PEM bundle of the CAs that signed the shards' "
+          "certificates; the router calls shards over mTLS with its own "
+          "--tls_cert/--tls_key (the shards list it in --trusted_forwarders)");
+
 namespace candor::router {
 
 absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
@@ -44,6 +49,7 @@ absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
         absl::StrCat("--shard_timeout_ms: must be positive, got ", timeout_ms));
   }
   options.shard_timeout = absl::Milliseconds(timeout_ms);
+  options.shard_tls_ca = absl::GetFlag(FLAGS_shard_tls_ca);
   return options;
 }
 

@@ -29,6 +29,10 @@ struct RouterOptions {
   // How often the shard names are resolved again to detect a changed shard
   // count (which the router reports but never follows: see shard_dns.h).
   absl::Duration dns_refresh = absl::Seconds(30);
+  // PEM bundle of the CAs that signed the shards' certificates: the router
+  // then calls its shards over mTLS, presenting server.security's
+  // tls_cert / tls_key. Empty: plaintext (only a router without TLS).
+  std::string shard_tls_ca;
 };
 
 }  // namespace candor::router

@@ -48,8 +48,11 @@ absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
 
 void RouterService::StartSearch(const v1::SearchRequest& request,
                                 absl::Time deadline,
+                                const security::Caller& caller,
+                                const char* rpc,
                                 v1::SearchResponse* response,
                                 std::function<void(absl::Status)> done) {
+  ScopedForwarding forwarding(caller, rpc);
   if (request.gallery().empty()) {
     return done(absl::InvalidArgumentError("gallery: name is empty"));
   }
@@ -95,7 +98,13 @@ grpc::ServerUnaryReactor* RouterService::Search(
     grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
     v1::SearchResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  StartSearch(*req, api::DeadlineOf(*ctx), resp,
+  security::Caller caller;
+  if (absl::Status admitted = Admit(*ctx, "Search", &caller); !admitted.ok()) {
+    Count("Search", admitted);
+    reactor->Finish(api::ToGrpcStatus(admitted));
+    return reactor;
+  }
+  StartSearch(*req, api::DeadlineOf(*ctx), caller, "Search", resp,
               [this, reactor, req](absl::Status status) {
                 Count("Search", status);
                 if (status.ok() && metrics_ != nullptr) {
@@ -108,11 +117,20 @@ grpc::ServerUnaryReactor* RouterService::Search(
 
 grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
 RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
+  security::Caller caller;
+  if (absl::Status admitted = Admit(*ctx, "SearchStream", &caller);
+      !admitted.ok()) {
+    Count("SearchStream", admitted);
+    auto* reactor = api::NewRefusedSearchStream();
+    reactor->Finish(api::ToGrpcStatus(admitted));
+    return reactor;
+  }
   return api::NewSearchStreamReactor(
-      [this, deadline = api::DeadlineOf(*ctx)](
+      [this, deadline = api::DeadlineOf(*ctx), caller](
           const v1::SearchRequest& request, v1::SearchResponse* response,
           std::function<void(absl::Status)> done) {
-        StartSearch(request, deadline, response, std::move(done));
+        StartSearch(request, deadline, caller, "SearchStream", response,
+                    std::move(done));
       });
 }
 

@@ -5,7 +5,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/server.h"
 #include "server/common/log.h"
+#include "server/security/credentials.h"
 #include "server/router/shard_dns.h"
 
 namespace candor::router {
@@ -30,10 +32,20 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!names.ok()) return names.status();
     options.shards = *std::move(names);
   }
+  auto credentials = security::MakeServerCredentials(options.server.security,
+                                                     options.server.listen);
+  if (!credentials.ok()) return credentials.status();
+  auto shard_credentials = security::MakeShardChannelCredentials(
+      options.server.security, options.shard_tls_ca);
+  if (!shard_credentials.ok()) return shard_credentials.status();
+  auto gate = security::CallGate::Create(options.server.security);
+  if (!gate.ok()) return gate.status();
   std::unique_ptr<RouterServer> server(new RouterServer());
   server->options_ = options;
+  server->gate_ = *std::move(gate);
   server->shards_ = std::make_unique<ShardSet>(
-      options.shards, options.server.limits.max_message_bytes);
+      options.shards, options.server.limits.max_message_bytes,
+      *shard_credentials);
   LogInfo(absl::StrCat("router over ", options.shards.size(),
                        " shards: ", absl::StrJoin(options.shards, ", ")));
   server->telemetry_ = std::make_unique<RouterTelemetry>(
@@ -50,13 +62,15 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   }
   server->service_ = std::make_unique<RouterService>(
       options, server->shards_.get(), server->telemetry_.get(),
-      server->metrics_.get());
+      server->metrics_.get(), server->gate_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.server.listen,
-                           grpc::InsecureServerCredentials(), &server->port_);
+  if (!options.server.security.reflection) {
+    builder.SetOption(std::make_unique<api::NoReflection>());
+  }
+  builder.AddListeningPort(options.server.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.server.limits.max_message_bytes);
   builder.SetMaxSendMessageSize(options.server.limits.max_message_bytes);
   builder.RegisterService(server->service_.get());
@@ -70,7 +84,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     server->dns_watch_ = std::thread([s = server.get()] { s->WatchDns(); });
   }
   LogInfo(absl::StrCat("serving candor.v1.Candor as a router on ",
-                       options.server.listen, " (port ", server->port_, ")"));
+                       options.server.listen, " (port ", server->port_, "), ",
+                       api::SecuritySummary(options.server.security),
+                       options.shard_tls_ca.empty() ? ", plaintext to shards"
+                                                    : ", mTLS to shards"));
   return server;
 }
 

@@ -11,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/router/router_options.h"
 #include "server/router/router_service.h"
+#include "server/security/call_gate.h"
 #include "server/router/router_telemetry.h"
 #include "server/router/shard_set.h"
 #include "server/telemetry/metrics.h"
@@ -40,6 +41,7 @@ class RouterServer {
 
   RouterOptions options_;
   int port_ = 0;
+  std::unique_ptr<security::CallGate> gate_;
   std::unique_ptr<ShardSet> shards_;
   std::unique_ptr<RouterTelemetry> telemetry_;
   // Null when --metrics_listen is empty.

@@ -17,6 +17,8 @@
 #include "absl/time/time.h"
 #include "candor/v1/candor.grpc.pb.h"
 #include "server/api/status_util.h"
+#include "server/security/call_gate.h"
+#include "server/router/forwarding.h"
 #include "server/router/router_options.h"
 #include "server/router/router_telemetry.h"
 #include "server/router/shard_set.h"
@@ -28,7 +30,8 @@ class RouterService final : public v1::Candor::CallbackService {
  public:
   // No pointer is owned; all outlive the service. `metrics` may be null.
   RouterService(const RouterOptions& options, const ShardSet* shards,
-                RouterTelemetry* telemetry, telemetry::Metrics* metrics);
+                RouterTelemetry* telemetry, telemetry::Metrics* metrics,
+                const security::CallGate* gate);
 
   grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
                                           const v1::CreateGalleryRequest* req,
@@ -76,22 +79,34 @@ class RouterService final : public v1::Candor::CallbackService {
   // scatters to every shard, merges. `done` is called exactly once,
   // possibly on another thread; request and response outlive it.
   void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
+                   const security::Caller& caller, const char* rpc,
                    v1::SearchResponse* response,
                    std::function<void(absl::Status)> done);
 
  private:
-  // Runs fn() on the gRPC thread, counts the call in
+  // Admits the caller (the gate), runs fn() on the gRPC thread with every
+  // shard call made on the caller's behalf, counts the call in
   // candor_requests_total{rpc, code} and finishes it with fn's status.
   template <typename Fn>
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
                                    const char* rpc, Fn&& fn) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    const absl::Status status = fn();
+    security::Caller caller;
+    absl::Status status = Admit(*ctx, rpc, &caller);
+    if (status.ok()) {
+      ScopedForwarding forwarding(caller, rpc);
+      status = fn();
+    }
     Count(rpc, status);
     reactor->Finish(api::ToGrpcStatus(status));
     return reactor;
   }
   void Count(const char* rpc, const absl::Status& status);
+  // The gate's decision; a refusal is logged with the identity (the
+  // router keeps no audit log of its own: the shards record every call
+  // it forwards, under the caller's identity).
+  absl::Status Admit(const grpc::CallbackServerContext& ctx, const char* rpc,
+                     security::Caller* caller) const;
 
   // The whole gallery as a single server would describe it (sizes summed
   // over shards, the router's policy and calibration state).
@@ -145,6 +160,7 @@ class RouterService final : public v1::Candor::CallbackService {
   const ShardSet* const shards_;
   RouterTelemetry* const telemetry_;
   telemetry::Metrics* const metrics_;
+  const security::CallGate* const gate_;
   absl::Mutex mu_;
   std::map<std::string, SizeEntry> sizes_ ABSL_GUARDED_BY(mu_);
 };

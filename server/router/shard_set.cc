@@ -24,7 +24,8 @@ constexpr int kConnectTimeoutMs = 5000;
 }  // namespace
 
 ShardSet::ShardSet(const std::vector<std::string>& addresses,
-                   int max_message_bytes) {
+                   int max_message_bytes,
+                   std::shared_ptr<grpc::ChannelCredentials> credentials) {
   for (size_t i = 0; i < addresses.size(); ++i) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(max_message_bytes);
@@ -37,7 +38,7 @@ ShardSet::ShardSet(const std::vector<std::string>& addresses,
     shard.index = static_cast<int>(i);
     shard.name = addresses[i];
     shard.stub = v1::Candor::NewStub(grpc::CreateCustomChannel(
-        addresses[i], grpc::InsecureChannelCredentials(), args));
+        addresses[i], credentials, args));
     shards_.push_back(std::move(shard));
   }
 }

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "candor/v1/candor.grpc.pb.h"
+#include "grpcpp/security/credentials.h"
 
 namespace candor::router {
 
@@ -29,7 +30,11 @@ class ShardSet {
   // One channel per address. A host name is resolved by gRPC's own DNS
   // resolver, again whenever the connection drops, so a shard pod that
   // comes back with a new IP is found under its stable name.
-  ShardSet(const std::vector<std::string>& addresses, int max_message_bytes);
+  // `credentials`: plaintext, or mTLS with the router's certificate
+  // (security::MakeShardChannelCredentials).
+  ShardSet(const std::vector<std::string>& addresses, int max_message_bytes,
+           std::shared_ptr<grpc::ChannelCredentials> credentials =
+               grpc::InsecureChannelCredentials());
 
   int size() const { return static_cast<int>(shards_.size()); }
   const Shard& shard(int i) const { return shards_[static_cast<size_t>(i)]; }

@@ -143,6 +143,19 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("The gallery's policy threshold (every group "
                                  "under max_fpir)")
                            .Register(*registry_);
+  audit_write_failures_ =
+      &prometheus::BuildCounter()
+           .Name("candor_audit_write_failures_total")
+           .Help("Audit records that could not be written; each one's call "
+                 "failed UNAVAILABLE")
+           .Register(*registry_)
+           .Add({});
+  audit_checkpoint_seq_ =
+      &prometheus::BuildGauge()
+           .Name("candor_audit_checkpoint_seq")
+           .Help("Sequence number of the audit chain's last checkpoint")
+           .Register(*registry_)
+           .Add({});
   backend_info_ = &prometheus::BuildGauge()
                        .Name("candor_backend_info")
                        .Help("The index backend serving searches (value 1)")
@@ -221,6 +234,12 @@ void Metrics::CountVerdict(VerdictOutcome outcome) {
 void Metrics::SetPolicyFpir(const std::string& gallery, const std::string& group,
                             double fpir) {
   policy_fpir_->Add({{"gallery", gallery}, {"group", group}}).Set(fpir);
+}
+
+void Metrics::CountAuditWriteFailure() { audit_write_failures_->Increment(); }
+
+void Metrics::SetAuditCheckpoint(uint64_t seq) {
+  audit_checkpoint_seq_->Set(static_cast<double>(seq));
 }
 
 void Metrics::SetBackendInfo(const std::string& backend, const std::string& device) {

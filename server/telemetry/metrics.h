@@ -77,6 +77,12 @@ class Metrics {
   // candor_backend_info{backend, device} = 1; replaces the previous one.
   void SetBackendInfo(const std::string& backend, const std::string& device);
 
+  // candor_audit_write_failures_total: audit records that could not be
+  // written (their calls failed UNAVAILABLE).
+  void CountAuditWriteFailure();
+  // candor_audit_checkpoint_seq: the audit chain's last checkpointed record.
+  void SetAuditCheckpoint(uint64_t seq);
+
   // The Prometheus text exposition of every metric, as /metrics serves it.
   std::string RenderText() const;
   // The bound HTTP port; 0 without HTTP.
@@ -100,6 +106,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* backend_info_;
   std::array<prometheus::Histogram*, kStages> stage_latency_;
   prometheus::Histogram* threshold_;
+  prometheus::Counter* audit_write_failures_;
+  prometheus::Gauge* audit_checkpoint_seq_;
   std::array<prometheus::Counter*, 4> verdicts_;
   absl::Mutex backend_mu_;
   prometheus::Gauge* backend_ ABSL_GUARDED_BY(backend_mu_) = nullptr;
