@@ -10,7 +10,7 @@
 #   --cuda=ON|OFF  passed as -DCANDOR_CUDA (default OFF)
 #   --build-dir    CMake build tree (default build-release)
 #   --prefix       staging root (default stage); receives
-#                    bin/candor-server, bin/candor and bin/candor-audit (when built),
+#                    bin/candor-server and bin/candor (audit verify is a candor subcommand),
 #                    bin/candor-health (the image's gRPC health check),
 #                    share/candor/runtime-packages.txt (the Debian/Ubuntu
 #                    packages that own the binaries' shared libraries)
@@ -20,7 +20,7 @@
 #   CANDOR_CMAKE_ARGS  more -D options for the configure step
 #                      (e.g. -DCANDOR_FAISS_GPU=ON -Dfaiss_DIR=...)
 #   CANDOR_TARGETS     the CMake targets to build and stage (default
-#                      "candor-server candor candor-audit"); one the tree does
+#                      "candor-server candor"); one the tree does
 #                      not define is skipped with a note, except
 #                      candor-server, which must exist.
 set -euo pipefail
@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-read -r -a targets <<<"${CANDOR_TARGETS:-candor-server candor candor-audit}"
+read -r -a targets <<<"${CANDOR_TARGETS:-candor-server candor}"
 read -r -a extra_cmake_args <<<"${CANDOR_CMAKE_ARGS:-}"
 
 if [[ $stage_only -eq 0 ]]; then

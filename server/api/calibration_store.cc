@@ -19,6 +19,11 @@ absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
     const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  // Calibrations describe who is enrolled (groups, scores): owner only.
+  if (!ec) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (ec) {
     return absl::UnavailableError(
         absl::StrCat("cannot create ", dir, ": ", ec.message()));

@@ -91,7 +91,7 @@ absl::Status FsyncDir(const std::string& dir) {
 }
 
 absl::Status MakeDir(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0750) != 0) return ErrnoStatus("mkdir", dir, errno);
+  if (mkdir(dir.c_str(), 0700) != 0) return ErrnoStatus("mkdir", dir, errno);
   return absl::OkStatus();
 }
 
@@ -101,7 +101,7 @@ absl::Status MakeDirs(const std::string& dir) {
   if (parent != dir) {
     if (auto s = MakeDirs(parent); !s.ok()) return s;
   }
-  if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoStatus("mkdir", dir, errno);
   }
   return absl::OkStatus();
@@ -121,7 +121,7 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  absl::string_view contents) {
   const std::string tmp = path + ".tmp";
   {
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) return ErrnoStatus("open", tmp, errno);
     if (auto s = WriteAll(fd.get(), contents.data(), contents.size(), tmp);
         !s.ok()) {

@@ -54,8 +54,10 @@ absl::StatusOr<std::string> LoadAuditKey(const std::string& path) {
 
 bool KeyFileIsPrivate(const std::string& path) {
   struct stat st;
-  return stat(path.c_str(), &st) == 0 &&
-         (st.st_mode & (S_IRWXG | S_IRWXO)) == 0;
+  if (stat(path.c_str(), &st) != 0 || (st.st_mode & S_IRWXO) != 0) return false;
+  // Group bits are harmless when the group is this process's own (a
+  // Kubernetes Secret mounted 0440 with the pod's fsGroup).
+  return (st.st_mode & S_IRWXG) == 0 || st.st_gid == getegid();
 }
 
 absl::StatusOr<std::string> LoadOrCreateAuditKey(const std::string& path) {

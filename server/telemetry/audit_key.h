@@ -20,8 +20,9 @@ inline constexpr size_t kMinAuditKeyBytes = 32;
 // NotFound or InvalidArgument (too short), each saying how to make one.
 absl::StatusOr<std::string> LoadAuditKey(const std::string& path);
 
-// False when group or others may read or write the file (or it cannot be
-// examined): the server logs a warning and goes on.
+// False when others, or a group other than this process's own, may read or
+// write the file (or it cannot be examined): the server logs a warning and
+// goes on.
 bool KeyFileIsPrivate(const std::string& path);
 
 // LoadAuditKey, but a missing file is first created (mode 0600) with 64 hex

@@ -53,7 +53,7 @@ absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view bytes) {
   const std::string tmp = path + ".tmp";
   {
-    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (fd.get() < 0) return Errno(errno, "cannot create", tmp);
     size_t done = 0;
     while (done < bytes.size()) {
