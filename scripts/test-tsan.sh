@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The ThreadSanitizer run: builds the batcher's unit and stress tests and
-# tests/api/concurrency_test (many gRPC clients enrolling, removing,
-# searching and compacting against one real server) with
+# The ThreadSanitizer run: builds the batcher's unit and stress tests, the
+# audit log's (its group-commit writer thread) and tests/api/concurrency_test
+# (many gRPC clients enrolling, removing, searching and compacting against
+# one real server, every call finished from the audit writer) with
 # -fsanitize=thread into build-tsan/ (or $CANDOR_TSAN_BUILD_DIR), then runs
 # them. Any race report fails the run: TSAN exits with status 66.
 #
@@ -16,9 +17,9 @@ JOBS="${CANDOR_JOBS:-$(nproc)}"
 export CCACHE_BASEDIR="${ROOT}"
 
 TARGETS=(request_queue_test batch_assembly_test dynamic_batcher_test
-         dynamic_batcher_stress_test concurrency_test)
+         dynamic_batcher_stress_test concurrency_test audit_log_test)
 # Their test names (gtest suites), for ctest.
-TESTS='^(RequestQueue|BatchAssembly|DynamicBatcher|ConcurrencyTest)'
+TESTS='^(RequestQueue|BatchAssembly|DynamicBatcher|ConcurrencyTest|AuditLogTest)'
 
 
 cmake -S "${ROOT}" -B "${BUILD}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -33,12 +33,15 @@ class ScopedForwarding {
   ScopedForwarding& operator=(const ScopedForwarding&) = delete;
 
   // Adds the forwarding metadata of the innermost scope on this thread to
-  // a shard call's context (nothing outside any scope, or for a caller
-  // without identity).
+  // a shard call's context (nothing outside any scope). A caller without
+  // identity is forwarded as such (method and peer only), so a shard never
+  // takes the call for the router's own.
   static void Apply(grpc::ClientContext* ctx) {
     const ScopedForwarding* scope = current_;
-    if (scope == nullptr || scope->identity_.empty()) return;
-    ctx->AddMetadata(security::kForwardedIdentityKey, scope->identity_);
+    if (scope == nullptr) return;
+    if (!scope->identity_.empty()) {
+      ctx->AddMetadata(security::kForwardedIdentityKey, scope->identity_);
+    }
     ctx->AddMetadata(security::kForwardedPeerKey, scope->peer_);
     ctx->AddMetadata(security::kForwardedMethodKey, scope->method_);
   }

@@ -114,9 +114,13 @@ absl::Status CallGate::Decide(const Request& request, Caller* caller) const {
       Authenticate(request.certificate_identity, request.secure_transport,
                    request.authorization, caller);
   if (!status.ok()) return status;
-  const std::string& forwarded_identity = request.forwarded_identity;
+  // A forwarded call always names the method the caller invoked; its
+  // identity is absent when the router's own caller had none, and then the
+  // call is the unauthenticated caller's, never the router's.
+  const bool forwarded = !request.forwarded_identity.empty() ||
+                         !request.forwarded_method.empty();
   std::string method = request.method;
-  if (!forwarded_identity.empty()) {
+  if (forwarded) {
     if (caller->identity.empty() ||
         !trusted_forwarders_.contains(caller->identity)) {
       return absl::PermissionDeniedError(absl::StrCat(
@@ -126,12 +130,18 @@ absl::Status CallGate::Decide(const Request& request, Caller* caller) const {
           "call on behalf of another identity"));
     }
     caller->forwarded_by = caller->identity;
-    caller->identity = forwarded_identity;
+    caller->identity = request.forwarded_identity;
     caller->authenticated_by = "forwarded";
     if (!request.forwarded_peer.empty()) {
       caller->peer = absl::StrCat(request.forwarded_peer, " via ", request.peer);
     }
     if (!request.forwarded_method.empty()) method = request.forwarded_method;
+    if (caller->identity.empty() && require_identity_) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "'", caller->forwarded_by,
+          "' forwarded a call that carries no identity; this server "
+          "authenticates every call"));
+    }
   }
   if (policy_ == nullptr) return absl::OkStatus();
   const std::string path = absl::StrCat(kServicePath, method);

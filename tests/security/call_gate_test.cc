@@ -127,6 +127,19 @@ TEST_F(CallGateTest, ForwardedMethodIsWhatTheCallerInvokedAtTheRouter) {
   EXPECT_TRUE(gate_->Decide(request, &caller).ok());
 }
 
+TEST_F(CallGateTest, AnAnonymousForwardedCallIsNeverTheForwardersOwn) {
+  // The router's caller had no identity: the shard must not authorize the
+  // call as the router (which may call everything).
+  Caller caller;
+  auto request = Call(kRouter, "DeleteGallery");
+  request.forwarded_method = "DeleteGallery";
+  request.forwarded_peer = "ipv4:10.0.0.9:1";
+  absl::Status s = gate_->Decide(request, &caller);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << s;
+  EXPECT_EQ(caller.identity, "");
+  EXPECT_EQ(caller.forwarded_by, kRouter);
+}
+
 TEST(CallGatePlaintext, LoopbackWithoutTlsAdmitsEveryoneWithoutIdentity) {
   auto gate = CallGate::Create(SecurityOptions());
   ASSERT_TRUE(gate.ok());
