@@ -26,7 +26,7 @@ absl::Status SelectTopKDevice(const float* scores, int64_t probes, int64_t cols,
                               int64_t ld, const uint64_t* col_ids,
                               const float* thresholds, int k,
                               bool merge_into_lists, DeviceTopKLists lists,
-                              void* stream) {
+                              void* stream, SelectTuning tuning) {
   if (absl::Status s = ValidateTopK(k); !s.ok()) return s;
   if (probes < 0 || cols < 0 || ld < cols) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -41,8 +41,8 @@ absl::Status SelectTopKDevice(const float* scores, int64_t probes, int64_t cols,
       <<<dim3(static_cast<unsigned>(probes), 1), kThreads, 0,
          static_cast<cudaStream_t>(stream)>>>(
           scores, cols, ld, col_ids, /*ids_ld=*/0, thresholds, k,
-          merge_into_lists, /*pad_lists=*/false, lists.scores, lists.ids,
-          lists.counts);
+          merge_into_lists, /*pad_lists=*/false, tuning.skip_unchanged_sort,
+          lists.scores, lists.ids, lists.counts);
   CUDA_RETURN_IF_LAUNCH_FAILED();
   return absl::OkStatus();
 }
@@ -53,14 +53,14 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
                                    const float* thresholds, int k, int splits,
                                    DeviceTopKLists partial,
                                    bool merge_into_lists, DeviceTopKLists lists,
-                                   void* stream) {
+                                   void* stream, SelectTuning tuning) {
   if (splits < 1 || splits > kMaxSelectSplits) {
     return absl::InvalidArgumentError(absl::StrCat(
         "splits ", splits, " out of range [1, ", kMaxSelectSplits, "]"));
   }
   if (splits == 1) {
     return SelectTopKDevice(scores, probes, cols, ld, col_ids, thresholds, k,
-                            merge_into_lists, lists, stream);
+                            merge_into_lists, lists, stream, tuning);
   }
   if (absl::Status s = ValidateTopK(k); !s.ok()) return s;
   if (probes < 0 || cols < 0 || ld < cols || probes > kMaxProbesPerLaunch) {
@@ -74,8 +74,8 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
       <<<dim3(static_cast<unsigned>(probes), static_cast<unsigned>(splits)),
          kThreads, 0, s>>>(scores, cols, ld, col_ids, /*ids_ld=*/0, thresholds,
                            k, /*merge_into_lists=*/false,
-                           /*pad_lists=*/true, partial.scores, partial.ids,
-                           partial.counts);
+                           /*pad_lists=*/true, tuning.skip_unchanged_sort,
+                           partial.scores, partial.ids, partial.counts);
   CUDA_RETURN_IF_LAUNCH_FAILED();
   // Stage 2: per probe, the splits * k partial candidates (ids per probe)
   // with the running lists.
@@ -84,7 +84,8 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
       <<<dim3(static_cast<unsigned>(probes), 1), kThreads, 0, s>>>(
           partial.scores, candidates, candidates, partial.ids,
           /*ids_ld=*/candidates, thresholds, k, merge_into_lists,
-          /*pad_lists=*/false, lists.scores, lists.ids, lists.counts);
+          /*pad_lists=*/false, tuning.skip_unchanged_sort, lists.scores,
+          lists.ids, lists.counts);
   CUDA_RETURN_IF_LAUNCH_FAILED();
   return absl::OkStatus();
 }

@@ -19,6 +19,14 @@ struct DeviceTopKLists {
   int32_t* counts = nullptr;
 };
 
+// Switches of the selection that do not change its result.
+struct SelectTuning {
+  // With merge_into_lists, a block whose scan appended nothing leaves its
+  // list as loaded instead of sorting and rewriting it. Off only to measure
+  // the saving (the benchmark does, in the same run).
+  bool skip_unchanged_sort = true;
+};
+
 // Selects, per probe, the top k candidates of one score block (device
 // memory, probes rows of `cols` floats at row stride `ld`; 16-byte loads
 // when ld % 4 == 0 and `scores` is 16-byte aligned). col_ids: cols ids
@@ -34,7 +42,7 @@ absl::Status SelectTopKDevice(const float* scores, int64_t probes, int64_t cols,
                               int64_t ld, const uint64_t* col_ids,
                               const float* thresholds, int k,
                               bool merge_into_lists, DeviceTopKLists lists,
-                              void* stream);
+                              void* stream, SelectTuning tuning = {});
 
 // Upper bound of `splits` below (the grid's y dimension allows 65535; more
 // than a few thousand blocks per probe only adds second-stage work).
@@ -54,7 +62,7 @@ absl::Status SelectTopKSplitDevice(const float* scores, int64_t probes,
                                    const float* thresholds, int k, int splits,
                                    DeviceTopKLists partial,
                                    bool merge_into_lists, DeviceTopKLists lists,
-                                   void* stream);
+                                   void* stream, SelectTuning tuning = {});
 
 // Merges two sets of per-probe top-k lists (both k slots per probe) into
 // `out`, which may be `a` or `b` itself. Used to combine partial results

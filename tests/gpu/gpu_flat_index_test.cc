@@ -378,6 +378,106 @@ TEST_F(GpuFlatIndexApiTest, Fp16StorageHalvesGalleryDeviceBytes) {
   EXPECT_GT(m16.host_bytes, ids.size() * sizeof(EntryId));
 }
 
+// A compaction that fails after the rows were tombstoned: the removal is
+// reported done (a retry would be NotFound), the failure is kept apart, the
+// rows are never found again, and the next removal compacts.
+TEST_F(GpuFlatIndexApiTest, FailedCompactionStillReportsTheRemoval) {
+  GpuFlatIndexOptions options;
+  options.dimension = 8;
+  options.compaction_fraction = 0.25;
+  auto created = GpuFlatIndex::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  GpuFlatIndex& index = **created;
+  std::mt19937 rng(5);
+  const std::vector<float> rows = RandomUnitRows(8, 8, rng);
+  const std::vector<EntryId> ids = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_TRUE(index.Add(ids, rows).ok());
+  EXPECT_TRUE(index.compaction_status().ok());
+
+  index.FailNextCompactionForTest(absl::ResourceExhaustedError("no memory"));
+  // 3 of 8 removed: over 25%, so a compaction runs and fails.
+  EXPECT_TRUE(index.Remove(std::vector<EntryId>{1, 2, 3}).ok());
+  EXPECT_EQ(index.compaction_status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(index.size(), 5);
+  EXPECT_EQ(index.stored_rows(), 8);  // still tombstones
+  EXPECT_EQ(index.Remove(std::vector<EntryId>{2}).code(),
+            absl::StatusCode::kNotFound);
+  // Each removed row's own vector finds only live rows.
+  const std::vector<ProbeQuery> queries(3, ProbeQuery{-1.0f, 8, 0});
+  auto hits = index.Search(
+      std::vector<float>(rows.begin(), rows.begin() + 3 * 8), queries);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  for (const auto& probe_hits : *hits) {
+    EXPECT_EQ(probe_hits.size(), 5u);
+    for (const ScoredId& hit : probe_hits) EXPECT_GT(hit.id, 3u);
+  }
+
+  // The next removal compacts.
+  EXPECT_TRUE(index.Remove(std::vector<EntryId>{4}).ok());
+  EXPECT_TRUE(index.compaction_status().ok()) << index.compaction_status();
+  EXPECT_EQ(index.stored_rows(), 4);
+  EXPECT_EQ(index.size(), 4);
+}
+
+// The benchmark's knobs: GEMM-only passes return no hits and time > 0;
+// the sort skip and the L2 share change no result.
+TEST_F(GpuFlatIndexApiTest, SearchTuningChangesNoResult) {
+  GpuFlatIndexOptions options;
+  options.dimension = kDim;
+  options.selection_min_cols_per_block = 300;
+  auto created = GpuFlatIndex::Create(options);
+  ASSERT_TRUE(created.ok()) << created.status();
+  GpuFlatIndex& index = **created;
+  std::mt19937 rng(11);
+  const std::vector<float> rows = RandomUnitRows(20000, kDim, rng);
+  std::vector<EntryId> ids(20000);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = 100 + i;
+  ASSERT_TRUE(index.Add(ids, rows).ok());
+  const std::vector<float> probes = MakeProbes(rows, 300, kDim, rng);
+  const std::vector<ProbeQuery> queries(300, ProbeQuery{0.1f, 10, 0});
+  auto want = index.Search(probes, queries);
+  ASSERT_TRUE(want.ok()) << want.status();
+
+  for (double fraction : {0.15, 0.35, 0.8}) {
+    SearchHits first;
+    for (bool skip : {true, false}) {
+      GpuFlatIndex::SearchTuning tuning;
+      tuning.l2_fraction = fraction;
+      tuning.skip_unchanged_sort = skip;
+      index.SetSearchTuning(tuning);
+      const kernels::ScoreTilePlan plan = index.TilePlan(300, 10);
+      EXPECT_LE(plan.live_bytes, plan.l2_cache_bytes * fraction);
+      auto got = index.Search(probes, queries);
+      ASSERT_TRUE(got.ok()) << got.status();
+      if (skip) {
+        first = *got;
+        // Other tile widths may make cuBLAS pick another kernel, so the
+        // last bits of a score may differ: equal up to near-tie swaps.
+        ASSERT_EQ(got->size(), want->size());
+        for (size_t p = 0; p < got->size(); ++p) {
+          ASSERT_EQ((*got)[p].size(), (*want)[p].size()) << p;
+          for (size_t i = 0; i < (*got)[p].size(); ++i) {
+            EXPECT_NEAR((*got)[p][i].score, (*want)[p][i].score, 1e-5f);
+          }
+        }
+      } else {
+        // Same tiles, same GEMMs: the skip changes nothing at all.
+        EXPECT_EQ(*got, first) << fraction;
+      }
+    }
+  }
+  GpuFlatIndex::SearchTuning gemm_only;
+  gemm_only.select = false;
+  index.SetSearchTuning(gemm_only);
+  auto none = index.Search(probes, queries);
+  ASSERT_TRUE(none.ok()) << none.status();
+  for (const auto& h : *none) EXPECT_TRUE(h.empty());
+  auto seconds = index.LastSearchGpuSeconds();
+  ASSERT_TRUE(seconds.ok()) << seconds.status();
+  EXPECT_GT(*seconds, 0.0);
+}
+
 TEST(GpuBackendWithoutDevice, EntryPointsFailCleanly) {
   // Runs everywhere: on a machine without a device the factory's entry
   // points must report that, not abort.

@@ -210,6 +210,69 @@ INSTANTIATE_TEST_SUITE_P(Sweep, SelectTopKSplitGpuTest,
                                             ::testing::Values(1, 10, kMaxTopK),
                                             ::testing::Values(2, 5, 64)));
 
+// (k, second tile: 0 appends nothing, 1 beats the whole list and forces a
+// sort during the scan, skip_unchanged_sort)
+using SkipParams = std::tuple<int, int, bool>;
+
+class SelectTopKSkipSortGpuTest
+    : public GpuTest,
+      public ::testing::WithParamInterface<SkipParams> {};
+
+// A second tile that appends nothing leaves the lists as they were (the
+// skipped sort); one whose candidates pass through an in-scan sort and end
+// with as many entries as before must still be written back. Either way the
+// lists equal the reference over both tiles, with the skip on or off.
+TEST_P(SelectTopKSkipSortGpuTest, SecondTileEqualsWholeReference) {
+  const auto [k, second, skip] = GetParam();
+  const int64_t probes = 3, first_cols = 2000, second_cols = 5000;
+  const int64_t cols = first_cols + second_cols;
+  std::mt19937 rng(static_cast<uint32_t>(k + 17 * second));
+  std::uniform_real_distribution<float> first_scores(0.5f, 1.0f);
+  std::uniform_real_distribution<float> better(1.0f, 2.0f);
+  Block b{probes, cols, cols, {}, {}, {}};
+  b.scores.resize(static_cast<size_t>(probes * cols));
+  for (int64_t p = 0; p < probes; ++p) {
+    for (int64_t c = 0; c < cols; ++c) {
+      b.scores[p * cols + c] = c < first_cols ? first_scores(rng)
+                               : second == 0  ? 0.0f
+                                              : better(rng);
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) b.ids.push_back(5 + 2 * c);
+  b.thresholds.assign(probes, 0.2f);
+  const auto want = SelectTopKReference(b.scores.data(), probes, cols, cols,
+                                        b.ids.data(), b.thresholds.data(), k);
+  auto d_scores = ToDevice(b.scores);
+  auto d_ids = ToDevice(b.ids);
+  auto d_thresholds = ToDevice(b.thresholds);
+  ASSERT_TRUE(d_scores.ok() && d_ids.ok() && d_thresholds.ok());
+  DeviceLists running = AllocateLists(probes, k);
+  SelectTuning tuning;
+  tuning.skip_unchanged_sort = skip;
+  ASSERT_TRUE(SelectTopKDevice(d_scores->data(), probes, first_cols, cols,
+                               d_ids->data(), d_thresholds->data(), k, false,
+                               running.view(), nullptr, tuning)
+                  .ok());
+  const auto after_first = ReadLists(running, probes, k);
+  ASSERT_TRUE(SelectTopKDevice(d_scores->data() + first_cols, probes,
+                               second_cols, cols, d_ids->data() + first_cols,
+                               d_thresholds->data(), k, true, running.view(),
+                               nullptr, tuning)
+                  .ok());
+  const auto got = ReadLists(running, probes, k);
+  EXPECT_EQ(got, want);
+  if (second == 0) {
+    EXPECT_EQ(got, after_first);
+  } else {
+    EXPECT_NE(got, after_first);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sweep, SelectTopKSkipSortGpuTest,
+                         ::testing::Combine(::testing::Values(1, 10, kMaxTopK),
+                                            ::testing::Values(0, 1),
+                                            ::testing::Bool()));
+
 TEST(SelectTopKDeviceArguments, KOutOfRangeIsInvalidArgumentWithoutADevice) {
   for (int k : {0, -3, kMaxTopK + 1}) {
     EXPECT_EQ(SelectTopKDevice(nullptr, 1, 1, 1, nullptr, nullptr, k, false, {},

@@ -34,12 +34,6 @@ namespace {
 // buffer modest.
 constexpr int64_t kAddChunkRows = 16384;
 
-// Selection blocks per SM aimed at when splitting a small batch's columns.
-constexpr int64_t kSelectionBlocksPerSm = 4;
-// Bound on a split selection's second stage (splits * k candidates per
-// probe), which one block per probe scans.
-constexpr int64_t kMaxSecondStageCandidates = 32768;
-
 // Grows `buffer` to at least `count` elements (contents not kept).
 template <typename Buffer>
 absl::Status Reserve(Buffer& buffer, size_t count) {
@@ -73,8 +67,8 @@ class CublasHandle {
 
 // All of it is guarded by GpuFlatIndex::mu_.
 struct GpuFlatIndex::Device {
-  int64_t score_budget_bytes = 0;
-  int64_t selection_target_blocks = 0;
+  // Read from the device at Create.
+  kernels::DeviceL2Properties properties;
   // Two streams: tile t's GEMM runs on streams[t % 2] while tile t-1's
   // selection finishes on the other; selected[t % 2] orders the selections,
   // which all update the same running top-k lists. One cuBLAS handle per
@@ -182,10 +176,7 @@ absl::StatusOr<std::unique_ptr<GpuFlatIndex>> GpuFlatIndex::Create(
       &sm_count, cudaDevAttrMultiProcessorCount, options.device));
 
   auto device = std::make_unique<Device>();
-  device->score_budget_bytes = options.score_tile_budget_bytes > 0
-                                   ? options.score_tile_budget_bytes
-                                   : kernels::ScoreTileBudgetBytes(l2_bytes);
-  device->selection_target_blocks = kSelectionBlocksPerSm * sm_count;
+  device->properties = {l2_bytes, sm_count};
   for (int i = 0; i < 2; ++i) {
     auto stream = CudaStream::Create();
     if (!stream.ok()) return stream.status();
@@ -234,10 +225,44 @@ int64_t GpuFlatIndex::capacity_rows() const {
   return device_->capacity;
 }
 
+kernels::ScoreTilePlan GpuFlatIndex::PlanLocked(int64_t probes, int k) const {
+  kernels::TileShape shape;
+  shape.gallery_rows = static_cast<int64_t>(row_ids_.size());
+  shape.probes = probes;
+  shape.gallery_row_bytes = RowBytes();
+  shape.probe_row_bytes = RowBytes();  // the GEMM's probes match the rows
+  shape.k = k;
+  shape.min_cols_per_block = options_.selection_min_cols_per_block;
+  const double fraction = tuning_.l2_fraction > 0.0
+                              ? tuning_.l2_fraction
+                              : options_.score_tile_l2_fraction;
+  return kernels::PlanScoreTiles(device_->properties, shape, fraction,
+                                 options_.score_tile_budget_bytes);
+}
+
 int64_t GpuFlatIndex::ScoreTileCols(int64_t probes) const {
   absl::MutexLock lock(&mu_);
-  return kernels::ScoreTileCols(static_cast<int64_t>(row_ids_.size()), probes,
-                                device_->score_budget_bytes);
+  return PlanLocked(probes, 1).tile_cols;
+}
+
+kernels::ScoreTilePlan GpuFlatIndex::TilePlan(int64_t probes, int k) const {
+  absl::MutexLock lock(&mu_);
+  return PlanLocked(probes, k);
+}
+
+void GpuFlatIndex::SetSearchTuning(const SearchTuning& tuning) {
+  absl::MutexLock lock(&mu_);
+  tuning_ = tuning;
+}
+
+void GpuFlatIndex::FailNextCompactionForTest(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  injected_compaction_failure_ = std::move(status);
+}
+
+absl::Status GpuFlatIndex::compaction_status() const {
+  absl::MutexLock lock(&mu_);
+  return compaction_status_;
 }
 
 MemoryBytes GpuFlatIndex::memory() const {
@@ -409,14 +434,21 @@ absl::Status GpuFlatIndex::Remove(absl::Span<const EntryId> ids) {
     row_ids_[row] = kernels::kRemovedId;
   }
   removed_rows_ += static_cast<int64_t>(rows.size());
+  // The removal is done. A failed compaction leaves a consistent index
+  // (Compact changes nothing before its last step) with the tombstones in
+  // place; it is recorded, not returned, so that a caller does not retry a
+  // removal that already happened (the retry would be NotFound).
   if (static_cast<double>(removed_rows_) >
       options_.compaction_fraction * static_cast<double>(row_ids_.size())) {
-    return Compact();
+    compaction_status_ = Compact();
   }
   return absl::OkStatus();
 }
 
 absl::Status GpuFlatIndex::Compact() {
+  if (!injected_compaction_failure_.ok()) {
+    return std::exchange(injected_compaction_failure_, absl::OkStatus());
+  }
   Device& d = *device_;
   std::vector<int64_t> keep;
   keep.reserve(row_of_.size());
@@ -503,16 +535,17 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
   const int64_t stored = static_cast<int64_t>(row_ids_.size());
   int k = 1;
   for (int64_t p = 0; p < num_probes; ++p) k = std::max(k, queries[p].top_k);
-  const int64_t tile_cols =
-      kernels::ScoreTileCols(stored, num_probes, d.score_budget_bytes);
-  const int64_t num_tiles = kernels::NumScoreTiles(stored, tile_cols);
-  const int max_splits = static_cast<int>(
-      std::min<int64_t>(kernels::kMaxSelectSplits,
-                        std::max<int64_t>(1, kMaxSecondStageCandidates / k)));
+  const kernels::ScoreTilePlan plan = PlanLocked(num_probes, k);
+  const int64_t tile_cols = plan.tile_cols;
+  const int64_t num_tiles = plan.num_tiles;
+  const int max_splits = plan.max_splits;
   // Every tile but the last has tile_cols columns; the last is not wider.
-  const int splits = kernels::SelectionSplits(
-      num_probes, tile_cols, d.selection_target_blocks,
-      options_.selection_min_cols_per_block, max_splits);
+  const int splits = plan.splits;
+  const int64_t target_blocks =
+      kernels::kSelectionBlocksPerSm * d.properties.sm_count;
+  const bool select = tuning_.select;
+  kernels::SelectTuning select_tuning;
+  select_tuning.skip_unchanged_sort = tuning_.skip_unchanged_sort;
 
   // Workspace (grow-only).
   const size_t probe_floats = static_cast<size_t>(num_probes * dim);
@@ -599,6 +632,7 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
         static_cast<int>(dim), gemm_probes, input_type, static_cast<int>(dim),
         &beta, d.scores[slot].data(), CUDA_R_32F, static_cast<int>(cols),
         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    if (!select) continue;  // GEMM-only timing (SearchTuning)
     // Selections update the same running lists: each waits for the last.
     if (t > 0) {
       CUDA_RETURN_IF_ERROR(
@@ -606,13 +640,13 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
     }
     // A narrower last tile may take fewer splits than the others.
     const int tile_splits = std::min(
-        splits, kernels::SelectionSplits(
-                    num_probes, cols, d.selection_target_blocks,
-                    options_.selection_min_cols_per_block, max_splits));
+        splits, kernels::SelectionSplits(num_probes, cols, target_blocks,
+                                         options_.selection_min_cols_per_block,
+                                         max_splits));
     if (absl::Status s = kernels::SelectTopKSplitDevice(
             d.scores[slot].data(), num_probes, cols, cols,
             d.row_ids.data() + first_col, d.thresholds.data(), k, tile_splits,
-            partial, /*merge_into_lists=*/t > 0, lists, stream);
+            partial, /*merge_into_lists=*/t > 0, lists, stream, select_tuning);
         !s.ok()) {
       return s;
     }
@@ -620,6 +654,20 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
   }
 
   cudaStream_t last = d.streams[(num_tiles - 1) % 2].get();
+  if (!select) {
+    // Both streams' GEMMs end before the timing event.
+    CUDA_RETURN_IF_ERROR(
+        cudaEventRecord(d.selected[0].get(), d.streams[0].get()));
+    CUDA_RETURN_IF_ERROR(
+        cudaEventRecord(d.selected[1].get(), d.streams[1].get()));
+    CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(last, d.selected[0].get(), 0));
+    CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(last, d.selected[1].get(), 0));
+    CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_end.get(), last));
+    for (const auto& s : d.streams) {
+      CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(s.get()));
+    }
+    return absl::OkStatus();
+  }
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
       d.host_list_counts.data(), d.list_counts.data(),
       probes_n * sizeof(int32_t), cudaMemcpyDeviceToHost, last));

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "kernels/tile_sizing.h"
 #include "server/index/index.h"
 
 namespace candor::index::gpu {
@@ -41,9 +42,12 @@ struct GpuFlatIndexOptions {
   // until they exceed this fraction of the stored rows; then the gallery is
   // compacted on the device.
   double compaction_fraction = 0.25;
-  // Bytes of one probes x tile fp32 score block; 0 derives it from the
-  // device's L2 size (kernels::ScoreTileBudgetBytes). Tests set it small to
-  // force many tiles.
+  // Share of the device's L2 (read from the device) that the search
+  // pipeline's live set may use: both score blocks, the probes and, at large
+  // batches, the gallery tile (kernels::PlanScoreTiles).
+  double score_tile_l2_fraction = kernels::kScoreTileL2Fraction;
+  // > 0: bytes of one probes x tile fp32 score block instead of the L2
+  // sizing. Tests set it small to force many tiles.
   int64_t score_tile_budget_bytes = 0;
   // Small batches split each probe's tile columns among several selection
   // blocks (kernels::SelectionSplits) so that batch 1 still fills the
@@ -76,7 +80,13 @@ class GpuFlatIndex final : public Index {
   absl::Status AddFromDevice(absl::Span<const EntryId> ids,
                              const float* device_vectors);
   // Tombstones the rows (NotFound for an absent id, nothing changed then).
+  // OK once the rows are tombstoned, which is what a search sees: they are
+  // removed even when the compaction this may start fails. That failure is
+  // kept in compaction_status() and the compaction is retried by the next
+  // Remove; the rows stay tombstoned (never searched) meanwhile.
   absl::Status Remove(absl::Span<const EntryId> ids) override;
+  // The outcome of the last compaction attempt (OK before any).
+  absl::Status compaction_status() const;
 
   // Search passes are serialized on this index's two streams (one pass
   // already fills the device); concurrent callers queue on a mutex. top_k
@@ -95,6 +105,25 @@ class GpuFlatIndex final : public Index {
   int64_t stored_rows() const;    // live + tombstoned
   int64_t capacity_rows() const;  // rows the device buffer holds
   int64_t ScoreTileCols(int64_t probes) const;
+  // The tiling of a pass of `probes` probes with largest top-k `k`.
+  kernels::ScoreTilePlan TilePlan(int64_t probes, int k) const;
+
+  // Benchmark knobs; they change the speed, never a result, except
+  // `select = false`.
+  struct SearchTuning {
+    // Overrides options.score_tile_l2_fraction when > 0.
+    double l2_fraction = 0.0;
+    // false: each pass runs the GEMMs of the tile loop only (no selection,
+    // no results downloaded) and Search returns empty hit lists; for timing
+    // the GEMM's share with LastSearchGpuSeconds.
+    bool select = true;
+    // kernels::SelectTuning::skip_unchanged_sort.
+    bool skip_unchanged_sort = true;
+  };
+  void SetSearchTuning(const SearchTuning& tuning);
+  // Test hook: the next compaction fails with `status` (before touching
+  // anything) instead of running.
+  void FailNextCompactionForTest(absl::Status status);
   // GPU time of the last device pass of the last successful Search, from
   // CUDA events: from its probe upload to its result download (the
   // benchmark's measure; host-side copies before and after are excluded).
@@ -114,6 +143,8 @@ class GpuFlatIndex final : public Index {
                           std::vector<ScoredId>* hits) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RowBytes() const;
+  kernels::ScoreTilePlan PlanLocked(int64_t probes, int k) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const GpuFlatIndexOptions options_;
   // Guards everything below: the host id map and all device state. Search
@@ -124,6 +155,9 @@ class GpuFlatIndex final : public Index {
   // Live entry id -> row.
   absl::flat_hash_map<EntryId, int64_t> row_of_ ABSL_GUARDED_BY(mu_);
   int64_t removed_rows_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status compaction_status_ ABSL_GUARDED_BY(mu_);
+  absl::Status injected_compaction_failure_ ABSL_GUARDED_BY(mu_);
+  SearchTuning tuning_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Device> device_ ABSL_GUARDED_BY(mu_);
 };
 
