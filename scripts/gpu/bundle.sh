@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine needs to run candor's device checks into one
-# folder: the GPU test binaries, the GPU benchmark, candor-server when built,
+# folder: the GPU test binaries, the GPU benchmark, FAISS's baseline
+# (candor_faiss_gpu_bench, when built with CANDOR_FAISS_GPU), candor-server
+# when built,
 # tests/gpu/run_device_checks.sh, and every shared library they load that the
 # GPU machine lacks (per ldd). The GPU machine has the NVIDIA driver and
 # CUDA 13 (libcuda, cudart, cuBLAS) and a newer glibc, but no gRPC,
@@ -9,7 +11,8 @@
 #   scripts/gpu/bundle.sh BUILD_DIR OUT_DIR [BUDGET_MIB]
 #
 # Binaries and libraries are stripped. When the folder exceeds the budget
-# (default 64 MiB, the device tool's carry limit) it is replaced by
+# (default 60 MiB: the device tool carries 64 MiB in all, the working tree
+# included) it is replaced by
 # OUT_DIR/bundle.tar.zst (zstd -19) plus an uncompressed zstd binary and its
 # libraries under OUT_DIR/tools, and the archive must fit the budget.
 # run_device_checks.sh unpacks it when it finds it.
@@ -21,7 +24,7 @@ if [[ $# -lt 2 || $# -gt 3 ]]; then
 fi
 build="$(realpath "$1")"
 out="$(realpath -m "$2")"
-budget_mib="${3:-64}"
+budget_mib="${3:-60}"
 budget_bytes=$((budget_mib * 1024 * 1024))
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 
@@ -61,7 +64,8 @@ rm -rf "${out}"
 mkdir -p "${out}/bin" "${out}/lib"
 
 binaries=()
-for pattern in 'tests/gpu/*_test' 'bench/gpu/candor_gpu_bench'; do
+for pattern in 'tests/gpu/*_test' 'bench/gpu/candor_gpu_bench' \
+  'bench/gpu/candor_faiss_gpu_bench'; do
   for f in ${build}/${pattern}; do
     [[ -f "${f}" && -x "${f}" ]] && binaries+=("${f}")
   done
@@ -73,7 +77,8 @@ done < <(find "${build}" -maxdepth 4 -name candor-server -type f -executable)
 if [[ ${#binaries[@]} -eq 0 ]]; then
   echo "error: no GPU test or benchmark binaries under ${build}" >&2
   echo "build them: cmake --build ${build} --target normalize_gpu_test" \
-    "select_topk_gpu_test gpu_flat_index_test candor_gpu_bench" >&2
+    "select_topk_gpu_test gpu_flat_index_test gpu_scale_test server_gpu_test" \
+    "candor_gpu_bench" >&2
   exit 1
 fi
 for b in "${binaries[@]}"; do
