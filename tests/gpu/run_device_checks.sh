@@ -42,7 +42,7 @@ STEPS=(
 )
 KILL_GRACE_S=5        # timeout -k: a step that ignores SIGTERM
 SUMMARY_S=5           # after the deadline: the summary lines
-MIN_STEP_S=10         # a step is not started with less time than this left
+MIN_STEP_S="${CANDOR_MIN_STEP_S:-10}"  # no step starts with less time left
 
 mode=first
 deadline_s=420
@@ -185,9 +185,11 @@ for p in nvidia.__path__:
 
 echo "== environment"
 cuda_libs=""
+py_nvidia=""
 if found="$(find_cublas)"; then
   kind="${found%% *}"; where="${found#* }"
   if [[ "${kind}" == python ]]; then
+    py_nvidia="${where}"
     for d in "${where}"/*/lib; do cuda_libs="${cuda_libs}:${d}"; done
     echo "libcublas.so.13: from the Python environment's wheels, ${where}/cublas/lib"
   else
@@ -278,11 +280,11 @@ run_test server_gpu_test
 echo "== compute-sanitizer"
 if selected sanitizer; then
   sanitizer="$(command -v compute-sanitizer || true)"
-  for c in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer \
-    ${cuda_libs//:/ }; do
-    [[ -z "${sanitizer}" && -x "${c}" && ! -d "${c}" ]] && sanitizer="${c}"
-    [[ -z "${sanitizer}" && -x "${c}/../compute-sanitizer/compute-sanitizer" ]] &&
-      sanitizer="${c}/../compute-sanitizer/compute-sanitizer"
+  # A toolkit's, or the PyPI wheel's (nvidia-cuda-sanitizer-api).
+  for c in /usr/local/cuda/bin/compute-sanitizer \
+    /usr/local/cuda/compute-sanitizer/compute-sanitizer \
+    "${py_nvidia:-/nonexistent}/cuda_sanitizer_api/compute-sanitizer/compute-sanitizer"; do
+    [[ -z "${sanitizer}" && -f "${c}" && -x "${c}" ]] && sanitizer="${c}"
   done
   if [[ -z "${sanitizer}" ]]; then
     echo "compute-sanitizer: not found on this machine (PATH, /usr/local/cuda, Python nvidia/*): skipped"
