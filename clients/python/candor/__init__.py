@@ -52,7 +52,13 @@ from candor.types import (
     ThresholdReport,
 )
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    # One version, the distribution's (pyproject.toml), never a second copy.
+    __version__ = _metadata.version("candor-client")
+except _metadata.PackageNotFoundError:  # pragma: no cover - the source tree
+    __version__ = "0+unknown"
 
 __all__ = [
     "Aborted",

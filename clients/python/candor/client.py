@@ -6,7 +6,6 @@ import os
 import re
 import threading
 from types import EllipsisType
-import uuid
 from dataclasses import dataclass
 from typing import (
     Any,
@@ -24,7 +23,7 @@ from typing import (
 import grpc
 import numpy as np
 
-from candor import _arrays
+from candor import _arrays, _requests
 from candor._proto import pb, pb_grpc
 from candor._retry import RetryPolicy
 from candor.errors import CandorError, from_rpc_error
@@ -125,6 +124,26 @@ def _channel_credentials(
     return grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
 
 
+def _channel_setup(
+    tls: Union[None, bool, TLS, grpc.ChannelCredentials],
+    token: Optional[str],
+    retry: Optional[RetryPolicy],
+    options: Optional[Sequence[Tuple[str, Any]]],
+) -> Tuple[List[Tuple[str, Any]], Optional[grpc.ChannelCredentials]]:
+    """Checks the connection arguments; the channel options and credentials
+    (None: plaintext) of a client, sync or asyncio."""
+    if token is not None and not _TOKEN_RE.fullmatch(token):
+        raise ValueError("token: empty, or holds characters a bearer token may not (spaces, line breaks?)")
+    if token is not None and (tls is None or tls is False):
+        raise ValueError("token: a bearer token is sent only over TLS; give tls=candor.TLS(ca=...) or tls=True")
+    opts: List[Tuple[str, Any]] = list(_CHANNEL_OPTIONS)
+    opts.append(("grpc.service_config", (retry or RetryPolicy()).service_config()))
+    opts.extend(options or ())
+    if tls is None or tls is False:
+        return opts, None
+    return opts, _channel_credentials(tls, token)
+
+
 class Client:
     """A connection to one candor server.
 
@@ -163,23 +182,16 @@ class Client:
         metadata: Optional[Metadata] = None,
         options: Optional[Sequence[Tuple[str, Any]]] = None,
     ) -> None:
-        if token is not None and not _TOKEN_RE.fullmatch(token):
-            raise ValueError("token: empty, or holds characters a bearer token may not (spaces, line breaks?)")
-        if token is not None and (tls is None or tls is False):
-            raise ValueError("token: a bearer token is sent only over TLS; give tls=candor.TLS(ca=...) or tls=True")
+        opts, creds = _channel_setup(tls, token, retry, options)
         self.address = address
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._metadata: Optional[Tuple[Tuple[str, str], ...]] = (
             tuple(metadata) if metadata else None
         )
-        opts: List[Tuple[str, Any]] = list(_CHANNEL_OPTIONS)
-        opts.append(("grpc.service_config", self.retry.service_config()))
-        opts.extend(options or ())
-        if tls is None or tls is False:
+        if creds is None:
             self._channel = grpc.insecure_channel(address, options=opts)
         else:
-            creds = _channel_credentials(tls, token)
             self._channel = grpc.secure_channel(address, creds, options=opts)
         self._stub = pb_grpc.CandorStub(self._channel)
         self._dims: Dict[str, int] = {}
@@ -238,13 +250,7 @@ class Client:
         """Creates an empty gallery. ``index`` is ``"FLAT"`` (default),
         ``"IVF_FLAT"`` or an :class:`IndexSpec`; ``policy`` overrides the
         server policy. AlreadyExists if the name is taken."""
-        if isinstance(index, str):
-            index = IndexSpec(type=index)
-        req = pb.CreateGalleryRequest(name=name, dimension=int(dimension))
-        if index is not None:
-            req.index.CopyFrom(index.to_proto())
-        if policy is not None:
-            req.policy.CopyFrom(policy.to_proto())
+        req = _requests.create_gallery(name, dimension, index, policy)
         return self._remember(Gallery.from_proto(self._call("CreateGallery", req, timeout)))
 
     def get_gallery(self, name: str, *, timeout: Timeout = ...) -> Gallery:
@@ -293,21 +299,7 @@ class Client:
         a random one (uuid4) is made, so the client's own retries after
         UNAVAILABLE never enroll a batch twice.
         """
-        if request_id is None:
-            request_id = uuid.uuid4().hex
-        elif not 1 <= len(request_id.encode("utf-8")) <= 128:
-            # An empty id would turn idempotency (and so safe retries) off.
-            raise ValueError("enroll: request_id must be 1..128 bytes")
-        matrix = _arrays.to_matrix(vectors, name="vectors", dimension=self._dim(gallery))
-        req = pb.EnrollRequest(
-            gallery=gallery,
-            vectors=matrix,
-            subject_ids=_arrays.check_labels(
-                subject_ids, matrix.rows, name="subject_ids", required=True
-            ),
-            groups=_arrays.check_labels(groups, matrix.rows, name="groups"),
-            request_id=request_id,
-        )
+        req = _requests.enroll(gallery, vectors, subject_ids, groups, request_id, self._dim(gallery))
         msg = self._call("Enroll", req, timeout)
         return _arrays.ids_array(msg.entry_ids)
 
@@ -322,18 +314,7 @@ class Client:
         """Removes entries by id, or all entries of one subject (give exactly
         one). Returns the removed entry ids (uint64). NotFound, with nothing
         removed, if an id or the subject does not exist."""
-        if (entry_ids is None) == (subject_id is None):
-            raise ValueError("remove: give exactly one of entry_ids and subject_id")
-        req = pb.RemoveRequest(gallery=gallery)
-        if entry_ids is not None:
-            ids = np.asarray(list(entry_ids) if not isinstance(entry_ids, np.ndarray) else entry_ids)
-            if ids.size == 0:
-                raise ValueError("remove: entry_ids is empty")
-            if ids.dtype.kind not in "iu" or (ids.dtype.kind == "i" and (ids < 0).any()):
-                raise ValueError("remove: entry_ids must be non-negative integers")
-            req.entry_ids.ids.extend(ids.astype(np.uint64).ravel().tolist())
-        else:
-            req.subject_id = str(subject_id)
+        req = _requests.remove(gallery, entry_ids, subject_id)
         msg = self._call("Remove", req, timeout)
         return _arrays.ids_array(msg.removed_entry_ids)
 
@@ -351,25 +332,10 @@ class Client:
         omit_report: bool,
         nprobe: int,
     ) -> "pb.SearchRequest":
-        matrix = _arrays.to_matrix(probes, name="probes", dimension=self._dim(gallery))
-        req = pb.SearchRequest(
-            gallery=gallery,
-            probes=matrix,
-            top_k=int(top_k),
-            purpose=purpose or "",
-            omit_report=bool(omit_report),
-            nprobe=int(nprobe),
+        return _requests.search(
+            gallery, probes, threshold, top_k, groups, refs, purpose, omit_report, nprobe,
+            self._dim(gallery),
         )
-        if threshold is not None:
-            req.threshold = float(threshold)
-        g = _arrays.check_labels(groups, matrix.rows, name="groups")
-        r = _arrays.check_labels(refs, matrix.rows, name="refs")
-        if g or r:
-            rows = matrix.rows
-            req.probe_info.extend(
-                pb.ProbeInfo(group=g[i] if g else "", ref=r[i] if r else "") for i in range(rows)
-            )
-        return req
 
     def search(
         self,
@@ -479,39 +445,10 @@ class Client:
         or ``self_audit=<sample size>`` with ``seed``: the server samples its
         own entries. ``top_k`` is the rank within which a mate counts as found.
         """
-        labeled = nonmated is not None or mated is not None
-        if labeled == (self_audit is not None):
-            raise ValueError("calibrate: give a labeled set (nonmated/mated) or self_audit, not both")
-        req = pb.CalibrateRequest(gallery=gallery, top_k=int(top_k))
-        dim = self._dim(gallery)
-        if self_audit is not None:
-            if int(self_audit) <= 0:
-                raise ValueError("calibrate: self_audit is a sample size, > 0")
-            req.self_audit.sample_size = int(self_audit)
-            req.self_audit.seed = int(seed)
-        else:
-            ls = req.labeled
-            if nonmated is not None:
-                m = _arrays.to_matrix(nonmated, name="nonmated", dimension=dim)
-                ls.nonmated.CopyFrom(m)
-                ls.nonmated_groups.extend(
-                    _arrays.check_labels(nonmated_groups, m.rows, name="nonmated_groups")
-                )
-            elif nonmated_groups is not None:
-                raise ValueError("calibrate: nonmated_groups without nonmated")
-            if mated is not None:
-                m = _arrays.to_matrix(mated, name="mated", dimension=dim)
-                ls.mated.CopyFrom(m)
-                ls.mated_groups.extend(
-                    _arrays.check_labels(mated_groups, m.rows, name="mated_groups")
-                )
-                ls.mated_subject_ids.extend(
-                    _arrays.check_labels(
-                        mated_subject_ids, m.rows, name="mated_subject_ids", required=True
-                    )
-                )
-            elif mated_groups is not None or mated_subject_ids is not None:
-                raise ValueError("calibrate: mated_groups / mated_subject_ids without mated")
+        req = _requests.calibrate(
+            gallery, nonmated, nonmated_groups, mated, mated_groups, mated_subject_ids,
+            self_audit, seed, top_k, self._dim(gallery),
+        )
         return CalibrationReport.from_proto(self._call("Calibrate", req, timeout))
 
     def report(
@@ -526,12 +463,7 @@ class Client:
         0.05) and the threshold that holds every group under
         ``target_fpir`` (default: the policy's max_fpir, else 0.001).
         FailedPrecondition if the gallery is not calibrated."""
-        req = pb.GetCalibrationRequest(gallery=gallery, target_fpir=float(target_fpir or 0.0))
-        if thresholds is not None:
-            grid = np.asarray(list(thresholds) if not isinstance(thresholds, np.ndarray) else thresholds, dtype=np.float64).ravel()
-            if ((grid < -1) | (grid > 1)).any() or not np.isfinite(grid).all():
-                raise ValueError("report: thresholds must lie in [-1, 1]")
-            req.thresholds.extend(grid.tolist())
+        req = _requests.report(gallery, thresholds, target_fpir)
         return CalibrationReport.from_proto(self._call("GetCalibration", req, timeout))
 
     def set_policy(
@@ -550,16 +482,9 @@ class Client:
         fields as keywords), or removes it with ``clear=True``. The server's
         own policy is a floor: an override may only tighten it
         (FailedPrecondition names the setting it would loosen)."""
-        fields = (min_threshold, max_fpir, max_disparity, action)
-        if policy is not None and any(f is not None for f in fields):
-            raise ValueError("set_policy: give a Policy or keywords, not both")
-        if clear and (policy is not None or any(f is not None for f in fields)):
-            raise ValueError("set_policy: clear=True takes no policy")
-        if policy is None:
-            policy = Policy(min_threshold, max_fpir, max_disparity, action)
-        req = pb.SetPolicyRequest(gallery=gallery, clear=bool(clear))
-        if not clear:
-            req.policy.CopyFrom(policy.to_proto())
+        req = _requests.set_policy(
+            gallery, policy, min_threshold, max_fpir, max_disparity, action, clear
+        )
         return self._remember(Gallery.from_proto(self._call("SetPolicy", req, timeout)))
 
     def stats(self, *, timeout: Timeout = ...) -> Stats:
