@@ -18,30 +18,19 @@ RUN scripts/deploy/build-release.sh --cuda=OFF --build-dir /tmp/build --prefix /
 # ---------------------------------------------------------------- runtime
 FROM debian:bookworm-slim AS runtime
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# The shared libraries candor-server links, by their Debian runtime packages.
-# FAISS is linked statically (bookworm's libfaiss-dev ships only libfaiss.a)
-# and brings its BLAS/LAPACK (OpenBLAS, pthread flavour) and OpenMP (libgomp1).
-# tests/deploy checks this list against `ldd` of the built binaries
-# (scripts/deploy/runtime-packages.sh). python3-grpcio is for the
-# HEALTHCHECK (deploy/docker/grpc_health_check.py).
-# Versions are not pinned: bookworm's archive serves one version per package
-# (security updates replace it), so a pin breaks the build on the next update;
-# the base image tag fixes the release.
-# hadolint ignore=DL3008
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libgrpc29 libprotobuf32 libabsl20220623 \
-      libopenblas0-pthread libgomp1 \
-      libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
-      zlib1g libssl3 \
-      python3-grpcio \
- && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 candor \
- && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/candor \
-      --no-create-home --shell /usr/sbin/nologin candor \
- && install -d -o candor -g candor -m 0750 /var/lib/candor
-COPY --from=build /opt/candor/bin/ /usr/local/bin/
+# The packages are those of runtime-packages.txt, which build-release.sh
+# derived from the binaries (ldd, then the Debian package owning each shared
+# library) plus deploy/docker/image-packages.txt (python3-grpcio for
+# candor-health); no list is written here by hand, so none can fall behind
+# what the binaries link. FAISS is linked statically (bookworm's
+# libfaiss-dev ships only libfaiss.a) and brings OpenBLAS and libgomp1.
+# image-setup.sh installs them (not pinned: the base image's tag fixes the
+# release) and creates user 10001. tests/image builds a root file system with
+# exactly these packages, runs this same script in it and starts the server
+# there; tests/deploy checks this stage against the list.
 COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
+RUN /usr/local/share/candor/image-setup.sh /usr/local/share/candor/runtime-packages.txt
+COPY --from=build /opt/candor/bin/ /usr/local/bin/
 
 # candor-server sizes OpenBLAS's threads from --threads and keeps OpenMP at
 # one (DESIGN.md); Kubernetes passes --threads from the CPU limit.

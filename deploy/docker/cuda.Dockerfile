@@ -1,8 +1,13 @@
 # syntax=docker/dockerfile:1
 # candor-server for NVIDIA GPUs: candor's CUDA kernels and GPU backend
-# (-DCANDOR_CUDA=ON, sm_90 code plus compute_90 PTX), CUDA 13.0.
+# (-DCANDOR_CUDA=ON), CUDA 13.0, with machine code for every architecture
+# CUDA 13 supports from Turing on (T4 75, A100 80, A10/A40 86, L4/L40 89,
+# H100/H200 90, B200 100, RTX PRO 6000 Blackwell 120) plus PTX of the newest,
+# which the driver compiles for a GPU newer than all of them.
 # Build from the repository root (the context must be the whole repository):
 #   docker build -f deploy/docker/cuda.Dockerfile -t candor:cuda .
+# Fewer architectures build faster and make a smaller image:
+#   docker build --build-arg CUDA_ARCHITECTURES="90-real;90-virtual" ...
 # Run with the NVIDIA container runtime (`--gpus all`; on Kubernetes the
 # NVIDIA device plugin), which mounts the host driver (libcuda) into it.
 # NVIDIA publishes CUDA images for Ubuntu, not Debian: both stages are Ubuntu
@@ -13,33 +18,33 @@
 # ---------------------------------------------------------------- build
 FROM nvidia/cuda:13.0.2-devel-ubuntu24.04 AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# CMAKE_CUDA_ARCHITECTURES: "NN-real" is machine code for sm_NN, "NN-virtual"
+# PTX for compute_NN. tests/deploy compiles a kernel for this default with
+# the same CUDA release and checks what the binary embeds.
+ARG CUDA_ARCHITECTURES="75-real;80-real;86-real;89-real;90-real;100-real;120-real;120-virtual"
+# More -D options for the configure step (e.g. the FAISS GPU backend).
+ARG CANDOR_CMAKE_ARGS=""
 WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 # Writes /opt/candor/share/candor/runtime-packages.txt: the Ubuntu packages
-# owning every shared library the binaries load (ldd + dpkg), which the
-# runtime stage installs, so the list cannot drift from the build.
-RUN scripts/deploy/build-release.sh --cuda=ON --build-dir /tmp/build --prefix /opt/candor
+# owning every shared library the binaries load (ldd + dpkg) and those of
+# deploy/docker/image-packages.txt, which the runtime stage installs, so the
+# list cannot drift from the build.
+RUN CANDOR_CMAKE_ARGS="-DCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHITECTURES} ${CANDOR_CMAKE_ARGS}" \
+    scripts/deploy/build-release.sh --cuda=ON --build-dir /tmp/build --prefix /opt/candor
 
 # ---------------------------------------------------------------- runtime
 # The runtime flavour carries cudart, cuBLAS and the other CUDA libraries.
 FROM nvidia/cuda:13.0.2-runtime-ubuntu24.04 AS runtime
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# image-setup.sh installs runtime-packages.txt (not pinned: the versions are
+# whatever the build stage linked against, read from the same archive a
+# moment earlier; CUDA's own packages are already in this base image and
+# install as no-ops) and creates user 10001: the CPU image's step.
 COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
-# Not pinned: the versions are whatever the build stage linked against, read
-# from the same archive a moment earlier (runtime-packages.txt); CUDA's own
-# packages are already in this base image and install as no-ops.
-# python3-grpcio is for the HEALTHCHECK (deploy/docker/grpc_health_check.py).
-# hadolint ignore=DL3008
-RUN apt-get update \
- && xargs -a /usr/local/share/candor/runtime-packages.txt \
-      apt-get install -y --no-install-recommends python3-grpcio \
- && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 candor \
- && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/candor \
-      --no-create-home --shell /usr/sbin/nologin candor \
- && install -d -o candor -g candor -m 0750 /var/lib/candor
+RUN /usr/local/share/candor/image-setup.sh /usr/local/share/candor/runtime-packages.txt
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
 
 ENV NVIDIA_VISIBLE_DEVICES=all \

@@ -6,6 +6,7 @@
 #
 #   scripts/deploy/build-release.sh [--cuda=ON|OFF] [--build-dir DIR]
 #                                   [--prefix DIR] [--stage-only]
+#                                   [--provided DIR]...
 #
 #   --cuda=ON|OFF  passed as -DCANDOR_CUDA (default OFF)
 #   --build-dir    CMake build tree (default build-release)
@@ -13,8 +14,13 @@
 #                    bin/candor-server and bin/candor (audit verify is a candor subcommand),
 #                    bin/candor-health (the image's gRPC health check),
 #                    share/candor/runtime-packages.txt (the Debian/Ubuntu
-#                    packages that own the binaries' shared libraries)
+#                    packages that own the binaries' shared libraries, and
+#                    those of deploy/docker/image-packages.txt: the list
+#                    the runtime stage installs),
+#                    share/candor/image-setup.sh (the runtime stage's step)
 #   --stage-only   skip configure and build; stage what --build-dir holds
+#   --provided DIR libraries under DIR come with the image's base although
+#                  no package here owns them (runtime-packages.sh --provided)
 #
 # Environment:
 #   CANDOR_CMAKE_ARGS  more -D options for the configure step
@@ -30,12 +36,14 @@ cuda=OFF
 build_dir=build-release
 prefix=stage
 stage_only=0
+provided=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cuda=*) cuda=${1#--cuda=} ;;
     --build-dir) build_dir=$2; shift ;;
     --prefix) prefix=$2; shift ;;
     --stage-only) stage_only=1 ;;
+    --provided) provided+=(--provided "$2"); shift ;;
     *) echo "build-release.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -67,7 +75,10 @@ fi
 mkdir -p "$prefix/bin" "$prefix/share/candor"
 staged=()
 for t in "${targets[@]}"; do
-  bin=$(find "$build_dir" -type f -name "$t" -perm -u+x -not -path '*/CMakeFiles/*' | head -n 1)
+  # A build tree nested inside this one (the image test's CPU build) is
+  # another build: pruned, so its binaries are never staged for this one.
+  bin=$(find "$build_dir" -mindepth 1 -type d -exec test -e '{}/CMakeCache.txt' \; -prune \
+    -o -type f -name "$t" -perm -u+x -not -path '*/CMakeFiles/*' -print | head -n 1)
   if [[ -z $bin ]]; then
     if [[ $t == candor-server ]]; then
       echo "build-release.sh: no candor-server binary under $build_dir" >&2
@@ -79,8 +90,12 @@ for t in "${targets[@]}"; do
   staged+=("$prefix/bin/$t")
 done
 install -m 0755 "$repo/deploy/docker/grpc_health_check.py" "$prefix/bin/candor-health"
+install -m 0755 "$repo/scripts/deploy/image-setup.sh" "$prefix/share/candor/image-setup.sh"
 
-"$repo/scripts/deploy/runtime-packages.sh" "${staged[@]}" \
-  >"$prefix/share/candor/runtime-packages.txt"
+libs=$(mktemp)
+trap 'rm -f "$libs"' EXIT
+"$repo/scripts/deploy/runtime-packages.sh" "${provided[@]}" "${staged[@]}" >"$libs"
+grep -vhE '^[[:space:]]*(#|$)' "$libs" "$repo/deploy/docker/image-packages.txt" |
+  sort -u >"$prefix/share/candor/runtime-packages.txt"
 echo "build-release.sh: staged ${staged[*]} under $prefix; runtime packages:"
 sed 's/^/  /' "$prefix/share/candor/runtime-packages.txt"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Checks that a Dockerfile's runtime stage installs every package the staged
-# binaries need: each package in RUNTIME_PACKAGES (as written by
-# runtime-packages.sh) must be named in the runtime stage's apt-get install,
-# be a dependency of one that is, or come with the Debian base image.
+# Checks that a Dockerfile's runtime stage installs exactly the packages
+# build-release.sh derived from the binaries, so that no hand-written list can
+# fall behind what the binaries link:
+#   - the last stage copies share/candor/ from the build stage and runs
+#     image-setup.sh on its runtime-packages.txt, after that copy;
+#   - no other apt-get install in that stage (a second list would drift);
+#   - RUNTIME_PACKAGES names at least one package, and where the stage's
+#     base is this machine's release (the CPU image: Debian bookworm), each
+#     one is in this machine's archive (apt-cache policy has a candidate).
 #
 #   scripts/deploy/check-runtime-packages.sh RUNTIME_PACKAGES DOCKERFILE
 set -euo pipefail
@@ -13,35 +18,42 @@ if [[ $# -ne 2 ]]; then
 fi
 needed_file=$1
 dockerfile=$2
-
-# debian:bookworm-slim carries these (Priority: required, or needed by apt).
-base=(libc6 libgcc-s1 libstdc++6 zlib1g libzstd1 liblzma5 libbz2-1.0)
-
-# The package names after `apt-get install` in the last stage, up to the
-# first && of the next command.
-listed=$(awk '/^FROM /{stage=""} {stage=stage $0 "\n"} END{printf "%s", stage}' "$dockerfile" |
-  sed -e 's/\\$//' | tr '\n' ' ' |
-  grep -oE 'apt-get install [^&]*' | head -n 1 |
-  tr ' ' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install' || true)
-if [[ -z $listed ]]; then
-  echo "check-runtime-packages.sh: no apt-get install in the last stage of $dockerfile" >&2
+fail() {
+  echo "check-runtime-packages.sh: $dockerfile: $*" >&2
   exit 1
-fi
-# shellcheck disable=SC2086 # one package name a word
-closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-  --no-breaks --no-replaces --no-enhances $listed 2>/dev/null |
-  grep -E '^[a-z0-9]' | sed 's/:.*//' | sort -u)
+}
 
-missing=()
-while read -r pkg; do
-  [[ -z $pkg ]] && continue
-  if printf '%s\n' "${base[@]}" | grep -qxF "$pkg"; then continue; fi
-  if grep -qxF "$pkg" <<<"$closure"; then continue; fi
-  missing+=("$pkg")
-done <"$needed_file"
-
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "check-runtime-packages.sh: $dockerfile's runtime stage lacks: ${missing[*]}" >&2
-  exit 1
+# The last stage, continuation lines joined.
+stage=$(sed -e ':a' -e '/\\$/N; s/\\\n/ /; ta' "$dockerfile" |
+  awk '/^FROM /{stage=""} {stage=stage $0 "\n"} END{printf "%s", stage}')
+base=$(awk 'NR==1{print $2}' <<<"$stage")
+copy_line=$(grep -nE '^COPY --from=[^ ]+ /opt/candor/share/candor/ /usr/local/share/candor/' <<<"$stage" |
+  head -n 1 | cut -d: -f1 || true)
+setup_line=$(grep -nE '^RUN .*/usr/local/share/candor/image-setup\.sh /usr/local/share/candor/runtime-packages\.txt' <<<"$stage" |
+  head -n 1 | cut -d: -f1 || true)
+[[ -n $copy_line ]] || fail "the runtime stage does not COPY /opt/candor/share/candor/ from the build stage"
+[[ -n $setup_line ]] || fail "the runtime stage does not RUN image-setup.sh on runtime-packages.txt"
+[[ $setup_line -gt $copy_line ]] || fail "image-setup.sh runs before share/candor/ is copied"
+if grep -qE 'apt-get +install|apt +install' <<<"$stage"; then
+  fail "the runtime stage installs packages itself: only image-setup.sh may (from runtime-packages.txt)"
 fi
-echo "check-runtime-packages.sh: $(wc -l <"$needed_file") needed packages covered by $dockerfile"
+
+mapfile -t needed < <(grep -vE '^[[:space:]]*(#|$)' "$needed_file")
+[[ ${#needed[@]} -gt 0 ]] || fail "$needed_file names no package"
+
+# shellcheck source=/dev/null
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+if [[ -n $codename && $base == debian:"$codename"* ]]; then
+  # One apt-cache call ("pkg:" then "  Candidate: VERSION" or "(none)").
+  available=$(apt-cache policy "${needed[@]}" 2>/dev/null |
+    awk '/^[^ ]/{pkg=$1; sub(/:$/, "", pkg)} /^ +Candidate: [^(]/{print pkg}')
+  missing=()
+  for pkg in "${needed[@]}"; do
+    grep -qxF "$pkg" <<<"$available" || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] || fail "not in the $codename archive: ${missing[*]}"
+  echo "check-runtime-packages.sh: $dockerfile installs the ${#needed[@]} derived packages, all in $codename"
+else
+  echo "check-runtime-packages.sh: $dockerfile installs the ${#needed[@]} derived packages" \
+    "(base $base is not this machine's release: archive not checked)"
+fi

@@ -5,19 +5,37 @@
 # packages in the runtime stage; CI uses it to check that the CPU image's
 # hand-written list covers them.
 #
-#   scripts/deploy/runtime-packages.sh BINARY...
+#   scripts/deploy/runtime-packages.sh [--provided DIR]... BINARY...
 #
 # Fails when a library is missing ("not found") or owned by no package
 # (for example a shared library of candor's own build tree that no image
 # step copies). The NVIDIA driver's libraries (libcuda, libnvidia-*) are the
 # exception: the NVIDIA container runtime mounts them from the host, so they
-# are reported on stderr and left out.
+# are reported on stderr and left out. So are the libraries under each
+# --provided DIR: those the image's base provides although no package of
+# this machine owns them (a CUDA toolkit installed from NVIDIA's .run file,
+# whose libraries the nvidia/cuda runtime image carries as packages).
 set -euo pipefail
 
+provided=()
+while [[ $# -gt 0 && $1 == --provided ]]; do
+  provided+=("$(readlink -f "$2")")
+  shift 2
+done
 if [[ $# -eq 0 ]]; then
-  echo "usage: runtime-packages.sh BINARY..." >&2
+  echo "usage: runtime-packages.sh [--provided DIR]... BINARY..." >&2
   exit 2
 fi
+
+# Whether a library path lies under one of the --provided folders.
+is_provided() {
+  local real d
+  real=$(readlink -f "$1")
+  for d in "${provided[@]}"; do
+    [[ $1 == "$d"/* || $real == "$d"/* ]] && return 0
+  done
+  return 1
+}
 
 # Every library path ldd resolves, with its other spellings: /lib <-> /usr/lib
 # (merged /usr: dpkg may know either) and the target of an alternatives
@@ -40,6 +58,10 @@ for bin in "$@"; do
     # "libfoo.so.1 => /path/libfoo.so.1 (0x...)" or "/lib64/ld-linux... (0x...)"
     path=$(sed -nE 's/.*=> (\/[^ ]+) .*/\1/p; t; s/^(\/[^ ]+) .*/\1/p' <<<"$line")
     [[ -z $path ]] && continue
+    if is_provided "$path"; then
+      echo "runtime-packages.sh: $path is provided by the image's base (--provided)" >&2
+      continue
+    fi
     libs+=("$path")
     for c in "$path" "${path/#\/usr\/lib\//\/lib\/}" "${path/#\/lib\//\/usr\/lib\/}" \
              "$(readlink -f "$path")"; do

@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
 # Stages the built binaries as the image build does (build-release.sh
-# --stage-only) and checks that the CPU image's runtime stage installs every
-# package their shared libraries come from.
-#   runtime_packages_test.sh BUILD_DIR
+# --stage-only), which derives runtime-packages.txt from them (it fails when
+# a library is owned by no package), and checks that both Dockerfiles'
+# runtime stages install exactly that list (check-runtime-packages.sh).
+#   runtime_packages_test.sh BUILD_DIR [CUDA_LIBRARY_DIR]
+# CUDA_LIBRARY_DIR: a CUDA build's toolkit libraries, which no Debian package
+# owns on a machine with NVIDIA's .run toolkit; the CUDA image's base has
+# them. The CPU image builds without CUDA and links the rest of the same set.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-"$repo/scripts/deploy/build-release.sh" --stage-only --build-dir "$1" --prefix "$stage"
+provided=()
+if [[ -n ${2:-} ]]; then provided=(--provided "$2"); fi
+"$repo/scripts/deploy/build-release.sh" --stage-only --build-dir "$1" --prefix "$stage" "${provided[@]}"
 test -x "$stage/bin/candor-server"
 test -x "$stage/bin/candor-health"
-"$repo/scripts/deploy/check-runtime-packages.sh" \
-  "$stage/share/candor/runtime-packages.txt" "$repo/deploy/docker/cpu.Dockerfile"
+test -x "$stage/share/candor/image-setup.sh"
+list=$stage/share/candor/runtime-packages.txt
+# The list holds the package of a library every build links, and the extras.
+grep -qx 'libgrpc++1.51\|libgrpc++1.51t64' "$list" || { echo "no gRPC package in $list" >&2; exit 1; }
+grep -qx 'libmicrohttpd12\|libmicrohttpd12t64' "$list" || { echo "no libmicrohttpd in $list" >&2; exit 1; }
+while read -r extra; do
+  grep -qxF "$extra" "$list" || { echo "$list lacks $extra (image-packages.txt)" >&2; exit 1; }
+done < <(grep -vE '^[[:space:]]*(#|$)' "$repo/deploy/docker/image-packages.txt")
+for dockerfile in cpu cuda; do
+  "$repo/scripts/deploy/check-runtime-packages.sh" "$list" "$repo/deploy/docker/$dockerfile.Dockerfile"
+done
