@@ -4,8 +4,10 @@
 # Kubernetes schemas (strict), cross-checks them, runs checkov on them and on
 # both Dockerfiles, hadolint on both Dockerfiles, shellcheck on
 # scripts/deploy, checks the Grafana dashboard and the alert rules against
-# deploy/grafana/expected-metrics.txt, and the Prometheus files with promtool
-# where it is installed. Any finding fails the run.
+# deploy/grafana/expected-metrics.txt, that the monitoring component's
+# PrometheusRule and dashboard ConfigMap are those two files
+# (sync-monitoring.py), and the Prometheus files with promtool where it is
+# installed. Any finding fails the run.
 #
 #   scripts/deploy/validate.sh            # install the tools if needed, validate
 #   scripts/deploy/validate.sh --setup    # only install the tools
@@ -102,13 +104,14 @@ compose sharded-gpu-monitoring-cert-manager sharded gpu monitoring cert-manager
 # ---------------------------------------------------------------- schemas
 # Strict: unknown fields are errors. The only schemas allowed to be missing
 # are the custom resources' (CRDs no schema set carries): the Prometheus
-# Operator's ServiceMonitor and cert-manager's Issuer and Certificate;
-# check_manifests.py checks what they select and reference.
+# Operator's ServiceMonitor and PrometheusRule and cert-manager's Issuer and
+# Certificate; check_manifests.py checks what they select and reference,
+# sync-monitoring.py that the PrometheusRule is candor-rules.yml.
 schema_check() {
   local v=$1 log=$out/validate-$1.log rc=0
   kubernetes-validate --strict --quiet -k "$v" "${renders[@]}" >"$log" 2>&1 || rc=$?
   cat "$log"
-  if grep -vE "Couldn't find schema for kind (ServiceMonitor with api version monitoring.coreos.com/v1|(Issuer|Certificate) with api version cert-manager.io/v1)" "$log" |
+  if grep -vE "Couldn't find schema for kind ((ServiceMonitor|PrometheusRule) with api version monitoring.coreos.com/v1|(Issuer|Certificate) with api version cert-manager.io/v1)" "$log" |
       grep -qE '^(WARN|ERROR)'; then
     rc=1
   fi
@@ -139,6 +142,12 @@ step "python syntax" "$py" -m py_compile "$repo"/scripts/deploy/*.py \
 step "dashboard and rules use only expected metrics" \
   "$py" "$repo/scripts/deploy/check_metrics.py" "$repo/deploy/grafana/expected-metrics.txt" \
   "$repo/deploy/grafana/candor.json" "$repo/deploy/prometheus/candor-rules.yml"
+# The monitoring component's PrometheusRule and dashboard ConfigMap are
+# generated copies of the two files above: in step with them, and rendered
+# intact in every rendering that includes the component.
+step "monitoring component matches candor-rules.yml and candor.json" \
+  "$py" "$repo/scripts/deploy/sync-monitoring.py" --check \
+  "$out/single-node-monitoring.yaml" "$out/sharded-gpu-monitoring-cert-manager.yaml"
 if command -v promtool >/dev/null; then
   step "promtool check rules" promtool check rules "$repo/deploy/prometheus/candor-rules.yml"
   # Debian's promtool is built without Kubernetes service discovery, so it
