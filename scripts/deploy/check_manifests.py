@@ -30,6 +30,12 @@ schema cannot see, because they live between objects.
     ConfigMap volume mounted whole (a subPath mount never sees a rotated
     certificate or an edited policy), and a ConfigMap in the rendering has
     that file as a key;
+  - a pod that requests nvidia.com/gpu selects its nodes by nothing only
+    GPU Feature Discovery or Node Feature Discovery sets (nvidia.com/gpu.*,
+    nvidia.com/cuda.*, feature.node.kubernetes.io/*): a cluster with only
+    the NVIDIA device plugin has no such label, so the pod would never be
+    scheduled; the nvidia.com/gpu request already confines it to nodes
+    whose device plugin offers a GPU;
   - cert-manager objects: each Certificate's issuer is in the rendering, a
     CA Issuer's Secret is a CA Certificate's, and when the rendering issues
     certificates, each Secret a container reads its --tls_cert from is one
@@ -160,6 +166,27 @@ def mounted_file_findings(where, container, volumes, configmaps, issued):
     return findings
 
 
+# Node labels only GPU Feature Discovery / Node Feature Discovery set.
+DISCOVERY_LABEL = re.compile(r"^(nvidia\.com/(gpu|cuda|mig)\.|feature\.node\.kubernetes\.io/)")
+
+
+def gpu_node_findings(where, pod_spec):
+    """Node selection on discovery-only labels in a pod that requests a GPU."""
+    wants_gpu = any(
+        "nvidia.com/gpu" in (c.get("resources", {}).get(k) or {})
+        for c in pod_spec.get("containers", []) for k in ("limits", "requests"))
+    if not wants_gpu:
+        return []
+    keys = list(pod_spec.get("nodeSelector", {}))
+    required = (pod_spec.get("affinity", {}).get("nodeAffinity", {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution", {}))
+    for term in required.get("nodeSelectorTerms", []):
+        keys += [e.get("key", "") for e in term.get("matchExpressions", [])]
+    return [f"{where}: selects nodes by {k}, a label only GPU/Node Feature Discovery sets: "
+            "without it no node matches (the nvidia.com/gpu request already picks GPU nodes)"
+            for k in keys if DISCOVERY_LABEL.match(k)]
+
+
 def cert_manager_findings(path, by_kind):
     findings = []
     certs = by_kind.get("Certificate", [])
@@ -249,6 +276,7 @@ def check(path, docs, known_flags=None):
 
     for wname, t in pods:
         spec = t["spec"]
+        findings += gpu_node_findings(f"{path}: {wname}", spec)
         pod_sc = spec.get("securityContext", {})
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for vol in spec.get("volumes", []):

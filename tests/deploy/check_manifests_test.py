@@ -161,6 +161,32 @@ class CheckManifestsTest(unittest.TestCase):
         docs[3]["spec"]["isCA"] = False
         self.assertFinding(docs, "is no CA Certificate's")
 
+    def test_gpu_pod_without_discovery_labels_passes(self):
+        docs = rendering()
+        container_of(docs)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+        docs[0]["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/os": "linux"}
+        self.assertEqual(self.findings(docs), [])
+
+    def test_gpu_pod_on_feature_discovery_labels(self):
+        for key in ("nvidia.com/gpu.present", "nvidia.com/gpu.product",
+                    "feature.node.kubernetes.io/pci-10de.present"):
+            with self.subTest(key=key):
+                docs = rendering()
+                container_of(docs)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+                docs[0]["spec"]["template"]["spec"]["nodeSelector"] = {key: "true"}
+                self.assertFinding(docs, f"selects nodes by {key}")
+        docs = rendering()
+        container_of(docs)["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+        docs[0]["spec"]["template"]["spec"]["affinity"] = {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "nvidia.com/gpu.count", "operator": "Exists"}]}]}}}
+        self.assertFinding(docs, "selects nodes by nvidia.com/gpu.count")
+
+    def test_cpu_pod_may_use_any_label(self):
+        docs = rendering()
+        docs[0]["spec"]["template"]["spec"]["nodeSelector"] = {"nvidia.com/gpu.present": "true"}
+        self.assertEqual(self.findings(docs), [])
+
     def test_dockerfile_cmd(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "Dockerfile")
