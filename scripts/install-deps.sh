@@ -27,6 +27,8 @@ DEBIAN_PACKAGES=(
   libmicrohttpd-dev
   # Python client and tests
   python3 python3-pip python3-venv python3-grpcio
+  # The CPU image's smoke test (tests/image): a Debian root file system without Docker
+  mmdebstrap
 )
 
 export DEBIAN_FRONTEND=noninteractive
