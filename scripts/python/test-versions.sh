@@ -4,7 +4,7 @@
 #
 #   floor   clients/python/constraints-floor.txt: the floors pyproject.toml
 #           states (grpcio 1.62.3, protobuf 4.25.3, ...), kept between runs
-#   newest  every dependency upgraded to its newest release on each run
+#   newest  every dependency upgraded to its newest release (at most daily)
 #
 #   CANDOR_SERVER_BIN=build/server/candor-server scripts/python/test-versions.sh floor|newest [pytest args]
 #
@@ -21,7 +21,19 @@ export VENV="${ROOT}/.venv-${KIND}"
 FLOOR="${ROOT}/clients/python/constraints-floor.txt"
 case "${KIND}" in
   floor) export CANDOR_PY_CONSTRAINTS="${FLOOR}" ;;
-  newest) export CANDOR_PY_UPGRADE=1 ;;
+  # Upgrading asks the index about every package and rebuilds the client
+  # (about a minute): done when the venv is a day old, or when asked
+  # (CANDOR_PY_UPGRADE=1); in between the venv is only refreshed when the
+  # client's sources change.
+  newest)
+    stamp="${VENV}/.candor-client-stamp"
+    if [[ -z "${CANDOR_PY_UPGRADE:-}" ]]; then
+      if [[ -f "${stamp}" && -n "$(find "${stamp}" -mmin -1440)" ]]; then
+        export CANDOR_PY_UPGRADE=0
+      else
+        export CANDOR_PY_UPGRADE=1
+      fi
+    fi ;;
   *) echo "test-versions.sh: floor or newest, not ${KIND}" >&2; exit 2 ;;
 esac
 
