@@ -1,9 +1,11 @@
 #include "clients/cli/meta.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace candor {
 namespace {
@@ -27,12 +29,34 @@ std::vector<std::string> ColumnValues(const CsvTable& table,
   return values;
 }
 
+// InvalidArgument naming the first header column not in `known`.
+absl::Status CheckKnownColumns(const CsvTable& table, const std::string& name,
+                               const std::vector<std::string>& known) {
+  for (const std::string& column : table.header) {
+    if (std::find(known.begin(), known.end(), column) == known.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": unknown column '", column,
+                       "'; expected columns: ", absl::StrJoin(known, ", ")));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+bool EnrollMeta::HasNoGroup() const {
+  return std::all_of(groups.begin(), groups.end(),
+                     [](const std::string& g) { return g.empty(); });
+}
 
 absl::StatusOr<EnrollMeta> EnrollMetaFromCsv(const CsvTable& table,
                                              const std::string& name,
                                              int64_t rows,
                                              const std::string& vectors_name) {
+  if (absl::Status s = CheckKnownColumns(table, name, {"subject_id", "group"});
+      !s.ok()) {
+    return s;
+  }
   const std::optional<size_t> subject = table.Column("subject_id");
   if (!subject.has_value()) {
     return absl::InvalidArgumentError(
@@ -59,6 +83,10 @@ absl::StatusOr<ProbeMeta> ProbeMetaFromCsv(const CsvTable& table,
                                            int64_t rows,
                                            const std::string& vectors_name,
                                            bool require_ref) {
+  if (absl::Status s = CheckKnownColumns(table, name, {"group", "ref"});
+      !s.ok()) {
+    return s;
+  }
   const std::optional<size_t> group = table.Column("group");
   const std::optional<size_t> ref = table.Column("ref");
   if (require_ref && !ref.has_value()) {

@@ -4,8 +4,10 @@
 //   probe meta:  columns group and ref (either may be absent, not both;
 //                values may be empty). For mated calibration probes, ref is
 //                the mate's subject id and is required.
-// Columns are found by header name; others are ignored. The record count
-// must equal the vector count.
+// Columns are found by header name, in any order. A column the file kind
+// does not know (a misspelt `grp`, say) is an error naming it and the
+// expected ones: ignoring it would drop the labels it was meant to carry.
+// The record count must equal the vector count.
 #ifndef CANDOR_CLIENTS_CLI_META_H_
 #define CANDOR_CLIENTS_CLI_META_H_
 
@@ -22,6 +24,10 @@ struct EnrollMeta {
   std::vector<std::string> subject_ids;
   // Empty when the file has no group column.
   std::vector<std::string> groups;
+
+  // True when no record names a group (no column, or every value empty):
+  // per-group telemetry on the server will then be empty.
+  bool HasNoGroup() const;
 };
 
 struct ProbeMeta {

@@ -18,10 +18,36 @@ CsvTable Parse(const std::string& text) {
 
 TEST(MetaTest, EnrollColumnsFoundByNameInAnyOrder) {
   absl::StatusOr<EnrollMeta> meta = EnrollMetaFromCsv(
-      Parse("group,extra,subject_id\nA,1,s1\n,2,s2\n"), "m.csv", 2, "v.npy");
+      Parse("group,subject_id\nA,s1\n,s2\n"), "m.csv", 2, "v.npy");
   ASSERT_TRUE(meta.ok()) << meta.status();
   EXPECT_THAT(meta->subject_ids, ElementsAre("s1", "s2"));
   EXPECT_THAT(meta->groups, ElementsAre("A", ""));
+  EXPECT_FALSE(meta->HasNoGroup());
+}
+
+// A misspelt column would otherwise enroll every entry without its group.
+TEST(MetaTest, UnknownColumnIsAnErrorNamingItAndTheExpectedOnes) {
+  absl::StatusOr<EnrollMeta> enroll =
+      EnrollMetaFromCsv(Parse("subject_id,grp\ns1,A\n"), "m.csv", 1, "v.npy");
+  ASSERT_FALSE(enroll.ok());
+  EXPECT_EQ(enroll.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(enroll.status().message()),
+              HasSubstr("m.csv: unknown column 'grp'; expected columns: "
+                        "subject_id, group"));
+
+  absl::StatusOr<ProbeMeta> probe = ProbeMetaFromCsv(
+      Parse("group,reference\nA,s1\n"), "p.csv", 1, "p.npy", false);
+  ASSERT_FALSE(probe.ok());
+  EXPECT_THAT(std::string(probe.status().message()),
+              HasSubstr("p.csv: unknown column 'reference'; expected "
+                        "columns: group, ref"));
+}
+
+TEST(MetaTest, NoGroupWhenTheColumnIsAbsentOrEveryValueEmpty) {
+  absl::StatusOr<EnrollMeta> empty_values = EnrollMetaFromCsv(
+      Parse("subject_id,group\ns1,\ns2,\n"), "m.csv", 2, "v.npy");
+  ASSERT_TRUE(empty_values.ok()) << empty_values.status();
+  EXPECT_TRUE(empty_values->HasNoGroup());
 }
 
 TEST(MetaTest, EnrollWithoutGroupColumnHasNoGroups) {
@@ -29,11 +55,12 @@ TEST(MetaTest, EnrollWithoutGroupColumnHasNoGroups) {
       EnrollMetaFromCsv(Parse("subject_id\ns1\n"), "m.csv", 1, "v.npy");
   ASSERT_TRUE(meta.ok()) << meta.status();
   EXPECT_THAT(meta->groups, IsEmpty());
+  EXPECT_TRUE(meta->HasNoGroup());
 }
 
 TEST(MetaTest, EnrollErrors) {
   absl::StatusOr<EnrollMeta> missing =
-      EnrollMetaFromCsv(Parse("id,group\ns1,A\n"), "m.csv", 1, "v.npy");
+      EnrollMetaFromCsv(Parse("group\nA\n"), "m.csv", 1, "v.npy");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr("m.csv: no 'subject_id' column"));
