@@ -1,8 +1,10 @@
 #include "clients/cli/npy.h"
 
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -147,12 +149,42 @@ absl::Status FileError(absl::string_view name, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(name, ": ", what));
 }
 
-float ValueAt(absl::string_view data, size_t index, bool is_double) {
-  if (is_double) {
+// IEEE 754 binary16 to float32; every half value is exact in float32.
+float HalfToFloat(uint16_t half) {
+  const uint32_t sign = static_cast<uint32_t>(half & 0x8000) << 16;
+  const uint32_t exponent = (half >> 10) & 0x1F;
+  uint32_t mantissa = half & 0x3FF;
+  uint32_t bits;
+  if (exponent == 0x1F) {  // infinity or NaN
+    bits = sign | 0x7F800000 | (mantissa << 13);
+  } else if (exponent != 0) {  // normal: rebias 15 -> 127
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa == 0) {  // signed zero
+    bits = sign;
+  } else {  // subnormal half: a normal float once shifted into place
+    int shift = 0;
+    while ((mantissa & 0x400) == 0) {
+      mantissa <<= 1;
+      ++shift;
+    }
+    bits = sign | static_cast<uint32_t>(113 - shift) << 23 |
+           ((mantissa & 0x3FF) << 13);
+  }
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+float ValueAt(absl::string_view data, size_t index, size_t item_bytes) {
+  if (item_bytes == 8) {
     const uint64_t bits = ReadLittleEndian(data.substr(index * 8, 8), 8);
     double value;
     std::memcpy(&value, &bits, sizeof(value));
     return static_cast<float>(value);
+  }
+  if (item_bytes == 2) {
+    return HalfToFloat(
+        static_cast<uint16_t>(ReadLittleEndian(data.substr(index * 2, 2), 2)));
   }
   const uint32_t bits =
       static_cast<uint32_t>(ReadLittleEndian(data.substr(index * 4, 4), 4));
@@ -191,15 +223,18 @@ absl::StatusOr<FloatMatrix> ParseNpy(absl::string_view bytes,
       HeaderParser(bytes.substr(preamble_bytes, header_bytes)).Parse();
   if (!header.ok()) return FileError(name, header.status().message());
 
-  bool is_double;
+  size_t item_bytes;
   if (header->descr == "<f4") {
-    is_double = false;
+    item_bytes = 4;
   } else if (header->descr == "<f8") {
-    is_double = true;
+    item_bytes = 8;
+  } else if (header->descr == "<f2") {
+    item_bytes = 2;
   } else {
     return FileError(name, absl::StrCat("dtype '", header->descr,
-                                        "' is not supported (need '<f4' or "
-                                        "'<f8': little-endian float)"));
+                                        "' is not supported (need '<f2', "
+                                        "'<f4' or '<f8': little-endian "
+                                        "float)"));
   }
   FloatMatrix matrix;
   if (header->shape.size() == 2) {
@@ -213,7 +248,6 @@ absl::StatusOr<FloatMatrix> ParseNpy(absl::string_view bytes,
                      absl::StrCat("shape (", absl::StrJoin(header->shape, ", "),
                                   ") is not 2-D"));
   }
-  const size_t item_bytes = is_double ? 8 : 4;
   // Bounds the product below so that it cannot overflow.
   constexpr int64_t kMaxDim = int64_t{1} << 31;
   if (matrix.rows > kMaxDim || matrix.cols > kMaxDim) {
@@ -240,13 +274,21 @@ absl::StatusOr<FloatMatrix> ParseNpy(absl::string_view bytes,
     for (size_t c = 0; c < cols; ++c) {
       // Fortran order stores column after column.
       const size_t source = header->fortran_order ? c * rows + r : r * cols + c;
-      matrix.values[r * cols + c] = ValueAt(data, source, is_double);
+      matrix.values[r * cols + c] = ValueAt(data, source, item_bytes);
     }
   }
   return matrix;
 }
 
 absl::StatusOr<FloatMatrix> ReadNpy(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream bytes;
+    bytes << std::cin.rdbuf();
+    if (std::cin.bad()) {
+      return absl::DataLossError("standard input: read failed");
+    }
+    return ParseNpy(bytes.str(), "standard input");
+  }
   absl::StatusOr<std::string> bytes = ReadFileBytes(path);
   if (!bytes.ok()) return bytes.status();
   return ParseNpy(*bytes, path);

@@ -2,8 +2,10 @@
 // NPY format specification, rather than produced by the writer under test.
 #include "clients/cli/npy.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -69,6 +71,24 @@ TEST(NpyTest, ReadsVersion2Float64AsFloat32) {
   absl::StatusOr<FloatMatrix> m = ParseNpy(file, "x.npy");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_THAT(m->values, ElementsAre(static_cast<float>(0.1), -7.0f));
+}
+
+// Half precision (NumPy's float16) is widened once, exactly: the bit
+// patterns are IEEE 754 binary16, normal, subnormal, zero and infinity.
+TEST(NpyTest, ReadsFloat16AsFloat32) {
+  const std::vector<uint16_t> halves = {0x3C00, 0xC000, 0x3800, 0x7BFF,
+                                        0x0001, 0x0200, 0x8000, 0x7C00};
+  const std::string file =
+      NpyFile(1, Dict("<f2", "False", "(2, 4)"), Bytes<uint16_t>(halves));
+  absl::StatusOr<FloatMatrix> m = ParseNpy(file, "h.npy");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->rows, 2);
+  EXPECT_EQ(m->cols, 4);
+  EXPECT_THAT(m->values,
+              ElementsAre(1.0f, -2.0f, 0.5f, 65504.0f, std::ldexp(1.0f, -24),
+                          std::ldexp(1.0f, -15), -0.0f,
+                          std::numeric_limits<float>::infinity()));
+  EXPECT_TRUE(std::signbit(m->values[6]));
 }
 
 TEST(NpyTest, ReadsVersion3AndDoubleQuotedKeys) {
