@@ -7,6 +7,7 @@
 #include "clients/cpp/grpc_status.h"
 #include "clients/cpp/matrix.h"
 #include "gmock/gmock.h"
+#include "google/rpc/status_error_info.pb.h"
 #include "gtest/gtest.h"
 
 namespace candor {
@@ -23,6 +24,27 @@ TEST(GrpcStatusTest, KeepsCodeAndMessage) {
   EXPECT_EQ(ToAbslStatus(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, ""))
                 .code(),
             absl::StatusCode::kResourceExhausted);
+}
+
+// A policy rejection is told from other FAILED_PRECONDITIONs only by its
+// ErrorInfo, which must survive the mapping.
+TEST(GrpcStatusTest, KeepsTheErrorInfoReason) {
+  google::rpc::ErrorInfo info;
+  info.set_reason("POLICY_REJECT");
+  info.set_domain("candor.dev");
+  google::rpc::Status details;
+  details.set_code(grpc::StatusCode::FAILED_PRECONDITION);
+  details.set_message("FPIR 0.02 > max 0.01");
+  details.add_details()->PackFrom(info);
+  const absl::Status s = ToAbslStatus(
+      grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                   "FPIR 0.02 > max 0.01", details.SerializeAsString()));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(s), kPolicyRejectReason);
+  EXPECT_EQ(ErrorReason(ToAbslStatus(grpc::Status(
+                grpc::StatusCode::FAILED_PRECONDITION, "no calibration"))),
+            "");
+  EXPECT_EQ(ErrorReason(absl::OkStatus()), "");
 }
 
 TEST(ClientTest, BuildSearchRequestCarriesEveryOption) {
