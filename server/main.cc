@@ -13,7 +13,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "candor_version.h"
 #include "cblas.h"
 #include "server/api/flags.h"
 #include "server/api/server.h"
@@ -50,8 +53,21 @@ int RunRouter(sigset_t* signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help lists candor's own flags (those defined under server/);
+  // --helpfull adds every library's. --version names the commit built.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "server/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.normalize_filename = [](absl::string_view file) {
+    const size_t at = file.rfind("server/");
+    return std::string(at == absl::string_view::npos ? file : file.substr(at));
+  };
+  usage.version_string = [] { return absl::StrCat(candor::VersionLine(), "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "candor-server: 1:N embedding matching over gRPC, every answer with "
+      "1:N embedding matching over gRPC, every answer with "
       "what its threshold costs.\nUsage: candor-server [--listen=ADDR] "
       "[--data_dir=DIR] [flags]\n       candor-server --role=router "
       "--shards=HOST:PORT,... | --shards_dns=NAME:PORT [flags]   "

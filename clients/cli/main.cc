@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "candor_version.h"
 #include "clients/cli/command.h"
 
 namespace {
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
   // Global options may also follow the subcommand.
   app.fallthrough();
   app.require_subcommand(1);
+  app.set_version_flag("--version", candor::VersionLine(),
+                       "print the version and git commit, then exit");
   candor::cli::GlobalOptions global;
   candor::cli::AddGlobalOptions(app, &global);
 
@@ -91,6 +94,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "candor: error: " << e.what() << "\n"
