@@ -5,10 +5,13 @@ metrics and labels candor-server exports.
   check_metrics.py EXPECTED_METRICS DASHBOARD_JSON [RULES_YAML ...]
 
 EXPECTED_METRICS lists one metric a line: `name type labels` (type is
-counter, gauge or histogram; labels comma-separated or `-`). Every PromQL
+counter, gauge or histogram; labels comma-separated or `-`; a label with a
+fixed set of values lists them: `stage=queue|search`). Every PromQL
 expression (panel targets, template variables, alert rules) is checked:
-  - each candor_* name is listed (a histogram's _bucket/_sum/_count series
-    count as the histogram);
+  - each candor_* and process_* name is listed (a histogram's
+    _bucket/_sum/_count series count as the histogram);
+  - a label matched with = or != against a label with listed values names
+    one of them;
   - each label it matches, groups by or prints in a legend belongs to one of
     its metrics, to the scrape target (job, instance, namespace, pod,
     component) or is `le` next to a histogram's buckets;
@@ -39,7 +42,13 @@ def load_expected(path):
             if len(parts) != 3 or parts[1] not in ("counter", "gauge", "histogram"):
                 raise SystemExit(f"{path}:{n}: expected `name counter|gauge|histogram labels`")
             name, kind, labels = parts
-            metrics[name] = (kind, set() if labels == "-" else set(labels.split(",")))
+            names, values = set(), {}
+            for label in [] if labels == "-" else labels.split(","):
+                label, _, fixed = label.partition("=")
+                names.add(label)
+                if fixed:
+                    values[label] = set(fixed.split("|"))
+            metrics[name] = (kind, names, values)
     return metrics
 
 
@@ -68,22 +77,30 @@ def check_expr(where, expr, metrics, legend=None):
     labels |= set(re.findall(r"\$labels\.([a-zA-Z_]\w*)", legend or ""))
 
     allowed = set(TARGET_LABELS)
-    for series in set(re.findall(r"\bcandor_\w+", no_strings)):
+    fixed_values = {}
+    for series in set(re.findall(r"\b(?:candor|process)_\w+", no_strings)):
         name, suffix = resolve(series, metrics)
         if name is None:
             findings.append(f"{where}: {series} is not in the expected metrics")
             continue
-        kind, metric_labels = metrics[name]
+        kind, metric_labels, values = metrics[name]
         allowed |= metric_labels
+        for label, vals in values.items():
+            fixed_values.setdefault(label, set()).update(vals)
         if suffix == "_bucket":
             allowed.add("le")
+    for label, value in re.findall(r'([a-zA-Z_]\w*)\s*!?=\s*"((?:[^"\\]|\\.)*)"', expr):
+        if label in fixed_values and value not in fixed_values[label]:
+            findings.append(f"{where}: {label}=\"{value}\" is none of "
+                            f"{'|'.join(sorted(fixed_values[label]))}")
     for fn, series in re.findall(r"\b(rate|irate|increase)\s*\(\s*(candor_\w+)", no_strings):
         name, suffix = resolve(series, metrics)
         if name is not None and metrics[name][0] == "gauge":
             findings.append(f"{where}: {fn}() over the gauge {series}")
     # A metric-looking name right before a selector that is not candor's.
     for series in re.findall(r"\b([a-zA-Z_:][\w:]*)\s*\{", no_strings):
-        if not series.startswith("candor_") and series not in NON_CANDOR_METRICS:
+        if (not series.startswith(("candor_", "process_"))
+                and series not in NON_CANDOR_METRICS):
             findings.append(f"{where}: unknown metric {series}")
     for label in sorted(labels - allowed):
         findings.append(f"{where}: label {label} belongs to none of the expression's metrics")

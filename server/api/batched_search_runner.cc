@@ -57,6 +57,7 @@ class BatchedSearchRunner final : public SearchRunner {
   }
 
   void Shutdown() override { batcher_->Shutdown(); }
+  batching::BatcherStats Stats() const override { return batcher_->Stats(); }
 
  private:
   std::unique_ptr<batching::DynamicBatcher> batcher_;

@@ -16,17 +16,25 @@ namespace {
 // Calibration searches are offline work: a generous deadline per chunk.
 constexpr absl::Duration kChunkDeadline = absl::Minutes(10);
 
-// Runs every probe through the runner, `max_batch` at a time, waiting for
-// each chunk.
+// Runs every probe through the runner, a chunk at a time, waiting for each
+// chunk; stops before a chunk when `limits` says so.
 absl::StatusOr<std::vector<std::vector<Candidate>>> SearchAll(
     const std::shared_ptr<gallery::Gallery>& gallery, SearchRunner* runner,
     const std::vector<float>& probes, const std::vector<ProbeQuery>& queries,
-    int max_batch) {
+    int max_batch, const CallLimits& limits) {
   const size_t dim = static_cast<size_t>(gallery->dimension());
+  const size_t chunk_rows =
+      static_cast<size_t>(std::max(1, std::min(max_batch, kCalibrationChunk)));
   std::vector<std::vector<Candidate>> all;
   all.reserve(queries.size());
-  for (size_t first = 0; first < queries.size(); first += max_batch) {
-    const size_t n = std::min(queries.size() - first, size_t(max_batch));
+  for (size_t first = 0; first < queries.size(); first += chunk_rows) {
+    if (absl::Status stop = limits.Check(); !stop.ok()) {
+      return absl::Status(
+          stop.code(),
+          absl::StrCat(stop.message(), " after ", first, " of ",
+                       queries.size(), " calibration searches"));
+    }
+    const size_t n = std::min(queries.size() - first, chunk_rows);
     std::vector<float> chunk(probes.begin() + first * dim,
                              probes.begin() + (first + n) * dim);
     std::vector<ProbeQuery> chunk_queries(queries.begin() + first,
@@ -34,7 +42,7 @@ absl::StatusOr<std::vector<std::vector<Candidate>>> SearchAll(
     absl::Notification done;
     absl::StatusOr<SearchOutcome> outcome;
     runner->Run(gallery, std::move(chunk), std::move(chunk_queries),
-                absl::Now() + kChunkDeadline,
+                std::min(limits.deadline, absl::Now() + kChunkDeadline),
                 [&](absl::StatusOr<SearchOutcome> result) {
                   outcome = std::move(result);
                   done.Notify();
@@ -72,9 +80,21 @@ absl::StatusOr<std::vector<float>> Probes(const v1::Matrix& matrix, int dim,
 
 }  // namespace
 
+absl::Status CallLimits::Check() const {
+  if (absl::Now() >= deadline) {
+    return absl::DeadlineExceededError(
+        "the caller's deadline passed: calibration stopped");
+  }
+  if (cancelled && cancelled()) {
+    return absl::CancelledError("the caller cancelled: calibration stopped");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Observations> SearchLabeledSet(
     std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
-    const v1::LabeledSet& set, int top_k, int max_batch) {
+    const v1::LabeledSet& set, int top_k, int max_batch,
+    const CallLimits& limits) {
   const int dim = gallery->dimension();
   const int n_non = static_cast<int>(set.nonmated().rows());
   const int n_mated = static_cast<int>(set.mated().rows());
@@ -99,7 +119,8 @@ absl::StatusOr<Observations> SearchLabeledSet(
   Observations obs;
   // Non-mated: only the best score matters.
   std::vector<ProbeQuery> top1(n_non, ProbeQuery{-1.0f, 1, 0});
-  auto non_hits = SearchAll(gallery, runner, *nonmated, top1, max_batch);
+  auto non_hits = SearchAll(gallery, runner, *nonmated, top1, max_batch,
+                             limits);
   if (!non_hits.ok()) return non_hits.status();
   for (int i = 0; i < n_non; ++i) {
     const auto& c = (*non_hits)[i];
@@ -107,7 +128,8 @@ absl::StatusOr<Observations> SearchLabeledSet(
         {(*non_groups)[i], c.empty() ? telemetry::kNoScore : c[0].score});
   }
   std::vector<ProbeQuery> deep(n_mated, ProbeQuery{-1.0f, top_k, 0});
-  auto mated_hits = SearchAll(gallery, runner, *mated, deep, max_batch);
+  auto mated_hits = SearchAll(gallery, runner, *mated, deep, max_batch,
+                               limits);
   if (!mated_hits.ok()) return mated_hits.status();
   for (int i = 0; i < n_mated; ++i) {
     telemetry::MatedObservation m;
@@ -127,7 +149,8 @@ absl::StatusOr<Observations> SearchLabeledSet(
 
 absl::StatusOr<Observations> SearchSelfAudit(
     std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
-    const v1::SelfAudit& audit, int top_k, int max_batch) {
+    const v1::SelfAudit& audit, int top_k, int max_batch,
+    const CallLimits& limits) {
   std::vector<gallery::EntryMeta> entries = gallery->Entries();
   if (entries.size() < 2) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -158,7 +181,7 @@ absl::StatusOr<Observations> SearchSelfAudit(
     const int own = per_subject[entries[i].subject_id];
     queries[i] = ProbeQuery{-1.0f, std::max(own + 1, top_k + 1), 0};
   }
-  auto hits = SearchAll(gallery, runner, probes, queries, max_batch);
+  auto hits = SearchAll(gallery, runner, probes, queries, max_batch, limits);
   if (!hits.ok()) return hits.status();
 
   Observations obs;

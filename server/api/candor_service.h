@@ -120,7 +120,9 @@ class CandorService final : public v1::Candor::CallbackService {
   void RecordRefusal(const char* method, const std::string& gallery,
                      const security::Caller& caller, const absl::Status& refusal,
                      std::function<void(absl::Status)> done);
+  // Stops with DEADLINE_EXCEEDED / CANCELLED once the caller is gone.
   absl::Status DoCalibrate(const v1::CalibrateRequest& req,
+                           const CallLimits& limits,
                            v1::CalibrationReport* resp, CallRecord* record);
   // InvalidArgument for a malformed policy (NaN, max_fpir outside [0, 1],
   // max_disparity < 1); FailedPrecondition when it would loosen the

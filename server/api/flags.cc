@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, backend, "auto",
           "faiss-gpu, gpu");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address; empty disables the endpoint");
+ABSL_FLAG(int, metrics_max_groups, 20,
+          "per gallery, the largest groups (by entries) labelled by name in "
+          "metrics; the rest are counted as group=\"other\"");
 ABSL_FLAG(std::string, audit_dir, "",
           "audit log directory (default: <data-dir>/audit)");
 ABSL_FLAG(int64_t, audit_max_file_mb, 64,
@@ -116,6 +119,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
   ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.metrics_max_groups = absl::GetFlag(FLAGS_metrics_max_groups);
   options.store.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.audit_dir = absl::GetFlag(FLAGS_audit_dir);
   if (options.audit_dir.empty()) {
@@ -130,6 +134,7 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
         {"max_top_k", options.limits.max_top_k},
         {"max_message_bytes", options.limits.max_message_bytes},
         {"threads", options.threads},
+        {"metrics_max_groups", options.metrics_max_groups},
         {"max_batch_probes", absl::GetFlag(FLAGS_max_batch_probes)},
         {"max_queue_requests", absl::GetFlag(FLAGS_max_queue_requests)},
         {"compaction_delay_s", absl::GetFlag(FLAGS_compaction_delay_s)},

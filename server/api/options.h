@@ -64,6 +64,9 @@ struct AuditOptions {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
+  // Per gallery, the largest groups (by live entries) that get their own
+  // `group` label in metrics; the rest are counted as "other".
+  int metrics_max_groups = 20;
   // Empty: <data_dir>/audit.
   std::string audit_dir;
   // Worker threads that run index searches (and OpenBLAS's thread count).

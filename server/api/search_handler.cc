@@ -191,13 +191,14 @@ void CandorService::RecordRefusal(const char* method, const std::string& gallery
 }
 
 absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
+                                        const CallLimits& limits,
                                         v1::CalibrationReport* resp,
                                         CallRecord* record) {
   auto gallery = FindGallery(req.gallery());
   if (!gallery.ok()) return gallery.status();
   record->details["source"] =
       req.has_labeled() ? "labeled" : req.has_self_audit() ? "self_audit" : "";
-  auto report = telemetry_->Calibrate(*gallery, runner_, req);
+  auto report = telemetry_->Calibrate(*gallery, runner_, req, limits);
   if (!report.ok()) return report.status();
   *resp = *std::move(report);
   record->gallery_version =
@@ -209,7 +210,12 @@ grpc::ServerUnaryReactor* CandorService::Calibrate(
     grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
     v1::CalibrationReport* resp) {
   return Serve(ctx, "Calibrate", req->gallery(), [&](CallRecord* record) {
-    return DoCalibrate(*req, resp, record);
+    // Calibration runs on this thread for as long as its searches take:
+    // it looks at the caller's deadline and cancellation between chunks.
+    CallLimits limits;
+    limits.deadline = DeadlineOf(*ctx);
+    limits.cancelled = [ctx] { return ctx->IsCancelled(); };
+    return DoCalibrate(*req, limits, resp, record);
   });
 }
 

@@ -36,6 +36,8 @@ class SearchRunner {
                    std::vector<float> probes, std::vector<ProbeQuery> queries,
                    absl::Time deadline, Done done) = 0;
   virtual void Shutdown() {}
+  // The queue as it is now and counters (zeros for a runner without one).
+  virtual batching::BatcherStats Stats() const { return {}; }
 };
 
 // Runs each search on the calling thread.

@@ -6,6 +6,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
 #include "server/security/credentials.h"
+#include "server/telemetry/metrics.h"
 
 namespace candor::api {
 
@@ -35,6 +36,12 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   LogInfo(absl::StrCat("backend: ", server->backend_, " (requested ",
                        index::BackendName(options.backend), ")"));
 
+  // The galleries' WAL fsync times, exported by the telemetry hub (which
+  // is created after the store, yet sees every sync).
+  auto wal_fsync = std::make_shared<telemetry::SharedLatency>();
+  options.store.gallery.on_wal_sync = [wal_fsync](absl::Duration d) {
+    wal_fsync->Observe(absl::ToDoubleSeconds(d));
+  };
   auto store = gallery::GalleryStore::Open(options.store);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
@@ -48,6 +55,8 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
                                         server->telemetry_->batch_observer());
   if (!runner.ok()) return runner.status();
   server->runner_ = *std::move(runner);
+  server->telemetry_->Attach(server->store_.get(), server->runner_.get(),
+                             wal_fsync);
   LogInfo(absl::StrCat("batching ", options.batching.enabled ? "on" : "off",
                        ", max ", options.batching.max_batch_probes,
                        " probes per index call, max queue delay ",
@@ -88,6 +97,7 @@ void CandorServer::Shutdown() {
   LogInfo("shutting down: draining in-flight calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  telemetry_->Detach();  // scrapes stop reading the runner and the store
   runner_->Shutdown();
   store_->Shutdown();
   LogInfo("shutdown complete");

@@ -1,10 +1,19 @@
 #include "server/api/telemetry_hub.h"
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "candor_version.h"
 #include "server/api/calibration_search.h"
 #include "server/api/calibration_store.h"
 #include "server/api/convert.h"
@@ -27,6 +36,36 @@ telemetry::Metrics::Stage StageOf(int i) {
   return static_cast<telemetry::Metrics::Stage>(i);
 }
 
+// The label of groups beyond --metrics_max_groups.
+constexpr char kOtherGroup[] = "other";
+
+// The BLAS serving FAISS, as loaded: OpenBLAS names itself and its version
+// (openblas_get_config); any other BLAS reads "unknown".
+std::string BlasName() {
+  using ConfigFn = char* (*)();
+  auto config =
+      reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  if (config == nullptr || config() == nullptr) return "unknown";
+  // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+  std::vector<std::string> words = absl::StrSplit(config(), ' ');
+  return words.size() >= 2 ? absl::StrCat(words[0], " ", words[1]) : words[0];
+}
+
+// The first `max_groups` groups by live entries (ties by name).
+std::set<std::string> LargestGroups(
+    const std::map<std::string, uint64_t>& groups, int max_groups) {
+  std::vector<std::pair<uint64_t, std::string>> by_size;
+  for (const auto& [group, n] : groups) by_size.emplace_back(n, group);
+  std::sort(by_size.begin(), by_size.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  std::set<std::string> out;
+  for (size_t i = 0; i < by_size.size() && i < size_t(max_groups); ++i) {
+    out.insert(by_size[i].second);
+  }
+  return out;
+}
+
 }  // namespace
 
 class TelemetryHub::Impl : public batching::BatchObserver {
@@ -35,6 +74,19 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
   Impl(const ServerOptions& options)
       : options_(options), defaults_(FromPolicyDefaults(options.policy)) {}
+  // The audit log first (its last callbacks count into the metrics), then
+  // the metrics (their HTTP thread runs the collect hook, which reads the
+  // members below).
+  ~Impl() override {
+    audit_.reset();
+    metrics_.reset();
+  }
+
+  void Detach() {
+    absl::MutexLock lock(&attach_mu_);
+    store_ = nullptr;
+    runner_ = nullptr;
+  }
 
   absl::Status Init() {
     auto calibrations =
@@ -120,16 +172,101 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     return decision;
   }
 
-  // candor_policy_fpir{gallery, group}: FPIR per group at the policy
-  // threshold (extrapolated when stale).
+  // candor_policy_fpir_ratio{gallery, group}: FPIR per group at the policy
+  // threshold (extrapolated when stale); groups beyond the cap as "other",
+  // with the highest FPIR among them.
   void PublishPolicyFpir(const std::string& gallery,
                          const telemetry::ThresholdReport& report) {
     if (!metrics_) return;
     metrics_->SetPolicyThreshold(gallery, report.threshold);
+    std::map<std::string, double> fpir;
     for (const telemetry::GroupRates& g : report.groups) {
       const telemetry::Rate& r = g.fpir_extrapolated ? *g.fpir_extrapolated : g.fpir;
-      metrics_->SetPolicyFpir(gallery, g.group, r.rate);
+      double& slot = fpir.try_emplace(GroupLabel(gallery, g.group), 0.0).first->second;
+      slot = std::max(slot, r.rate);
     }
+    metrics_->ClearPolicyFpir(gallery);
+    for (const auto& [group, rate] : fpir) {
+      metrics_->SetPolicyFpir(gallery, group, rate);
+    }
+  }
+
+  // The `group` label of `group` in `gallery`'s series: itself when among
+  // the gallery's largest --metrics_max_groups groups, else "other". The
+  // set is computed at every scrape, and when missing or older than
+  // kGroupsMaxAge.
+  std::string GroupLabel(const std::string& gallery, const std::string& group) {
+    const absl::Time now = absl::Now();
+    {
+      absl::MutexLock lock(&groups_mu_);
+      auto it = top_groups_.find(gallery);
+      if (it != top_groups_.end() && now - it->second.at < kGroupsMaxAge) {
+        return it->second.groups.count(group) ? group : kOtherGroup;
+      }
+    }
+    std::set<std::string> top;
+    {
+      absl::ReaderMutexLock lock(&attach_mu_);
+      if (store_ != nullptr) {
+        if (auto g = store_->Get(gallery); g.ok()) {
+          top = LargestGroups((*g)->Info().groups, options_.metrics_max_groups);
+        }
+      }
+    }
+    const bool kept = top.count(group) > 0;
+    absl::MutexLock lock(&groups_mu_);
+    top_groups_[gallery] = TopGroups{now, std::move(top)};
+    return kept ? group : kOtherGroup;
+  }
+
+  // Before each scrape: every gallery's gauges, the group caps, the queue.
+  void Collect() {
+    // Held throughout: Detach waits for a scrape that uses the store.
+    absl::ReaderMutexLock attached(&attach_mu_);
+    gallery::GalleryStore* store = store_;
+    if (store == nullptr || !metrics_) return;
+    std::set<std::string> live;
+    std::map<std::string, TopGroups> tops;
+    const absl::Time now = absl::Now();
+    for (const auto& g : store->List()) {
+      const gallery::GalleryInfo info = g->Info();
+      const std::string& name = g->name();
+      live.insert(name);
+      metrics_->SetGalleryEntries(name, info.size);
+      metrics_->SetGalleryMemory(name, info.memory.host_bytes,
+                                 info.memory.device_bytes);
+      CalibrationPtr calibration = Find(name);
+      const telemetry::CalibrationInfo described =
+          telemetry::DescribeCalibration(calibration.get(),
+                                         {info.size, absl::ToUnixMicros(absl::Now())});
+      metrics_->SetCalibration(name, described.present, described.age_seconds,
+                               described.stale);
+      tops[name] = {now, LargestGroups(info.groups, options_.metrics_max_groups)};
+      std::set<std::string> keep = tops[name].groups;
+      keep.insert(kOtherGroup);
+      metrics_->RetainGroups(name, keep);
+    }
+    {
+      absl::MutexLock lock(&groups_mu_);
+      top_groups_ = std::move(tops);
+    }
+    metrics_->RetainGalleries(live);
+    if (runner_ != nullptr) {
+      const batching::BatcherStats stats = runner_->Stats();
+      metrics_->SetQueueDepth(stats.queued_requests, stats.queued_probes);
+    }
+  }
+
+  void Attach(gallery::GalleryStore* store, SearchRunner* runner,
+              std::shared_ptr<telemetry::SharedLatency> wal_fsync) {
+    {
+      absl::MutexLock lock(&attach_mu_);
+      store_ = store;
+      runner_ = runner;
+    }
+    if (!metrics_) return;
+    if (wal_fsync) metrics_->SetWalFsyncLatency(std::move(wal_fsync));
+    metrics_->SetCollectHook([this] { Collect(); });
   }
 
   void RefreshPolicyFpir(const gallery::Gallery& gallery) {
@@ -148,7 +285,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
   absl::StatusOr<v1::CalibrationReport> Calibrate(
       std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
-      const v1::CalibrateRequest& request) {
+      const v1::CalibrateRequest& request, const CallLimits& limits) {
     const int top_k = request.top_k() == 0 ? kDefaultCalibrationTopK
                                            : static_cast<int>(request.top_k());
     if (top_k > options_.limits.max_top_k) {
@@ -162,18 +299,21 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       case v1::CalibrateRequest::kLabeled:
         meta.source = telemetry::kSourceLabeled;
         obs = SearchLabeledSet(gallery, runner, request.labeled(), top_k,
-                               options_.limits.max_batch);
+                               options_.limits.max_batch, limits);
         break;
       case v1::CalibrateRequest::kSelfAudit:
         meta.source = telemetry::kSourceSelfAudit;
         obs = SearchSelfAudit(gallery, runner, request.self_audit(), top_k,
-                              options_.limits.max_batch);
+                              options_.limits.max_batch, limits);
         break;
       default:
         return absl::InvalidArgumentError(
             "source: give a labeled set or self_audit");
     }
     if (!obs.ok()) return obs.status();
+    // A caller gone during the last chunk gets no calibration stored in its
+    // name: the call is recorded as it ended for the caller.
+    if (absl::Status stop = limits.Check(); !stop.ok()) return stop;
     meta.created_at_us = absl::ToUnixMicros(absl::Now());
     meta.gallery_size = before.size;
     meta.gallery_version = before.version;
@@ -213,13 +353,31 @@ class TelemetryHub::Impl : public batching::BatchObserver {
              telemetry::DescribeCalibration(calibration.get(), Now(gallery)).stale;
   }
 
-  void Forget(const std::string& name) { calibrations_->Forget(name); }
+  void Forget(const std::string& name) {
+    calibrations_->Forget(name);
+    {
+      absl::MutexLock lock(&groups_mu_);
+      top_groups_.erase(name);
+    }
+    if (metrics_) metrics_->ForgetGallery(name);
+  }
 
   void Record(const CallRecord& r, std::function<void(absl::Status)> done) {
     if (metrics_) RecordMetrics(r);
+    // The call's count and duration once its answer is known: the audit
+    // record durable (the call's own status) or not (UNAVAILABLE).
+    telemetry::Metrics* metrics = metrics_.get();
     audit_->Append(
         AuditRecordOf(r),
-        [done = std::move(done)](absl::StatusOr<uint64_t> appended) {
+        [done = std::move(done), metrics, rpc = r.rpc, start = r.start,
+         code = r.status.code()](absl::StatusOr<uint64_t> appended) {
+          const absl::StatusCode answered =
+              appended.ok() ? code : absl::StatusCode::kUnavailable;
+          if (metrics != nullptr) {
+            metrics->CountRequest(rpc, answered);
+            metrics->ObserveRequestDuration(
+                rpc, absl::ToDoubleSeconds(absl::Now() - start));
+          }
           if (appended.ok()) return done(absl::OkStatus());
           LogError(absl::StrCat("audit record not written, call refused: ",
                                 appended.status().message()));
@@ -232,7 +390,9 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   const telemetry::Policy& floor() const { return defaults_; }
 
   void SetBackend(const std::string& backend, const std::string& device) {
-    if (metrics_) metrics_->SetBackendInfo(backend, device);
+    if (!metrics_) return;
+    metrics_->SetBackendInfo(backend, device);
+    metrics_->SetBuildInfo(Version(), GitCommit(), BlasName(), backend);
   }
 
   void OnBatch(const batching::BatchEvent& event) override {
@@ -241,16 +401,13 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
  private:
   void RecordMetrics(const CallRecord& r) {
-    metrics_->CountRequest(r.rpc, r.status.code());
-    metrics_->ObserveRequestDuration(r.rpc, absl::ToDoubleSeconds(r.end - r.start));
     if (r.gallery_size >= 0) {
       metrics_->SetGalleryEntries(r.gallery, static_cast<uint64_t>(r.gallery_size));
     }
     if ((r.rpc != "Search" && r.rpc != "SearchStream") || !r.status.ok()) return;
     metrics_->CountProbes(r.gallery, static_cast<uint64_t>(r.probes));
     const absl::Duration stages[] = {r.queue_time, r.normalize_time,
-                                     r.search_time, r.telemetry_time,
-                                     r.end - r.start};
+                                     r.search_time, r.telemetry_time};
     for (int i = 0; i < telemetry::Metrics::kStages; ++i) {
       metrics_->ObserveLatency(StageOf(i), absl::ToDoubleSeconds(stages[i]));
     }
@@ -258,7 +415,9 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     if (r.search_response) {
       std::map<std::string, uint64_t> per_group;
       for (const auto& result : r.search_response->results()) {
-        for (const auto& c : result.candidates()) ++per_group[c.group()];
+        for (const auto& c : result.candidates()) {
+          ++per_group[GroupLabel(r.gallery, c.group())];
+        }
       }
       for (const auto& [group, n] : per_group) {
         metrics_->CountCandidates(r.gallery, group, n);
@@ -317,6 +476,18 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   std::unique_ptr<CalibrationStore> calibrations_;
   std::unique_ptr<telemetry::Metrics> metrics_;
   std::unique_ptr<telemetry::AuditLog> audit_;
+  // Set by Attach, cleared by Detach; read by scrapes and searches.
+  absl::Mutex attach_mu_;
+  gallery::GalleryStore* store_ ABSL_GUARDED_BY(attach_mu_) = nullptr;
+  SearchRunner* runner_ ABSL_GUARDED_BY(attach_mu_) = nullptr;
+  // Per gallery: the groups its series name (the rest are "other").
+  struct TopGroups {
+    absl::Time at;
+    std::set<std::string> groups;
+  };
+  static constexpr absl::Duration kGroupsMaxAge = absl::Seconds(10);
+  absl::Mutex groups_mu_;
+  std::map<std::string, TopGroups> top_groups_ ABSL_GUARDED_BY(groups_mu_);
 };
 
 absl::StatusOr<std::unique_ptr<TelemetryHub>> TelemetryHub::Create(
@@ -341,8 +512,8 @@ absl::StatusOr<ThresholdDecision> TelemetryHub::Decide(
 
 absl::StatusOr<v1::CalibrationReport> TelemetryHub::Calibrate(
     std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
-    const v1::CalibrateRequest& request) {
-  return impl_->Calibrate(std::move(gallery), runner, request);
+    const v1::CalibrateRequest& request, const CallLimits& limits) {
+  return impl_->Calibrate(std::move(gallery), runner, request, limits);
 }
 
 absl::StatusOr<v1::CalibrationReport> TelemetryHub::GetCalibration(
@@ -368,6 +539,11 @@ const telemetry::Policy& TelemetryHub::policy_floor() const {
 void TelemetryHub::SetBackend(const std::string& backend,
                               const std::string& device) {
   impl_->SetBackend(backend, device);
+}
+void TelemetryHub::Detach() { impl_->Detach(); }
+void TelemetryHub::Attach(gallery::GalleryStore* store, SearchRunner* runner,
+                          std::shared_ptr<telemetry::SharedLatency> wal_fsync) {
+  impl_->Attach(store, runner, std::move(wal_fsync));
 }
 
 }  // namespace candor::api

@@ -12,12 +12,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "candor/v1/candor.pb.h"
+#include "server/api/calibration_search.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
+#include "server/gallery/gallery_store.h"
 #include "server/security/identity.h"
 #include "server/telemetry/audit_chain.h"
+#include "server/telemetry/metrics.h"
 #include "server/telemetry/policy.h"
 #include "server/telemetry/verdict.h"
 
@@ -81,10 +84,12 @@ class TelemetryHub {
                                            const v1::SearchRequest& request);
 
   // Calibrate RPC: searches the set (labeled or self-audit) through `runner`
-  // and stores the calibration.
+  // and stores the calibration. Stops between chunks of searches, storing
+  // nothing, with DEADLINE_EXCEEDED or CANCELLED when `limits` says the
+  // caller is gone.
   absl::StatusOr<v1::CalibrationReport> Calibrate(
       std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
-      const v1::CalibrateRequest& request);
+      const v1::CalibrateRequest& request, const CallLimits& limits);
   absl::StatusOr<v1::CalibrationReport> GetCalibration(
       const gallery::Gallery& gallery, const v1::GetCalibrationRequest& request);
   // Whether a calibration is stored, and whether it is stale.
@@ -101,9 +106,20 @@ class TelemetryHub {
   void Record(const CallRecord& record, std::function<void(absl::Status)> done);
   // The server's policy flags (the floor a gallery may only tighten).
   const telemetry::Policy& policy_floor() const;
+  // Also sets candor_build_info (version, commit, BLAS, backend).
   void SetBackend(const std::string& backend, const std::string& device);
   // Feeds candor_batch_probes; owned by the hub, lives as long as it.
   batching::BatchObserver* batch_observer();
+  // Where each scrape reads the per-gallery gauges (entries, memory,
+  // calibration age and staleness: every gallery has them from start-up),
+  // the search queue and the WAL fsync times the store's galleries record
+  // into `wal_fsync` (may be null). Not owned; both outlive the hub's use:
+  // call once, after the store and runner exist.
+  void Attach(gallery::GalleryStore* store, SearchRunner* runner,
+              std::shared_ptr<telemetry::SharedLatency> wal_fsync);
+  // Forgets the store and runner (before they are destroyed); waits for a
+  // scrape that is reading them.
+  void Detach();
 
  private:
   class Impl;

@@ -58,7 +58,8 @@ Gallery::Impl::Impl(std::string dir, GalleryOptions options,
   next_segment_seq_ = recovered.segment->seq() + 1;
   wal_ = std::make_unique<WalCommitter>(std::move(recovered.segment),
                                         options_.sync_wal,
-                                        recovered.older_segments_bytes);
+                                        recovered.older_segments_bytes,
+                                        options_.on_wal_sync);
   removed_since_compaction_ = recovered.removed_entries;
   if (recovered.removed_entries > 0) first_removal_at_ = absl::Now();
 }

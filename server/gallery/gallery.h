@@ -6,6 +6,7 @@
 #define CANDOR_SERVER_GALLERY_GALLERY_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,6 +43,9 @@ struct GalleryOptions {
   absl::Duration compaction_delay = absl::Seconds(60);
   // Also compact when the log has grown past this many bytes.
   uint64_t max_wal_bytes = uint64_t{1} << 30;
+  // Called after each write-ahead log fsync with its duration (metrics),
+  // from the writer's thread and outside every lock; may be empty.
+  std::function<void(absl::Duration)> on_wal_sync;
 };
 
 struct EnrollResult {

@@ -2,11 +2,15 @@
 
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace candor::gallery {
 
 WalCommitter::WalCommitter(std::unique_ptr<WalWriter> segment, bool sync,
-                           uint64_t older_segments_bytes)
+                           uint64_t older_segments_bytes,
+                           std::function<void(absl::Duration)> on_sync)
     : sync_(sync),
+      on_sync_(std::move(on_sync)),
       segment_(std::move(segment)),
       sealed_bytes_(older_segments_bytes) {}
 
@@ -41,7 +45,9 @@ absl::Status WalCommitter::SyncUpTo(uint64_t ticket) {
     const uint64_t target = appended_;
     const WalWriter* segment = segment_.get();
     mu_.Unlock();
+    const absl::Time sync_start = absl::Now();
     absl::Status s = segment->Sync();
+    if (on_sync_) on_sync_(absl::Now() - sync_start);
     mu_.Lock();
     syncing_ = false;
     if (s.ok()) {

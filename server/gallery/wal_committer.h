@@ -9,6 +9,7 @@
 #define CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/gallery/wal_writer.h"
 
 namespace candor::gallery {
@@ -24,8 +26,10 @@ class WalCommitter {
  public:
   // `sync` false skips fdatasync (tests that measure something else).
   // `older_segments_bytes`: bytes of live segments before `segment`.
+  // `on_sync` (may be empty) gets each fdatasync's duration.
   WalCommitter(std::unique_ptr<WalWriter> segment, bool sync,
-               uint64_t older_segments_bytes);
+               uint64_t older_segments_bytes,
+               std::function<void(absl::Duration)> on_sync = nullptr);
 
   // Appends one framed record and returns its ticket (1, 2, 3, ... in
   // append order, across segments).
@@ -52,6 +56,7 @@ class WalCommitter {
   absl::Status SyncUpTo(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const bool sync_;
+  const std::function<void(absl::Duration)> on_sync_;
   mutable absl::Mutex mu_;
   std::unique_ptr<WalWriter> segment_ ABSL_GUARDED_BY(mu_);
   uint64_t sealed_bytes_ ABSL_GUARDED_BY(mu_);

@@ -2,14 +2,23 @@
 // text exposition on /metrics by GNU libmicrohttpd. (prometheus-cpp's own
 // Exposer runs civetweb, whose worker threads get a fixed 100 KiB stack:
 // in a process that also loads cuBLAS and OpenBLAS, their static TLS alone
-// exceeds that and civetweb cannot start a thread.) Callers hold a Metrics* that may be null (metrics off) and check.
+// exceeds that and civetweb cannot start a thread.) Callers hold a
+// Metrics* that may be null (metrics off) and check.
+//
+// Series of one gallery are removed with ForgetGallery / RetainGalleries,
+// so a deleted gallery leaves nothing behind. Rates in [0, 1] end in
+// _ratio. The process_* series (resident memory, CPU, fds, start time) are
+// read from /proc at each scrape; prometheus-cpp has no process collector.
 #ifndef CANDOR_SERVER_TELEMETRY_METRICS_H_
 #define CANDOR_SERVER_TELEMETRY_METRICS_H_
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -28,6 +37,21 @@ class Registry;
 
 namespace candor::telemetry {
 
+// A latency histogram that may start before the Metrics object that
+// exports it (the gallery store's WAL fsyncs begin before the telemetry
+// hub exists): shared by whoever observes and the Metrics given it.
+// Thread-safe.
+class SharedLatency {
+ public:
+  SharedLatency();
+  ~SharedLatency();
+  void Observe(double seconds);
+
+ private:
+  friend class Metrics;
+  std::unique_ptr<prometheus::Histogram> histogram_;
+};
+
 class Metrics {
  public:
   struct Options {
@@ -39,9 +63,13 @@ class Metrics {
     int http_threads = 2;
   };
 
-  // Where a request spends its time.
-  enum class Stage { kQueue, kNormalize, kSearch, kTelemetry, kTotal };
-  static constexpr int kStages = 5;
+  // Where a search spends its time (the whole call is
+  // candor_request_duration_seconds): waiting for its batch, checking and
+  // normalizing probes, the index call, building the response and report.
+  enum class Stage { kQueue, kNormalize, kSearch, kRespond };
+  static constexpr int kStages = 4;
+  // The `stage` label of each, in Stage order.
+  static const char* StageName(Stage stage);
 
   // InvalidArgument / Unavailable when the address cannot be served.
   static absl::StatusOr<std::unique_ptr<Metrics>> Create(const Options& options);
@@ -70,12 +98,46 @@ class Metrics {
   void ObserveThreshold(float threshold);
   // candor_policy_verdicts_total{outcome}.
   void CountVerdict(VerdictOutcome outcome);
-  // candor_policy_fpir{gallery, group}: FPIR at the gallery's policy
+  // candor_policy_fpir_ratio{gallery, group}: FPIR at the gallery's policy
   // threshold (extrapolated when the calibration is stale).
   void SetPolicyFpir(const std::string& gallery, const std::string& group,
                      double fpir);
+  // Drops the gallery's policy FPIR series (before publishing new ones).
+  void ClearPolicyFpir(const std::string& gallery);
   // candor_backend_info{backend, device} = 1; replaces the previous one.
   void SetBackendInfo(const std::string& backend, const std::string& device);
+  // candor_build_info{version, commit, blas, backend} = 1; replaces the
+  // previous one.
+  void SetBuildInfo(const std::string& version, const std::string& commit,
+                    const std::string& blas, const std::string& backend);
+
+  // Per-gallery gauges, refreshed at each scrape:
+  // candor_gallery_memory_bytes{gallery, memory="host"|"device"},
+  void SetGalleryMemory(const std::string& gallery, uint64_t host_bytes,
+                        uint64_t device_bytes);
+  // candor_calibration_age_seconds{gallery} (only for a calibrated gallery)
+  // and candor_calibration_stale{gallery}: 1 when the calibration is stale
+  // or missing (either way: calibrate), else 0.
+  void SetCalibration(const std::string& gallery, bool calibrated,
+                      double age_seconds, bool stale);
+  // Removes every series labelled with the gallery.
+  void ForgetGallery(const std::string& gallery);
+  // Removes the series of every gallery not in `live`.
+  void RetainGalleries(const std::set<std::string>& live);
+  // Removes the gallery's candidates series of groups not in `keep`
+  // (cardinality cap: groups beyond the cap are counted as "other").
+  void RetainGroups(const std::string& gallery,
+                    const std::set<std::string>& keep);
+
+  // candor_search_queue_requests / _probes: searches waiting for an index
+  // call, and their probes.
+  void SetQueueDepth(int64_t requests, int64_t probes);
+  // candor_wal_fsync_seconds: exported from `latency`, which the gallery
+  // store feeds.
+  void SetWalFsyncLatency(std::shared_ptr<SharedLatency> latency);
+  // Runs at the start of every RenderText, before the registry is read:
+  // where the owner refreshes gauges read from elsewhere.
+  void SetCollectHook(std::function<void()> hook);
 
   // candor_audit_write_failures_total: audit records that could not be
   // written (their calls failed UNAVAILABLE).
@@ -83,8 +145,9 @@ class Metrics {
   // candor_audit_checkpoint_seq: the audit chain's last checkpointed record.
   void SetAuditCheckpoint(uint64_t seq);
 
-  // The Prometheus text exposition of every metric, as /metrics serves it.
-  std::string RenderText() const;
+  // The Prometheus text exposition of every metric, as /metrics serves it
+  // (the collect hook runs first).
+  std::string RenderText();
   // The bound HTTP port; 0 without HTTP.
   int http_port() const { return http_port_; }
 
@@ -104,6 +167,12 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* gallery_entries_;
   prometheus::Family<prometheus::Gauge>* policy_threshold_;
   prometheus::Family<prometheus::Gauge>* backend_info_;
+  prometheus::Family<prometheus::Gauge>* build_info_;
+  prometheus::Family<prometheus::Gauge>* gallery_memory_;
+  prometheus::Family<prometheus::Gauge>* calibration_age_;
+  prometheus::Family<prometheus::Gauge>* calibration_stale_;
+  prometheus::Gauge* queue_requests_;
+  prometheus::Gauge* queue_probes_;
   std::array<prometheus::Histogram*, kStages> stage_latency_;
   prometheus::Histogram* threshold_;
   prometheus::Counter* audit_write_failures_;
@@ -111,6 +180,14 @@ class Metrics {
   std::array<prometheus::Counter*, 4> verdicts_;
   absl::Mutex backend_mu_;
   prometheus::Gauge* backend_ ABSL_GUARDED_BY(backend_mu_) = nullptr;
+  prometheus::Gauge* build_ ABSL_GUARDED_BY(backend_mu_) = nullptr;
+  // Every per-gallery series, to remove them with their gallery.
+  struct GallerySeries;
+  absl::Mutex series_mu_;
+  std::unique_ptr<GallerySeries> series_ ABSL_GUARDED_BY(series_mu_);
+  absl::Mutex hook_mu_;
+  std::function<void()> collect_hook_ ABSL_GUARDED_BY(hook_mu_);
+  std::shared_ptr<SharedLatency> wal_fsync_ ABSL_GUARDED_BY(hook_mu_);
 };
 
 }  // namespace candor::telemetry

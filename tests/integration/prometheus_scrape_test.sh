@@ -84,4 +84,34 @@ echo "Prometheus sees: searches=${searches} probes=${probes} entries=${entries} 
 [[ "$probes" == "120" ]] || { echo "FAIL: probes=${probes}, want 120 (3 searches x 40 probes)"; exit 1; }
 [[ "$entries" == "80" ]] || { echo "FAIL: entries=${entries}, want 80"; exit 1; }
 [[ "$verdicts" == "3" ]] || { echo "FAIL: verdicts=${verdicts}, want 3"; exit 1; }
+
+# Beyond searches: every RPC is counted, the build and the process are
+# described, every gallery has its gauges, WAL fsyncs are timed.
+created=$(query 'sum(candor_requests_total{job="candor",rpc="CreateGallery",code="OK"})')
+enrolls=$(query 'sum(candor_requests_total{job="candor",rpc="Enroll",code="OK"})')
+build=$(query 'count(candor_build_info{job="candor",version!="",commit!=""})')
+stale=$(query 'candor_calibration_stale{job="candor",gallery="g"}')
+memory=$(query 'sum(candor_gallery_memory_bytes{job="candor",gallery="g"})')
+fsyncs=$(query 'candor_wal_fsync_seconds_count{job="candor"}')
+rss=$(query 'process_resident_memory_bytes{job="candor"}')
+fds=$(query 'process_open_fds{job="candor"}')
+totals=$(query 'count(candor_stage_latency_seconds_count{job="candor",stage="total"})')
+echo "Prometheus sees: created=${created} enrolls=${enrolls} build_info=${build} stale=${stale}" \
+  "memory=${memory} fsyncs=${fsyncs} rss=${rss} fds=${fds}"
+[[ "$created" == "1" ]] || { echo "FAIL: CreateGallery counted ${created} times, want 1"; exit 1; }
+[[ "$enrolls" == "1" ]] || { echo "FAIL: Enroll counted ${enrolls} times, want 1"; exit 1; }
+[[ "$build" == "1" ]] || { echo "FAIL: candor_build_info: '${build}' series, want 1"; exit 1; }
+[[ "$stale" == "1" ]] || { echo "FAIL: uncalibrated gallery: stale='${stale}', want 1"; exit 1; }
+[[ -z "$totals" ]] || { echo "FAIL: a stage=\"total\" series is exported"; exit 1; }
+python3 - "$memory" "$fsyncs" "$rss" "$fds" <<'PY' || exit 1
+import sys
+memory, fsyncs, rss, fds = (float(v or 0) for v in sys.argv[1:])
+# 80 entries x 16 floats x 4 bytes of vectors at least.
+checks = [("gallery memory", memory >= 80 * 16 * 4), ("WAL fsyncs", fsyncs >= 1),
+          ("resident memory", rss > 1e6), ("open fds", fds >= 3)]
+bad = [name for name, ok in checks if not ok]
+if bad:
+    print("FAIL:", ", ".join(bad), file=sys.stderr)
+    sys.exit(1)
+PY
 echo "PASS"

@@ -1,0 +1,226 @@
+// Calibrate honours the caller: a short deadline or a cancellation stops
+// the server's calibration searches early, stores no calibration, and the
+// audit log and /metrics record the call as DEADLINE_EXCEEDED / CANCELLED
+// (not as an OK call that kept the server busy for the full run).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/api/test_server.h"
+
+namespace candor::testing {
+namespace {
+
+using ::grpc::StatusCode;
+using ::testing::HasSubstr;
+
+constexpr int kDim = 128;
+constexpr int kGallery = 32768;
+constexpr int kProbes = 16384;
+constexpr int kEnrollBatch = 4096;
+
+// A loopback port that was free a moment ago (for the /metrics endpoint).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string response;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    const std::string request =
+        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, request.data(), request.size()) ==
+        static_cast<ssize_t>(request.size())) {
+      char buf[4096];
+      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
+    }
+  }
+  close(fd);
+  return response;
+}
+
+class CalibrateDeadlineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api::ServerOptions options = TestServer::DefaultOptions();
+    options.limits.max_batch = kEnrollBatch;
+    options.limits.max_message_bytes = 64 << 20;
+    metrics_port_ = FreePort();
+    ASSERT_GT(metrics_port_, 0);
+    options.metrics_listen = absl::StrCat("127.0.0.1:", metrics_port_);
+    server_ = std::make_unique<TestServer>(options);
+
+    grpc::ClientContext create_ctx;
+    v1::CreateGalleryRequest create;
+    create.set_name("g");
+    create.set_dimension(kDim);
+    v1::Gallery created;
+    ASSERT_TRUE(server_->stub().CreateGallery(&create_ctx, create, &created).ok());
+    for (int first = 0; first < kGallery; first += kEnrollBatch) {
+      const std::vector<float> rows = RandomRows(kEnrollBatch, kDim, 100 + first);
+      v1::EnrollRequest enroll;
+      enroll.set_gallery("g");
+      *enroll.mutable_vectors() = PackRows(rows, kEnrollBatch, kDim);
+      for (int i = 0; i < kEnrollBatch; ++i) {
+        enroll.add_subject_ids(absl::StrCat("s", first + i));
+        enroll.add_groups(i % 2 == 0 ? "A" : "B");
+      }
+      grpc::ClientContext ctx;
+      v1::EnrollResponse response;
+      grpc::Status s = server_->stub().Enroll(&ctx, enroll, &response);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    request_.set_gallery("g");
+    *request_.mutable_labeled()->mutable_nonmated() =
+        PackRows(RandomRows(kProbes, kDim, 7), kProbes, kDim);
+  }
+
+  // Every audit record of Calibrate, oldest first.
+  std::vector<nlohmann::json> CalibrateRecords() {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(
+             std::filesystem::path(server_->data_dir()) / "audit")) {
+      files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::vector<nlohmann::json> out;
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      for (std::string line; std::getline(in, line);) {
+        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_object() && j.value("operation", "") == "Calibrate") {
+          out.push_back(j);
+        }
+      }
+    }
+    return out;
+  }
+
+  // Waits (bounded) for the n-th Calibrate audit record; its server-side
+  // duration, or a negative one when it never came.
+  absl::Duration WaitForRecord(size_t n, nlohmann::json* record) {
+    for (int i = 0; i < 600; ++i) {
+      std::vector<nlohmann::json> records = CalibrateRecords();
+      if (records.size() >= n) {
+        *record = records[n - 1];
+        absl::Time start, end;
+        std::string error;
+        if (!absl::ParseTime(absl::RFC3339_full, record->value("start_time", ""),
+                             &start, &error) ||
+            !absl::ParseTime(absl::RFC3339_full, record->value("end_time", ""),
+                             &end, &error)) {
+          ADD_FAILURE() << "unparsable times in " << record->dump();
+          return -absl::Seconds(1);
+        }
+        return end - start;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return -absl::Seconds(1);
+  }
+
+  int metrics_port_ = 0;
+  std::unique_ptr<TestServer> server_;
+  v1::CalibrateRequest request_;
+};
+
+TEST_F(CalibrateDeadlineTest, ShortDeadlineOrCancelStopsTheServerEarly) {
+  // 1. A client deadline of 200 ms.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(200));
+    v1::CalibrationReport report;
+    grpc::Status s = server_->stub().Calibrate(&ctx, request_, &report);
+    EXPECT_EQ(s.error_code(), StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  }
+  nlohmann::json expired;
+  const absl::Duration expired_took = WaitForRecord(1, &expired);
+  ASSERT_GE(expired_took, absl::ZeroDuration()) << "no Calibrate audit record";
+  EXPECT_EQ(expired.value("status_code", ""), "DEADLINE_EXCEEDED") << expired.dump();
+
+  // 2. A client that cancels after 200 ms.
+  {
+    grpc::ClientContext ctx;
+    std::thread canceller([&ctx] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ctx.TryCancel();
+    });
+    v1::CalibrationReport report;
+    grpc::Status s = server_->stub().Calibrate(&ctx, request_, &report);
+    canceller.join();
+    EXPECT_EQ(s.error_code(), StatusCode::CANCELLED) << s.error_message();
+  }
+  nlohmann::json cancelled;
+  const absl::Duration cancelled_took = WaitForRecord(2, &cancelled);
+  ASSERT_GE(cancelled_took, absl::ZeroDuration()) << "no second audit record";
+  EXPECT_EQ(cancelled.value("status_code", ""), "CANCELLED") << cancelled.dump();
+
+  // Neither stored a calibration.
+  {
+    grpc::ClientContext ctx;
+    v1::GetCalibrationRequest get;
+    get.set_gallery("g");
+    v1::CalibrationReport report;
+    EXPECT_EQ(server_->stub().GetCalibration(&ctx, get, &report).error_code(),
+              StatusCode::FAILED_PRECONDITION);
+  }
+
+  // 3. The full run, for scale.
+  const absl::Time full_start = absl::Now();
+  {
+    grpc::ClientContext ctx;
+    v1::CalibrationReport report;
+    grpc::Status s = server_->stub().Calibrate(&ctx, request_, &report);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const absl::Duration full = absl::Now() - full_start;
+  // The comparison means something only when the full run is long.
+  ASSERT_GT(full, absl::Seconds(1)) << "the calibration set is too small";
+  EXPECT_LT(expired_took, full / 3) << "server kept calibrating after the deadline";
+  EXPECT_LT(cancelled_took, full / 3) << "server kept calibrating after the cancel";
+
+  const std::string metrics = HttpGet(metrics_port_, "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("candor_requests_total{code=\"DEADLINE_EXCEEDED\","
+                                 "rpc=\"Calibrate\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("candor_requests_total{code=\"CANCELLED\",rpc=\"Calibrate\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("candor_requests_total{code=\"OK\",rpc=\"Calibrate\"} 1"));
+}
+
+}  // namespace
+}  // namespace candor::testing
