@@ -7,6 +7,7 @@
 #include "clients/cli/command.h"
 #include "clients/cli/meta.h"
 #include "clients/cli/npy.h"
+#include "clients/cli/progress.h"
 
 namespace candor::cli {
 namespace {
@@ -19,6 +20,17 @@ absl::Status PrintReport(const v1::CalibrationReport& report,
     PrintCalibrationTable(report, std::cout);
   }
   return absl::OkStatus();
+}
+
+// A calibration runs every probe against the gallery and may outlast the
+// per-call deadline; say which flag gives it more time.
+absl::Status ExplainDeadline(const absl::Status& status,
+                             const GlobalOptions& global) {
+  if (status.code() != absl::StatusCode::kDeadlineExceeded) return status;
+  return absl::DeadlineExceededError(absl::StrCat(
+      status.message(), " (the calibration did not finish within --timeout-s ",
+      global.timeout_s,
+      "; give a larger --timeout-s, or --timeout-s 0 for no deadline)"));
 }
 
 struct CalibrateOptions {
@@ -36,6 +48,9 @@ struct CalibrateOptions {
 
 absl::Status RunLabeled(const GlobalOptions& global,
                         const CalibrateOptions& o) {
+  if (o.mated == "-" && o.nonmated == "-") {
+    return UsageError("--nonmated and --mated cannot both read standard input");
+  }
   absl::StatusOr<FloatMatrix> nonmated = ReadNpy(o.nonmated);
   if (!nonmated.ok()) return nonmated.status();
   absl::StatusOr<ProbeMeta> nonmated_meta =
@@ -65,9 +80,13 @@ absl::Status RunLabeled(const GlobalOptions& global,
   }
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
-  absl::StatusOr<v1::CalibrationReport> report =
-      (*client)->CalibrateLabeled(o.name, nonmated->cols, set, o.top_k);
-  if (!report.ok()) return report.status();
+  absl::StatusOr<v1::CalibrationReport> report;
+  {
+    // The server reports no progress of its own while it calibrates.
+    Ticker ticker("calibrate", StderrIsTerminal());
+    report = (*client)->CalibrateLabeled(o.name, nonmated->cols, set, o.top_k);
+  }
+  if (!report.ok()) return ExplainDeadline(report.status(), global);
   return PrintReport(*report, o.format);
 }
 
@@ -76,9 +95,13 @@ absl::Status RunCalibrate(const GlobalOptions& global,
   if (!o.is_self_audit) return RunLabeled(global, o);
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
-  absl::StatusOr<v1::CalibrationReport> report =
-      (*client)->CalibrateSelfAudit(o.name, o.self_audit, o.seed, o.top_k);
-  if (!report.ok()) return report.status();
+  absl::StatusOr<v1::CalibrationReport> report;
+  {
+    Ticker ticker("calibrate", StderrIsTerminal());
+    report =
+        (*client)->CalibrateSelfAudit(o.name, o.self_audit, o.seed, o.top_k);
+  }
+  if (!report.ok()) return ExplainDeadline(report.status(), global);
   return PrintReport(*report, o.format);
 }
 
@@ -96,6 +119,7 @@ struct PolicyOptions {
   double max_disparity = 0.0;
   std::string action;
   bool clear = false;
+  std::string format = "json";
   CLI::Option* min_threshold_option = nullptr;
   CLI::Option* max_fpir_option = nullptr;
   CLI::Option* max_disparity_option = nullptr;
@@ -120,14 +144,8 @@ absl::Status RunPolicy(const GlobalOptions& global, const PolicyOptions& o) {
   nlohmann::json out;
   out["gallery"] = gallery->name();
   out["policy"] = ProtoToJson(gallery->policy());
-  std::cout << out.dump(2) << "\n";
+  PrintFormatted(out, o.format);
   return absl::OkStatus();
-}
-
-void AddFormat(CLI::App* sub, std::string* format) {
-  sub->add_option("--format", *format, "output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
 }
 
 }  // namespace
@@ -141,8 +159,8 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   sub->add_option("name", c->name, "gallery name")->required();
   CLI::Option* nonmated =
       sub->add_option("--nonmated", c->nonmated,
-                      ".npy of probes whose subjects are not "
-                      "enrolled");
+                      ".npy of probes whose subjects are not enrolled (- "
+                      "reads standard input)");
   CLI::Option* nonmated_meta = sub->add_option(
       "--nonmated-meta", c->nonmated_meta, "CSV with column group (and ref)");
   CLI::Option* mated = sub->add_option("--mated", c->mated,
@@ -159,7 +177,7 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   sub->add_option("--top-k", c->top_k,
                   "rank within which a mate counts as found (default: "
                   "server's, 10)");
-  AddFormat(sub, &c->format);
+  AddFormatOption(sub, &c->format);
   nonmated->needs(nonmated_meta);
   nonmated_meta->needs(nonmated);
   mated->needs(mated_meta)->needs(nonmated);
@@ -186,7 +204,7 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
       ->delimiter(',');
   report->add_option("--target-fpir", r->target_fpir,
                      "target FPIR (default: the policy's max_fpir or 0.001)");
-  AddFormat(report, &r->format);
+  AddFormatOption(report, &r->format);
   report->callback([r, &global, action] {
     *action = [r, &global]() -> absl::Status {
       absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
@@ -217,6 +235,7 @@ void AddCalibrationCommands(CLI::App& app, const GlobalOptions& global,
   clear->excludes(p->min_threshold_option)
       ->excludes(p->max_fpir_option)
       ->excludes(p->max_disparity_option);
+  AddFormatOption(policy, &p->format);
   policy->callback([p, &global, action] {
     *action = [p, &global] { return RunPolicy(global, *p); };
   });

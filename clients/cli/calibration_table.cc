@@ -86,4 +86,63 @@ void PrintCalibrationTable(const v1::CalibrationReport& report,
   }
 }
 
+std::string SourceWords(v1::ThresholdReport::Source source) {
+  switch (source) {
+    case v1::ThresholdReport::REQUEST:
+      return "requested";
+    case v1::ThresholdReport::POLICY:
+      return "policy";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string OutcomeWords(v1::PolicyVerdict::Outcome outcome) {
+  switch (outcome) {
+    case v1::PolicyVerdict::PASS:
+      return "pass";
+    case v1::PolicyVerdict::WARN:
+      return "warn";
+    case v1::PolicyVerdict::REJECT:
+      return "reject";
+    case v1::PolicyVerdict::NO_POLICY:
+      return "no policy";
+    default:
+      return "unspecified";
+  }
+}
+
+void PrintThresholdReport(const v1::ThresholdReport& report,
+                          std::ostream& out) {
+  if (!report.calibration().present()) {
+    out << absl::StrFormat("  threshold %.3f (%s); no calibration stored\n",
+                           report.threshold(), SourceWords(report.source()));
+    return;
+  }
+  out << absl::StrFormat("  threshold %.3f (%s), calibration %s%s\n",
+                         report.threshold(), SourceWords(report.source()),
+                         report.calibration().source(),
+                         report.calibration().stale() ? ", STALE" : "");
+  out << "  overall FPIR " << FormatRate(report.fpir()) << "  FNIR "
+      << FormatRate(report.fnir()) << "\n";
+  for (const v1::GroupRates& g : report.groups()) {
+    out << absl::StrFormat("  group %-10s FPIR %s  FNIR %s\n",
+                           GroupName(g.group()), FormatRate(g.fpir()),
+                           FormatRate(g.fnir()));
+  }
+  const v1::Disparity& d = report.fpir_disparity();
+  out << "  FPIR disparity (max/min): "
+      << (d.defined() ? absl::StrFormat("%.2f (%s vs %s)", d.ratio(),
+                                        d.max_group(), d.min_group())
+                      : std::string("undefined"))
+      << "\n  GARBE: "
+      << (report.garbe_defined() ? absl::StrFormat("%.4f", report.garbe())
+                                 : std::string("undefined"))
+      << "\n  policy verdict: " << OutcomeWords(report.verdict().outcome())
+      << "\n";
+  for (const std::string& violation : report.verdict().violations()) {
+    out << "    " << violation << "\n";
+  }
+}
+
 }  // namespace candor::cli

@@ -17,6 +17,16 @@ std::string FormatRate(const v1::Rate& rate);
 void PrintCalibrationTable(const v1::CalibrationReport& report,
                            std::ostream& out);
 
+// Enum values as words: "requested", "policy"; "pass", "warn", "reject",
+// "no policy".
+std::string SourceWords(v1::ThresholdReport::Source source);
+std::string OutcomeWords(v1::PolicyVerdict::Outcome outcome);
+
+// What a search's threshold costs, as lines indented by two spaces: the
+// threshold and where it came from, FPIR and FNIR overall and per group,
+// disparity, GARBE and the policy verdict with its violations.
+void PrintThresholdReport(const v1::ThresholdReport& report, std::ostream& out);
+
 }  // namespace candor::cli
 
 #endif  // CANDOR_CLIENTS_CLI_CALIBRATION_TABLE_H_

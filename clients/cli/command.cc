@@ -1,16 +1,23 @@
 #include "clients/cli/command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "clients/cli/table_output.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace candor::cli {
@@ -35,6 +42,60 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
         absl::StrCat("--token-file ", path, " is empty"));
   }
   return token;
+}
+
+// A 64-bit integer the JSON mapping printed as a string, as a number.
+void StringToNumber(google::protobuf::FieldDescriptor::CppType type,
+                    nlohmann::json& value) {
+  if (!value.is_string()) return;
+  const std::string text = value.get<std::string>();
+  if (type == google::protobuf::FieldDescriptor::CPPTYPE_UINT64) {
+    uint64_t number;
+    if (absl::SimpleAtoi(text, &number)) value = number;
+  } else {
+    int64_t number;
+    if (absl::SimpleAtoi(text, &number)) value = number;
+  }
+}
+
+// Walks `message` and its printed JSON together, turning the 64-bit
+// integer fields back into numbers.
+void Int64FieldsToNumbers(const google::protobuf::Message& message,
+                          nlohmann::json& json) {
+  using google::protobuf::FieldDescriptor;
+  if (!json.is_object()) return;  // well-known types print as scalars
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    auto it = json.find(field->name());
+    if (it == json.end() || field->is_map()) continue;
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT64:
+      case FieldDescriptor::CPPTYPE_UINT64:
+        if (field->is_repeated() && it->is_array()) {
+          for (nlohmann::json& element : *it) {
+            StringToNumber(field->cpp_type(), element);
+          }
+        } else {
+          StringToNumber(field->cpp_type(), *it);
+        }
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        if (field->is_repeated()) {
+          const int count = reflection->FieldSize(message, field);
+          for (int k = 0; k < count && k < static_cast<int>(it->size()); ++k) {
+            Int64FieldsToNumbers(
+                reflection->GetRepeatedMessage(message, field, k), (*it)[k]);
+          }
+        } else {
+          Int64FieldsToNumbers(reflection->GetMessage(message, field), *it);
+        }
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -119,7 +180,42 @@ nlohmann::json ProtoToJson(const google::protobuf::Message& message) {
            .ok()) {
     return nlohmann::json::object();
   }
-  return nlohmann::json::parse(text);
+  nlohmann::json json = nlohmann::json::parse(text);
+  Int64FieldsToNumbers(message, json);
+  return json;
 }
+
+void AddFormatOption(CLI::App* sub, std::string* format) {
+  sub->add_option("--format", *format, "output format: json or table")
+      ->check(CLI::IsMember({"json", "table"}))
+      ->capture_default_str();
+}
+
+void PrintFormatted(const nlohmann::json& value, const std::string& format) {
+  if (format == "table") {
+    PrintTable(value, std::cout);
+  } else {
+    std::cout << value.dump(2) << "\n";
+  }
+}
+
+std::string NoServerPrefix(const absl::Status& status,
+                           const GlobalOptions& global) {
+  if (status.code() != absl::StatusCode::kUnavailable) return "";
+  // gRPC's own words when no connection was made; a server that answers
+  // UNAVAILABLE (its audit log down, say) says something else.
+  const std::string message = absl::AsciiStrToLower(status.message());
+  for (absl::string_view sign :
+       {"failed to connect", "connection refused", "dns resolution",
+        "name resolution", "domain name not found", "no route to host"}) {
+    if (absl::StrContains(message, sign)) {
+      return absl::StrCat("no candor server at ", global.server,
+                          " (--server or CANDOR_SERVER): ");
+    }
+  }
+  return "";
+}
+
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 }  // namespace candor::cli

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -77,9 +78,25 @@ absl::StatusOr<std::unique_ptr<Client>> MakeClient(const GlobalOptions& global);
 // and gRPC's customary 4 MiB message limit.
 int64_t DefaultBatchRows(int64_t dim);
 
-// A message in proto3's canonical JSON mapping with the .proto field names
-// and every field printed, zero or not (64-bit integers are strings there).
+// A message in proto3's JSON mapping with the .proto field names and every
+// field printed, zero or not, except that 64-bit integers are JSON numbers
+// (the canonical mapping makes them strings, which shell tools and most
+// readers then mistake for text). Enums stay their .proto names.
 nlohmann::json ProtoToJson(const google::protobuf::Message& message);
+
+// Adds --format json|table to `sub`; *format holds the default.
+void AddFormatOption(CLI::App* sub, std::string* format);
+// Prints `value` to stdout as --format says: indented JSON, or a table.
+void PrintFormatted(const nlohmann::json& value, const std::string& format);
+
+// "no candor server at ADDR (--server or CANDOR_SERVER): " when `status`
+// says nothing answered at global.server (nothing listening, a name that
+// does not resolve); "" otherwise, e.g. for a server's own UNAVAILABLE.
+std::string NoServerPrefix(const absl::Status& status,
+                           const GlobalOptions& global);
+
+// Whether standard error is a terminal, where progress lines belong.
+bool StderrIsTerminal();
 
 }  // namespace candor::cli
 

@@ -7,6 +7,7 @@
 #include "clients/cli/command.h"
 #include "clients/cli/meta.h"
 #include "clients/cli/npy.h"
+#include "clients/cli/progress.h"
 
 namespace candor::cli {
 namespace {
@@ -17,7 +18,17 @@ struct EnrollOptions {
   std::string meta;
   std::string request_id;
   int64_t batch_size = 0;
+  std::string format = "json";
 };
+
+// Entry ids: a JSON array on one line, or one id per line.
+void PrintIds(const std::vector<uint64_t>& ids, const std::string& format) {
+  if (format == "table") {
+    for (uint64_t id : ids) std::cout << id << "\n";
+  } else {
+    std::cout << nlohmann::json(ids).dump() << "\n";
+  }
+}
 
 absl::Status RunEnroll(const GlobalOptions& global, const EnrollOptions& o) {
   absl::StatusOr<FloatMatrix> vectors = ReadNpy(o.vectors);
@@ -25,13 +36,22 @@ absl::Status RunEnroll(const GlobalOptions& global, const EnrollOptions& o) {
   absl::StatusOr<EnrollMeta> meta =
       ReadEnrollMeta(o.meta, vectors->rows, o.vectors);
   if (!meta.ok()) return meta.status();
+  if (meta->HasNoGroup()) {
+    std::cerr << "candor: warning: " << o.meta
+              << " gives no entry a group: per-group telemetry (FPIR, FNIR "
+                 "and disparity by group) will be empty for these entries\n";
+  }
   const int64_t batch =
       o.batch_size > 0 ? o.batch_size : DefaultBatchRows(vectors->cols);
   const int64_t batches = (vectors->rows + batch - 1) / batch;
   absl::StatusOr<std::unique_ptr<Client>> connected = MakeClient(global);
   if (!connected.ok()) return connected.status();
   std::unique_ptr<Client> client = *std::move(connected);
-  nlohmann::json ids = nlohmann::json::array();
+  std::vector<uint64_t> ids;
+  ids.reserve(vectors->rows);
+  // A file sent in one request has nothing to report along the way.
+  RowProgress progress("enroll", vectors->rows,
+                       batches > 1 && StderrIsTerminal());
   for (int64_t b = 0; b < batches; ++b) {
     const int64_t first = b * batch;
     const int64_t rows = std::min(batch, vectors->rows - first);
@@ -52,6 +72,7 @@ absl::Status RunEnroll(const GlobalOptions& global, const EnrollOptions& o) {
         rows, vectors->cols, slice(meta->subject_ids), slice(meta->groups),
         request_id);
     if (!entry_ids.ok()) {
+      progress.Finish();
       if (b == 0) return entry_ids.status();
       return absl::Status(
           entry_ids.status().code(),
@@ -59,9 +80,11 @@ absl::Status RunEnroll(const GlobalOptions& global, const EnrollOptions& o) {
                        batches, ", rows ", first, "..", first + rows - 1,
                        "; earlier batches were enrolled)"));
     }
-    for (uint64_t id : *entry_ids) ids.push_back(id);
+    ids.insert(ids.end(), entry_ids->begin(), entry_ids->end());
+    progress.Update(first + rows);
   }
-  std::cout << ids.dump() << "\n";
+  progress.Finish();
+  PrintIds(ids, o.format);
   return absl::OkStatus();
 }
 
@@ -70,6 +93,7 @@ struct RemoveOptions {
   std::vector<uint64_t> entry_ids;
   std::string subject;
   bool by_subject = false;
+  std::string format = "json";
 };
 
 absl::Status RunRemove(const GlobalOptions& global, const RemoveOptions& o) {
@@ -80,7 +104,7 @@ absl::Status RunRemove(const GlobalOptions& global, const RemoveOptions& o) {
       o.by_subject ? client->RemoveSubject(o.name, o.subject)
                    : client->RemoveEntries(o.name, o.entry_ids);
   if (!removed.ok()) return removed.status();
-  std::cout << nlohmann::json(*removed).dump() << "\n";
+  PrintIds(*removed, o.format);
   return absl::OkStatus();
 }
 
@@ -93,7 +117,9 @@ void AddEnrollCommands(CLI::App& app, const GlobalOptions& global,
       "enroll",
       "enroll vectors; prints the assigned entry ids as a JSON array");
   sub->add_option("name", enroll->name, "gallery name")->required();
-  sub->add_option("--vectors", enroll->vectors, ".npy file, one row each")
+  sub->add_option("--vectors", enroll->vectors,
+                  ".npy file (float16/32/64), one row each; - reads "
+                  "standard input")
       ->required();
   sub->add_option("--meta", enroll->meta,
                   "CSV with columns subject_id[,group], one record per row")
@@ -103,6 +129,7 @@ void AddEnrollCommands(CLI::App& app, const GlobalOptions& global,
   sub->add_option("--batch-size", enroll->batch_size,
                   "rows per request (default: up to 1024 rows, 3 MiB)")
       ->check(CLI::PositiveNumber);
+  AddFormatOption(sub, &enroll->format);
   sub->callback([enroll, &global, action] {
     *action = [enroll, &global] { return RunEnroll(global, *enroll); };
   });
@@ -117,6 +144,7 @@ void AddEnrollCommands(CLI::App& app, const GlobalOptions& global,
   CLI::Option* subject =
       rm->add_option("--subject", remove->subject, "every entry of a subject");
   ids->excludes(subject);
+  AddFormatOption(rm, &remove->format);
   rm->callback([remove, ids, subject, &global, action] {
     if (ids->count() == 0 && subject->count() == 0) {
       throw CLI::ValidationError("remove", "give --entry-ids or --subject");

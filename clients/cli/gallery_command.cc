@@ -14,6 +14,7 @@ struct CreateOptions {
   uint32_t nlist = 0;
   uint32_t nprobe = 0;
   std::string storage;
+  std::string format = "json";
 };
 
 absl::Status RunCreate(const GlobalOptions& global, const CreateOptions& o) {
@@ -29,11 +30,11 @@ absl::Status RunCreate(const GlobalOptions& global, const CreateOptions& o) {
   absl::StatusOr<v1::Gallery> gallery =
       (*client)->CreateGallery(o.name, o.dim, index);
   if (!gallery.ok()) return gallery.status();
-  std::cout << ProtoToJson(*gallery).dump(2) << "\n";
+  PrintFormatted(ProtoToJson(*gallery), o.format);
   return absl::OkStatus();
 }
 
-absl::Status RunList(const GlobalOptions& global) {
+absl::Status RunList(const GlobalOptions& global, const std::string& format) {
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
   absl::StatusOr<std::vector<v1::Gallery>> galleries =
@@ -43,54 +44,62 @@ absl::Status RunList(const GlobalOptions& global) {
   for (const v1::Gallery& gallery : *galleries) {
     out.push_back(ProtoToJson(gallery));
   }
-  std::cout << out.dump(2) << "\n";
+  PrintFormatted(out, format);
   return absl::OkStatus();
 }
 
-absl::Status RunInfo(const GlobalOptions& global, const std::string& name) {
+absl::Status RunInfo(const GlobalOptions& global, const std::string& name,
+                     const std::string& format) {
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::Gallery> gallery = (*client)->GetGallery(name);
   if (!gallery.ok()) return gallery.status();
-  std::cout << ProtoToJson(*gallery).dump(2) << "\n";
+  PrintFormatted(ProtoToJson(*gallery), format);
   return absl::OkStatus();
 }
 
-absl::Status RunDelete(const GlobalOptions& global, const std::string& name) {
+absl::Status RunDelete(const GlobalOptions& global, const std::string& name,
+                       const std::string& /*format: prints nothing*/) {
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
   return (*client)->DeleteGallery(name);
 }
 
-absl::Status RunCompact(const GlobalOptions& global, const std::string& name) {
+absl::Status RunCompact(const GlobalOptions& global, const std::string& name,
+                        const std::string& format) {
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::CompactGalleryResponse> response =
       (*client)->CompactGallery(name);
   if (!response.ok()) return response.status();
-  std::cout << ProtoToJson(*response).dump(2) << "\n";
+  PrintFormatted(ProtoToJson(*response), format);
   return absl::OkStatus();
 }
 
 absl::Status RunTrain(const GlobalOptions& global, const std::string& name,
-                      uint32_t nlist) {
+                      uint32_t nlist, const std::string& format) {
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
   absl::StatusOr<v1::Gallery> gallery = (*client)->TrainIndex(name, nlist);
   if (!gallery.ok()) return gallery.status();
-  std::cout << ProtoToJson(*gallery).dump(2) << "\n";
+  PrintFormatted(ProtoToJson(*gallery), format);
   return absl::OkStatus();
 }
 
-// Adds `candor gallery <verb> NAME`, whose work is run(name).
-void AddNamed(CLI::App& gallery, const std::string& verb,
-              const std::string& help, Action* action,
-              std::function<absl::Status(const std::string&)> run) {
+// Adds `candor gallery <verb> NAME`, whose work is run(name, format);
+// --format only when the verb prints something.
+void AddNamed(
+    CLI::App& gallery, const std::string& verb, const std::string& help,
+    bool prints, Action* action,
+    std::function<absl::Status(const std::string&, const std::string&)> run) {
   auto name = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("json");
   CLI::App* sub = gallery.add_subcommand(verb, help);
   sub->add_option("name", *name, "gallery name")->required();
-  sub->callback(
-      [name, run, action] { *action = [name, run] { return run(*name); }; });
+  if (prints) AddFormatOption(sub, format.get());
+  sub->callback([name, format, run, action] {
+    *action = [name, format, run] { return run(*name, *format); };
+  });
 }
 
 }  // namespace
@@ -114,45 +123,61 @@ void AddGalleryCommand(CLI::App& app, const GlobalOptions& global,
   sub->add_option("--storage", create->storage,
                   "device storage precision (default: the backend's)")
       ->check(CLI::IsMember({"fp32", "fp16"}));
+  AddFormatOption(sub, &create->format);
   sub->callback([create, &global, action] {
     *action = [create, &global] { return RunCreate(global, *create); };
   });
 
-  CLI::App* list = gallery->add_subcommand("list", "list galleries (JSON)");
-  list->callback(
-      [&global, action] { *action = [&global] { return RunList(global); }; });
+  auto list_format = std::make_shared<std::string>("json");
+  CLI::App* list = gallery->add_subcommand("list", "list galleries");
+  AddFormatOption(list, list_format.get());
+  list->callback([list_format, &global, action] {
+    *action = [list_format, &global] { return RunList(global, *list_format); };
+  });
 
-  AddNamed(*gallery, "info", "describe one gallery (JSON)", action,
-           [&global](const std::string& n) { return RunInfo(global, n); });
-  AddNamed(*gallery, "delete", "delete a gallery and its files", action,
-           [&global](const std::string& n) { return RunDelete(global, n); });
+  AddNamed(*gallery, "info", "describe one gallery", /*prints=*/true, action,
+           [&global](const std::string& n, const std::string& f) {
+             return RunInfo(global, n, f);
+           });
+  AddNamed(*gallery, "delete", "delete a gallery and its files",
+           /*prints=*/false, action,
+           [&global](const std::string& n, const std::string& f) {
+             return RunDelete(global, n, f);
+           });
   AddNamed(*gallery, "compact",
-           "rewrite the snapshot so no removed vector stays on disk", action,
-           [&global](const std::string& n) { return RunCompact(global, n); });
+           "rewrite the snapshot so no removed vector stays on disk",
+           /*prints=*/true, action,
+           [&global](const std::string& n, const std::string& f) {
+             return RunCompact(global, n, f);
+           });
 
   auto nlist = std::make_shared<uint32_t>(0);
   auto train_name = std::make_shared<std::string>();
+  auto train_format = std::make_shared<std::string>("json");
   CLI::App* train =
       gallery->add_subcommand("train", "(re)train an IVF gallery's index");
   train->add_option("name", *train_name, "gallery name")->required();
   train->add_option("--nlist", *nlist, "inverted lists (0 = keep)");
-  train->callback([train_name, nlist, &global, action] {
-    *action = [train_name, nlist, &global] {
-      return RunTrain(global, *train_name, *nlist);
+  AddFormatOption(train, train_format.get());
+  train->callback([train_name, nlist, train_format, &global, action] {
+    *action = [train_name, nlist, train_format, &global] {
+      return RunTrain(global, *train_name, *nlist, *train_format);
     };
   });
 }
 
 void AddStatsCommand(CLI::App& app, const GlobalOptions& global,
                      Action* action) {
-  CLI::App* sub = app.add_subcommand("stats", "server-wide figures (JSON)");
-  sub->callback([&global, action] {
-    *action = [&global]() -> absl::Status {
+  auto format = std::make_shared<std::string>("json");
+  CLI::App* sub = app.add_subcommand("stats", "server-wide figures");
+  AddFormatOption(sub, format.get());
+  sub->callback([format, &global, action] {
+    *action = [format, &global]() -> absl::Status {
       absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
       if (!client.ok()) return client.status();
       absl::StatusOr<v1::Stats> stats = (*client)->GetStats();
       if (!stats.ok()) return stats.status();
-      std::cout << ProtoToJson(*stats).dump(2) << "\n";
+      PrintFormatted(ProtoToJson(*stats), *format);
       return absl::OkStatus();
     };
   });

@@ -59,8 +59,8 @@ int ReportError(const absl::Status& status,
     return kExitFailure;
   }
   std::cerr << "candor: error: " << absl::StatusCodeToString(status.code())
-            << ": " << status.message() << HandshakeHint(status, global)
-            << "\n";
+            << ": " << candor::cli::NoServerPrefix(status, global)
+            << status.message() << HandshakeHint(status, global) << "\n";
   return kExitFailure;
 }
 

@@ -28,6 +28,8 @@ struct SynthCommandOptions {
   SynthOptions synth;
   int64_t mated_probes = 0;
   int64_t nonmated_subjects = 0;
+  // "table": the one-line summary a person reads.
+  std::string format = "table";
 };
 
 }  // namespace
@@ -66,6 +68,7 @@ void AddSynthCommand(CLI::App& app, Action* action) {
   CLI::Option* nonmated = sub->add_option(
       "--nonmated-subjects", o->nonmated_subjects,
       "non-mated probes, one per unenrolled subject (default: --subjects)");
+  AddFormatOption(sub, &o->format);
   sub->callback([o, mated, nonmated, action] {
     if (mated->count() > 0) o->synth.mated_probes = o->mated_probes;
     if (nonmated->count() > 0) {
@@ -75,6 +78,16 @@ void AddSynthCommand(CLI::App& app, Action* action) {
       absl::StatusOr<SynthData> data = Synthesize(o->synth);
       if (!data.ok()) return UsageError(data.status().message());
       if (absl::Status s = WriteSynth(*data, o->out); !s.ok()) return s;
+      if (o->format == "json") {
+        nlohmann::json out;
+        out["out"] = o->out;
+        out["gallery"] = data->gallery.vectors.rows;
+        out["dim"] = o->synth.dim;
+        out["mated"] = data->mated.vectors.rows;
+        out["nonmated"] = data->nonmated.vectors.rows;
+        std::cout << out.dump(2) << "\n";
+        return absl::OkStatus();
+      }
       std::cout << "wrote " << o->out << ": gallery "
                 << data->gallery.vectors.rows << " x " << o->synth.dim
                 << ", mated " << data->mated.vectors.rows << ", nonmated "

@@ -58,9 +58,10 @@ TEST_F(CliTest, UnknownOptionAndMissingRequiredAreUsageErrors) {
                     "--bogus"})
                 .exit_code,
             2);
-  CommandResult no_k = Candor({"search", "g", "--probes", Path("p.npy")});
-  EXPECT_EQ(no_k.exit_code, 2);
-  EXPECT_THAT(no_k.err, HasSubstr("--top-k"));
+  EXPECT_EQ(
+      Candor({"search", "g", "--probes", Path("p.npy"), "--format", "yaml"})
+          .exit_code,
+      2);
   CommandResult remove = Candor({"remove", "g"});
   EXPECT_EQ(remove.exit_code, 2);
   EXPECT_THAT(remove.err, HasSubstr("--entry-ids or --subject"));
@@ -115,9 +116,57 @@ TEST_F(CliTest, UnreachableServerIsUnavailable) {
       Candor({"stats", "--server", "127.0.0.1:" + std::to_string(port),
               "--timeout-s", "5"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, StartsWith("candor: error: "));
-  EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("UNAVAILABLE"),
-                                      HasSubstr("DEADLINE_EXCEEDED")));
+  EXPECT_THAT(r.err, StartsWith("candor: error: UNAVAILABLE: no candor "
+                                "server at 127.0.0.1:" +
+                                std::to_string(port) +
+                                " (--server or CANDOR_SERVER): "));
+}
+
+TEST_F(CliTest, ServerAddressFromTheEnvironment) {
+  const int port = test_util::PickFreePort();
+  ASSERT_GT(port, 0);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  CommandResult r = Candor({"/usr/bin/env", "CANDOR_SERVER=" + address,
+                            CANDOR_CLI_PATH, "stats", "--timeout-s", "5"},
+                           /*cli_first=*/false);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no candor server at " + address));
+  // A flag wins over the variable.
+  CommandResult flag =
+      Candor({"/usr/bin/env", "CANDOR_SERVER=" + address, CANDOR_CLI_PATH,
+              "stats", "--server", "127.0.0.1:1", "--timeout-s", "5"},
+             /*cli_first=*/false);
+  EXPECT_THAT(flag.err, HasSubstr("no candor server at 127.0.0.1:1 "));
+}
+
+// A misspelt column would otherwise enroll every entry without its group.
+TEST_F(CliTest, UnknownMetaColumnIsAnError) {
+  WriteProbes("v.npy", 2);
+  WriteText("m.csv", "subject_id,grp\ns1,A\ns2,B\n");
+  CommandResult r = Candor({"enroll", "g", "--vectors", Path("v.npy"), "--meta",
+                            Path("m.csv"), "--server", "127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("candor: error: INVALID_ARGUMENT: "));
+  EXPECT_THAT(r.err, HasSubstr("m.csv: unknown column 'grp'; expected "
+                               "columns: subject_id, group"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("no candor server")));
+}
+
+TEST_F(CliTest, DashReadsVectorsFromStandardInput) {
+  WriteText("garbage", "not numpy at all");
+  CommandResult r =
+      test_util::RunCommand({CANDOR_CLI_PATH, "search", "g", "--probes", "-",
+                             "--server", "127.0.0.1:1"},
+                            dir_, Path("garbage"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("standard input: not an .npy file"));
+  // Both calibration sets cannot come from the one input.
+  WriteText("g.csv", "group,ref\nA,s1\n");
+  CommandResult both =
+      Candor({"calibrate", "g", "--nonmated", "-", "--nonmated-meta",
+              Path("g.csv"), "--mated", "-", "--mated-meta", Path("g.csv"),
+              "--server", "127.0.0.1:1"});
+  EXPECT_THAT(both.err, HasSubstr("cannot both read standard input"));
 }
 
 TEST_F(CliTest, SynthWritesDeterministicFiles) {

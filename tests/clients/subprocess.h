@@ -18,9 +18,17 @@ struct CommandResult {
 };
 
 // Runs argv[0] (a path) with argv, waits, and returns what it printed.
-// Output is captured through files under `scratch_dir`.
+// Output is captured through files under `scratch_dir`; standard input
+// reads `stdin_path`.
 CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::string& scratch_dir);
+                         const std::string& scratch_dir,
+                         const std::string& stdin_path = "/dev/null");
+
+// The same with standard error on a pseudo-terminal, as a person at a
+// terminal runs it; `err` holds what the terminal received (line ends
+// become "\r\n"). Waits at most 120 s for the output to end.
+CommandResult RunCommandWithTerminal(const std::vector<std::string>& argv,
+                                     const std::string& scratch_dir);
 
 // Starts argv[0] in the background with stdout and stderr appended to
 // `log_path`; returns its pid, or -1.
