@@ -1,11 +1,15 @@
 // candor demo: synthesize, enroll, calibrate and search against a running
-// server, then say what the threshold did to each group.
+// server, say what the threshold did to each group, then set a policy on
+// per-group FPIR and show the careless threshold refused and the policy's
+// threshold used instead. The demo gallery is deleted even when a step
+// fails (unless --keep).
 #include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -21,8 +25,11 @@ namespace {
 struct DemoOptions {
   std::string dir;
   SynthOptions synth;
+  // The threshold someone picks without looking at what it costs.
   float threshold = 0.5f;
   uint32_t top_k = 10;
+  // The policy the demo ends with: no group's FPIR above this.
+  double max_fpir = 0.001;
   bool keep = false;
 };
 
@@ -37,20 +44,19 @@ struct Tally {
   }
 };
 
-// Searches a synthetic probe set in batches, tallying per group; returns
-// the last report.
-absl::StatusOr<v1::SearchResponse> SearchSet(Client& client,
-                                             const std::string& gallery,
-                                             const SynthSet& set, bool mated,
-                                             const DemoOptions& o,
-                                             Tally* tally) {
+// Searches a synthetic probe set in batches at `threshold` (unset: the
+// gallery's policy threshold), tallying per group; returns the last
+// response, whose report stands for every batch.
+absl::StatusOr<v1::SearchResponse> SearchSet(
+    Client& client, const std::string& gallery, const SynthSet& set, bool mated,
+    std::optional<float> threshold, const DemoOptions& o, Tally* tally) {
   const int64_t dim = set.vectors.cols;
   const int64_t batch = DefaultBatchRows(dim);
   v1::SearchResponse last;
   for (int64_t first = 0; first < set.vectors.rows; first += batch) {
     const int64_t rows = std::min(batch, set.vectors.rows - first);
     SearchOptions options;
-    options.threshold = o.threshold;
+    options.threshold = threshold;
     options.top_k = o.top_k;
     options.groups.assign(set.groups.begin() + first,
                           set.groups.begin() + first + rows);
@@ -84,37 +90,132 @@ std::string Fraction(std::pair<int64_t, int64_t> counts) {
                          searches == 0 ? 0.0 : 100.0 * hits / searches);
 }
 
-void PrintReport(const v1::ThresholdReport& report) {
-  std::cout << "\nserver's threshold report (from its calibration):\n";
-  if (!report.calibration().present()) {
-    std::cout << "  no calibration stored\n";
-    return;
-  }
+// Both probe sets at `threshold`, then per group what it did: mates found
+// and false matches; then the server's report for the non-mated set.
+absl::StatusOr<v1::SearchResponse> SearchAndTell(Client& client,
+                                                 const std::string& gallery,
+                                                 const SynthData& data,
+                                                 std::optional<float> threshold,
+                                                 const DemoOptions& o) {
+  Tally mated, nonmated;
+  absl::StatusOr<v1::SearchResponse> mated_response =
+      SearchSet(client, gallery, data.mated, true, threshold, o, &mated);
+  if (!mated_response.ok()) return mated_response.status();
+  absl::StatusOr<v1::SearchResponse> nonmated_response =
+      SearchSet(client, gallery, data.nonmated, false, threshold, o, &nonmated);
+  if (!nonmated_response.ok()) return nonmated_response.status();
+  const float used = nonmated_response->has_report()
+                         ? nonmated_response->report().threshold()
+                         : threshold.value_or(0.0f);
   std::cout << absl::StrFormat(
-      "  threshold %.3f (%s), calibration %s%s\n", report.threshold(),
-      v1::ThresholdReport::Source_Name(report.source()),
-      report.calibration().source(),
-      report.calibration().stale() ? ", STALE" : "");
-  std::cout << "  overall FPIR " << FormatRate(report.fpir()) << "  FNIR "
-            << FormatRate(report.fnir()) << "\n";
-  for (const v1::GroupRates& g : report.groups()) {
-    std::cout << absl::StrFormat("  group %-6s FPIR %s  FNIR %s\n", g.group(),
-                                 FormatRate(g.fpir()), FormatRate(g.fnir()));
+      "\nsearched %d mated and %d non-mated probes at threshold %.3f%s, "
+      "top_k %d\n",
+      data.mated.vectors.rows, data.nonmated.vectors.rows, used,
+      threshold.has_value() ? "" : " (the policy's)", o.top_k);
+  std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", "group",
+                               "mated: mate found", "non-mated: false match");
+  std::pair<int64_t, int64_t> mated_all{0, 0}, nonmated_all{0, 0};
+  for (const std::string& group : o.synth.groups) {
+    const auto m = mated.by_group[group];
+    const auto n = nonmated.by_group[group];
+    mated_all.first += m.first;
+    mated_all.second += m.second;
+    nonmated_all.first += n.first;
+    nonmated_all.second += n.second;
+    std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", group, Fraction(m),
+                                 Fraction(n));
   }
-  const v1::Disparity& d = report.fpir_disparity();
-  std::cout << "  FPIR disparity (max/min): "
-            << (d.defined() ? absl::StrFormat("%.2f (%s vs %s)", d.ratio(),
-                                              d.max_group(), d.min_group())
-                            : std::string("undefined"))
-            << "\n  GARBE: "
-            << (report.garbe_defined() ? absl::StrFormat("%.4f", report.garbe())
-                                       : std::string("undefined"))
-            << "\n  policy verdict: "
-            << v1::PolicyVerdict::Outcome_Name(report.verdict().outcome())
-            << "\n";
-  for (const std::string& violation : report.verdict().violations()) {
-    std::cout << "    " << violation << "\n";
+  std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", "all",
+                               Fraction(mated_all), Fraction(nonmated_all));
+  if (nonmated_response->has_report()) {
+    std::cout << "\nserver's threshold report (from its calibration):\n";
+    PrintThresholdReport(nonmated_response->report(), std::cout);
   }
+  return nonmated_response;
+}
+
+// The ending of the story: a policy caps every group's FPIR, the careless
+// threshold is refused with the numbers, the policy's threshold is used.
+absl::Status PolicyEnding(Client& client, const std::string& gallery,
+                          const SynthData& data, const DemoOptions& o) {
+  v1::Policy policy;
+  policy.set_max_fpir(o.max_fpir);
+  policy.set_action(v1::Policy::REJECT);
+  absl::StatusOr<v1::Gallery> set = client.SetPolicy(gallery, policy);
+  if (!set.ok()) return set.status();
+  std::cout << absl::StrFormat(
+      "\npolicy set on %s: no group's false positive identification rate "
+      "above %g; a search that breaks it is rejected\n",
+      gallery, o.max_fpir);
+
+  absl::StatusOr<v1::SearchResponse> careless =
+      SearchAndTell(client, gallery, data, o.threshold, o);
+  if (careless.ok()) {
+    std::cout << absl::StrFormat(
+        "threshold %.3f keeps every group within the policy: the server "
+        "answered\n",
+        o.threshold);
+  } else if (ErrorReason(careless.status()) == kPolicyRejectReason) {
+    std::cout << absl::StrFormat(
+        "\nthe same search at threshold %.3f is refused by the server:\n  "
+        "%s\n",
+        o.threshold, careless.status().message());
+  } else {
+    return careless.status();
+  }
+
+  std::cout << "\nwithout a threshold, the server uses the lowest one that "
+               "holds every group under the policy:";
+  absl::StatusOr<v1::SearchResponse> governed =
+      SearchAndTell(client, gallery, data, std::nullopt, o);
+  if (!governed.ok()) return governed.status();
+  return absl::OkStatus();
+}
+
+// Everything after the gallery exists; the caller deletes it whatever
+// this returns.
+absl::Status DemoSteps(Client& client, const std::string& gallery,
+                       const SynthData& data, const DemoOptions& o) {
+  const int64_t dim = o.synth.dim;
+  const SynthSet& g = data.gallery;
+  const int64_t batch = DefaultBatchRows(dim);
+  for (int64_t first = 0; first < g.vectors.rows; first += batch) {
+    const int64_t rows = std::min(batch, g.vectors.rows - first);
+    absl::StatusOr<std::vector<uint64_t>> ids = client.Enroll(
+        gallery,
+        absl::MakeConstSpan(g.vectors.values).subspan(first * dim, rows * dim),
+        rows, dim, absl::MakeConstSpan(g.subject_ids).subspan(first, rows),
+        absl::MakeConstSpan(g.groups).subspan(first, rows));
+    if (!ids.ok()) return ids.status();
+  }
+  std::cout << "enrolled " << g.vectors.rows << " entries\n";
+
+  // A self-audit gives the server a calibration, so every answer below
+  // carries per-group FPIR/FNIR for the threshold used.
+  absl::StatusOr<v1::CalibrationReport> calibration = client.CalibrateSelfAudit(
+      gallery, static_cast<uint32_t>(std::min<int64_t>(g.vectors.rows, 2000)),
+      o.synth.seed);
+  const bool calibrated = calibration.ok();
+  if (calibrated) {
+    std::cout << "calibrated by self-audit\n";
+  } else if (absl::IsUnimplemented(calibration.status())) {
+    // A server without telemetry still answers searches; say so instead of
+    // failing the whole demo.
+    std::cout << "server cannot calibrate: " << calibration.status().message()
+              << "\n";
+  } else {
+    return calibration.status();
+  }
+
+  absl::StatusOr<v1::SearchResponse> first =
+      SearchAndTell(client, gallery, data, o.threshold, o);
+  if (!first.ok()) return first.status();
+  if (!calibrated) {
+    std::cout << "\nno calibration, so no policy on false match rates can "
+                 "be set\n";
+    return absl::OkStatus();
+  }
+  return PolicyEnding(client, gallery, data, o);
 }
 
 absl::Status RunDemo(const GlobalOptions& global, const DemoOptions& o) {
@@ -138,73 +239,23 @@ absl::Status RunDemo(const GlobalOptions& global, const DemoOptions& o) {
       global.server, gallery, o.synth.subjects, o.synth.per_subject, dim,
       absl::StrJoin(o.synth.groups, ","));
 
-  const SynthSet& g = data->gallery;
-  const int64_t batch = DefaultBatchRows(dim);
-  for (int64_t first = 0; first < g.vectors.rows; first += batch) {
-    const int64_t rows = std::min(batch, g.vectors.rows - first);
-    absl::StatusOr<std::vector<uint64_t>> ids = client->Enroll(
-        gallery,
-        absl::MakeConstSpan(g.vectors.values).subspan(first * dim, rows * dim),
-        rows, dim, absl::MakeConstSpan(g.subject_ids).subspan(first, rows),
-        absl::MakeConstSpan(g.groups).subspan(first, rows));
-    if (!ids.ok()) return ids.status();
-  }
-  std::cout << "enrolled " << g.vectors.rows << " entries\n";
-
-  // A self-audit gives the server a calibration, so every answer below
-  // carries per-group FPIR/FNIR for the threshold used.
-  absl::StatusOr<v1::CalibrationReport> calibration =
-      client->CalibrateSelfAudit(
-          gallery,
-          static_cast<uint32_t>(std::min<int64_t>(g.vectors.rows, 2000)),
-          o.synth.seed);
-  if (calibration.ok()) {
-    std::cout << "calibrated by self-audit\n";
-  } else if (absl::IsUnimplemented(calibration.status())) {
-    // A server without telemetry still answers searches; say so instead of
-    // failing the whole demo.
-    std::cout << "server cannot calibrate: " << calibration.status().message()
-              << "\n";
-  } else {
-    return calibration.status();
-  }
-
-  Tally mated, nonmated;
-  absl::StatusOr<v1::SearchResponse> mated_response =
-      SearchSet(*client, gallery, data->mated, true, o, &mated);
-  if (!mated_response.ok()) return mated_response.status();
-  absl::StatusOr<v1::SearchResponse> nonmated_response =
-      SearchSet(*client, gallery, data->nonmated, false, o, &nonmated);
-  if (!nonmated_response.ok()) return nonmated_response.status();
-
-  std::cout << absl::StrFormat(
-      "\nsearched %d mated and %d non-mated probes at threshold %.3f, "
-      "top_k %d\n",
-      data->mated.vectors.rows, data->nonmated.vectors.rows, o.threshold,
-      o.top_k);
-  std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", "group",
-                               "mated: mate found", "non-mated: false match");
-  std::pair<int64_t, int64_t> mated_all{0, 0}, nonmated_all{0, 0};
-  for (const std::string& group : o.synth.groups) {
-    const auto m = mated.by_group[group];
-    const auto n = nonmated.by_group[group];
-    mated_all.first += m.first;
-    mated_all.second += m.second;
-    nonmated_all.first += n.first;
-    nonmated_all.second += n.second;
-    std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", group, Fraction(m),
-                                 Fraction(n));
-  }
-  std::cout << absl::StrFormat("  %-8s  %-22s  %s\n", "all",
-                               Fraction(mated_all), Fraction(nonmated_all));
-  if (nonmated_response->has_report()) {
-    PrintReport(nonmated_response->report());
-  }
+  const absl::Status steps = DemoSteps(*client, gallery, *data, o);
   if (o.keep) {
     std::cout << "\nkept gallery " << gallery << "\n";
-    return absl::OkStatus();
+    return steps;
   }
-  return client->DeleteGallery(gallery);
+  const absl::Status deleted = client->DeleteGallery(gallery);
+  if (steps.ok()) return deleted;
+  // The step's error is the one to report; the gallery should not outlive
+  // it all the same.
+  if (deleted.ok()) {
+    std::cerr << "candor: deleted demo gallery " << gallery
+              << " after the failure below\n";
+  } else {
+    std::cerr << "candor: could not delete demo gallery " << gallery << ": "
+              << deleted.message() << "\n";
+  }
+  return steps;
 }
 
 }  // namespace
@@ -214,12 +265,18 @@ void AddDemoCommand(CLI::App& app, const GlobalOptions& global,
   auto o = std::make_shared<DemoOptions>();
   CLI::App* sub = app.add_subcommand(
       "demo",
-      "against a running server: synthesize, enroll, calibrate, search and "
-      "summarize per group (starts no server)");
+      "against a running server: synthesize, enroll, calibrate, search, "
+      "summarize per group, then set a policy on per-group FPIR and search "
+      "under it (starts no server)");
   sub->add_option("--dir", o->dir, "also write the synthetic files here");
   AddSynthOptions(sub, &o->synth);
-  sub->add_option("--threshold", o->threshold, "search threshold")
+  sub->add_option("--threshold", o->threshold,
+                  "the threshold picked without looking at its cost")
       ->capture_default_str();
+  sub->add_option("--max-fpir", o->max_fpir,
+                  "the policy the demo ends with: no group's FPIR above this")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--top-k", o->top_k, "candidates per probe")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
