@@ -116,7 +116,7 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   }
   runner_->Run(
       *gallery, *std::move(probes), std::move(queries), deadline,
-      [this, call, finish, &request, response,
+      [call, finish, &request, response,
        backend = (*gallery)->backend()](
           absl::StatusOr<SearchOutcome> outcome) {
         if (!outcome.ok()) return finish(outcome.status());

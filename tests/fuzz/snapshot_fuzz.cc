@@ -1,0 +1,16 @@
+// A snapshot file from untrusted bytes: ReadSnapshot must refuse damage
+// with a status (never crash or over-allocate on a forged count), and a
+// snapshot it accepts must hold rows of the gallery's dimension.
+#include <cstdlib>
+
+#include "server/gallery/snapshot.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  constexpr int kDim = 4;
+  const std::string path = candor::fuzz::WriteScratch(
+      candor::fuzz::ScratchDir() + "/snapshot.snap", data, size);
+  auto state = candor::gallery::ReadSnapshot(path, kDim);
+  if (state.ok() && state->table.dimension() != kDim) std::abort();
+  return 0;
+}
