@@ -4,6 +4,7 @@
 // malformed input.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -42,6 +43,42 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
     lines.push_back(nlohmann::json::parse(line));
   }
   return lines;
+}
+
+// IEEE binary16 bits of `value` (round to nearest; tiny values flush to
+// zero, which a cosine score does not notice).
+uint16_t ToHalf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
+  const int exponent = static_cast<int>((bits >> 23) & 0xFF) - 127 + 15;
+  if (exponent <= 0) return sign;
+  if (exponent >= 31) return sign | 0x7C00;
+  const uint32_t mantissa = bits & 0x7FFFFF;
+  uint32_t half = (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
+  if (mantissa & 0x1000) ++half;  // round half up
+  return static_cast<uint16_t>(sign | half);
+}
+
+// `m` as a version 1.0 '<f2' .npy file.
+void WriteHalfNpy(const std::string& path, const FloatMatrix& m) {
+  std::string header = "{'descr': '<f2', 'fortran_order': False, 'shape': (" +
+                       std::to_string(m.rows) + ", " + std::to_string(m.cols) +
+                       "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xFF);
+  out += static_cast<char>((header.size() >> 8) & 0xFF);
+  out += header;
+  for (float v : m.values) {
+    const uint16_t h = ToHalf(v);
+    out += static_cast<char>(h & 0xFF);
+    out += static_cast<char>(h >> 8);
+  }
+  std::ofstream(path, std::ios::binary) << out;
 }
 
 std::vector<double> Normalized(const FloatMatrix& m, int64_t row) {
@@ -104,8 +141,18 @@ TEST_F(CliServerTest, GalleryCreateListInfoDelete) {
 
   CommandResult info = Candor({"gallery", "info", "lifecycle"});
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  // uint64 fields are strings in proto3 JSON.
-  EXPECT_EQ(nlohmann::json::parse(info.out)["size"], "0");
+  // 64-bit fields are JSON numbers, not proto3 JSON's strings.
+  EXPECT_EQ(nlohmann::json::parse(info.out)["size"], 0);
+  EXPECT_TRUE(nlohmann::json::parse(info.out)["created_at_us"].is_number());
+  CommandResult table =
+      Candor({"gallery", "info", "lifecycle", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("(^|\n)name +lifecycle\n"));
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("(^|\n)size +0\n"));
+  CommandResult list_table = Candor({"gallery", "list", "--format", "table"});
+  ASSERT_EQ(list_table.exit_code, 0) << list_table.err;
+  EXPECT_THAT(list_table.out, HasSubstr("  name  "));
+  EXPECT_THAT(list_table.out, HasSubstr("lifecycle"));
 
   CommandResult again =
       Candor({"gallery", "create", "lifecycle", "--dim", "8"});
@@ -141,9 +188,12 @@ TEST_F(CliServerTest, SearchMatchesBruteForce) {
          dir + "/" + set + ".csv", "--threshold", "0.3", "--top-k",
          std::to_string(kTopK), "--batch-size", "7", "--purpose", "test"});
     ASSERT_EQ(search.exit_code, 0) << search.err;
+    // stdout is one JSON line per probe and nothing else; the report goes
+    // to stderr.
     std::vector<nlohmann::json> lines = JsonLines(search.out);
-    ASSERT_EQ(lines.size(), static_cast<size_t>(probes->rows) + 1);
-    EXPECT_TRUE(lines.back().contains("report"));
+    ASSERT_EQ(lines.size(), static_cast<size_t>(probes->rows));
+    EXPECT_THAT(search.err, HasSubstr("threshold report:\n  threshold 0.300 "
+                                      "(requested)"));
 
     for (int64_t p = 0; p < probes->rows; ++p) {
       SCOPED_TRACE(p);
@@ -197,7 +247,7 @@ TEST_F(CliServerTest, SearchMatchesBruteForce) {
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   std::vector<nlohmann::json> lines = JsonLines(quiet.out);
   ASSERT_EQ(lines.size(), 20u);
-  EXPECT_FALSE(lines.back().contains("report"));
+  EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("report")));
   EXPECT_FALSE(lines[0].contains("ref"));
 }
 
@@ -232,7 +282,7 @@ TEST_F(CliServerTest, RemoveAndCompact) {
 
   CommandResult info = Candor({"gallery", "info", "remove"});
   ASSERT_EQ(info.exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(info.out)["size"], "76");
+  EXPECT_EQ(nlohmann::json::parse(info.out)["size"], 76);
 
   // The removed subject's mated probe (row 3 of mated.npy) no longer finds
   // it, whatever the threshold.
@@ -281,7 +331,8 @@ TEST_F(CliServerTest, MalformedInputFailsWithMessage) {
       Candor({"enroll", "malformed", "--vectors", dir + "/wide.npy", "--meta",
               dir + "/wide.csv"});
   EXPECT_EQ(wrong_dim.exit_code, 1);
-  EXPECT_THAT(wrong_dim.err, StartsWith("candor: error: INVALID_ARGUMENT: "));
+  // (After the warning that wide.csv gives no entry a group.)
+  EXPECT_THAT(wrong_dim.err, HasSubstr("candor: error: INVALID_ARGUMENT: "));
 
   CommandResult unknown =
       Candor({"search", "no-such-gallery", "--probes", dir + "/mated.npy",
@@ -290,10 +341,174 @@ TEST_F(CliServerTest, MalformedInputFailsWithMessage) {
   EXPECT_THAT(unknown.err, StartsWith("candor: error: NOT_FOUND: "));
 }
 
+TEST_F(CliServerTest, SearchDefaultsReportFileStdinAndFloat16) {
+  const std::string dir = Dir("defaults");
+  Synth(dir);
+  ASSERT_EQ(CreateAndEnroll("defaults", dir).size(), 80u);
+
+  // --top-k defaults to 10, as in the Python client.
+  CommandResult plain =
+      Candor({"search", "defaults", "--probes", dir + "/mated.npy",
+              "--threshold", "-1", "--report-file", dir + "/report.json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  std::vector<nlohmann::json> lines = JsonLines(plain.out);
+  ASSERT_EQ(lines.size(), 20u);
+  for (const nlohmann::json& line : lines) {
+    EXPECT_EQ(line["candidates"].size(), 10u);
+  }
+  // The report went to the file, not to stderr.
+  EXPECT_THAT(plain.err, ::testing::Not(HasSubstr("threshold report")));
+  std::ifstream report_file(dir + "/report.json");
+  const nlohmann::json report = nlohmann::json::parse(report_file)["report"];
+  EXPECT_FLOAT_EQ(report["threshold"].get<float>(), -1.0f);
+  EXPECT_EQ(report["source"], "REQUEST");
+
+  // "-": the same probes from standard input, the same answer.
+  CommandResult piped = test_util::RunCommand(
+      {CANDOR_CLI_PATH, "--server", address(), "search", "defaults", "--probes",
+       "-", "--threshold", "-1", "--no-report"},
+      scratch(), dir + "/mated.npy");
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, plain.out);
+
+  // float16 probes: converted once; each probe's best match scores as it
+  // does in float32, within half precision's rounding.
+  absl::StatusOr<FloatMatrix> mated = ReadNpy(dir + "/mated.npy");
+  ASSERT_TRUE(mated.ok());
+  WriteHalfNpy(dir + "/mated16.npy", *mated);
+  const std::vector<std::string> top1 = {"--threshold", "-1", "--top-k", "1",
+                                         "--no-report"};
+  std::vector<std::string> single = {"search", "defaults", "--probes",
+                                     dir + "/mated.npy"};
+  std::vector<std::string> half_args = {"search", "defaults", "--probes",
+                                        dir + "/mated16.npy"};
+  single.insert(single.end(), top1.begin(), top1.end());
+  half_args.insert(half_args.end(), top1.begin(), top1.end());
+  CommandResult full = Candor(single);
+  CommandResult half = Candor(half_args);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  ASSERT_EQ(half.exit_code, 0) << half.err;
+  std::vector<nlohmann::json> full_lines = JsonLines(full.out);
+  std::vector<nlohmann::json> half_lines = JsonLines(half.out);
+  ASSERT_EQ(half_lines.size(), 20u);
+  ASSERT_EQ(full_lines.size(), 20u);
+  for (size_t p = 0; p < half_lines.size(); ++p) {
+    ASSERT_EQ(half_lines[p]["candidates"].size(), 1u) << p;
+    EXPECT_NEAR(half_lines[p]["candidates"][0]["score"].get<double>(),
+                full_lines[p]["candidates"][0]["score"].get<double>(), 5e-3)
+        << p;
+  }
+
+  // --format table: rows a person reads, no JSON.
+  CommandResult table =
+      Candor({"search", "defaults", "--probes", dir + "/mated.npy",
+              "--threshold", "0.3", "--top-k", "2", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, StartsWith("probe  rank"));
+  EXPECT_THAT(table.out, HasSubstr("subject_id"));
+  EXPECT_THAT(table.out, ::testing::Not(HasSubstr("{")));
+  EXPECT_THAT(table.err, HasSubstr("threshold 0.300 (requested)"));
+}
+
+TEST_F(CliServerTest, EnrollWithoutGroupsWarns) {
+  const std::string dir = Dir("nogroup");
+  Synth(dir);
+  ASSERT_EQ(
+      Candor({"gallery", "create", "nogroup", "--dim", std::to_string(kDim)})
+          .exit_code,
+      0);
+  // The same subjects without their group column.
+  absl::StatusOr<CsvTable> meta = ReadCsv(dir + "/gallery.csv");
+  ASSERT_TRUE(meta.ok());
+  std::ofstream csv(dir + "/nogroup.csv");
+  csv << "subject_id\n";
+  for (const auto& record : meta->records) csv << record[0] << "\n";
+  csv.close();
+  CommandResult bare =
+      Candor({"enroll", "nogroup", "--vectors", dir + "/gallery.npy", "--meta",
+              dir + "/nogroup.csv"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_THAT(bare.err, HasSubstr("candor: warning: "));
+  EXPECT_THAT(bare.err, HasSubstr("per-group telemetry"));
+  EXPECT_THAT(bare.err, HasSubstr("will be empty"));
+  EXPECT_EQ(nlohmann::json::parse(bare.out).size(), 80u);
+
+  CommandResult grouped =
+      Candor({"enroll", "nogroup", "--vectors", dir + "/gallery.npy", "--meta",
+              dir + "/gallery.csv", "--format", "table"});
+  ASSERT_EQ(grouped.exit_code, 0) << grouped.err;
+  EXPECT_THAT(grouped.err, ::testing::Not(HasSubstr("warning")));
+  // --format table: one entry id per line.
+  EXPECT_EQ(JsonLines(grouped.out).size(), 80u);
+}
+
+TEST_F(CliServerTest, ProgressOnlyOnATerminal) {
+  const std::string dir = Dir("progress");
+  Synth(dir);
+  ASSERT_EQ(
+      Candor({"gallery", "create", "progress", "--dim", std::to_string(kDim)})
+          .exit_code,
+      0);
+  const std::vector<std::string> enroll = {CANDOR_CLI_PATH,
+                                           "--server",
+                                           address(),
+                                           "enroll",
+                                           "progress",
+                                           "--vectors",
+                                           dir + "/gallery.npy",
+                                           "--meta",
+                                           dir + "/gallery.csv",
+                                           "--batch-size",
+                                           "10"};
+  CommandResult terminal = test_util::RunCommandWithTerminal(enroll, scratch());
+  ASSERT_EQ(terminal.exit_code, 0) << terminal.err;
+  EXPECT_THAT(terminal.err, HasSubstr("enroll: 10/80 rows ("));
+  EXPECT_THAT(terminal.err, HasSubstr("enroll: 80/80 rows ("));
+  EXPECT_THAT(terminal.err, HasSubstr("rows/s)"));
+  EXPECT_EQ(nlohmann::json::parse(terminal.out).size(), 80u);
+  // The same rows again, into another gallery: the calibration below
+  // wants one copy of each.
+  ASSERT_EQ(Candor({"gallery", "create", "progress-piped", "--dim",
+                    std::to_string(kDim)})
+                .exit_code,
+            0);
+  std::vector<std::string> piped_enroll = enroll;
+  piped_enroll[4] = "progress-piped";
+  CommandResult piped = test_util::RunCommand(piped_enroll, scratch());
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_THAT(piped.err, ::testing::Not(HasSubstr("rows/s")));
+
+  const std::vector<std::string> calibrate = {
+      CANDOR_CLI_PATH, "--server", address(),  "calibrate", "progress",
+      "--self-audit",  "40",       "--format", "json"};
+  CommandResult ticking =
+      test_util::RunCommandWithTerminal(calibrate, scratch());
+  ASSERT_EQ(ticking.exit_code, 0) << ticking.err;
+  EXPECT_THAT(ticking.err, HasSubstr("calibrate: running, "));
+  EXPECT_TRUE(nlohmann::json::parse(ticking.out).contains("groups"));
+  CommandResult quiet = test_util::RunCommand(calibrate, scratch());
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_THAT(quiet.err, ::testing::Not(HasSubstr("running")));
+}
+
+TEST_F(CliServerTest, CalibrateDeadlineNamesTheFlag) {
+  const std::string dir = Dir("deadline");
+  Synth(dir);
+  ASSERT_EQ(CreateAndEnroll("deadline", dir).size(), 80u);
+  CommandResult r = Candor(
+      {"--timeout-s", "0.001", "calibrate", "deadline", "--self-audit", "80"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("candor: error: DEADLINE_EXCEEDED: "));
+  EXPECT_THAT(r.err, HasSubstr("give a larger --timeout-s"));
+}
+
 TEST_F(CliServerTest, Stats) {
   CommandResult stats = Candor({"stats"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_TRUE(nlohmann::json::parse(stats.out).contains("backend"));
+  CommandResult table = Candor({"stats", "--format", "table"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, ::testing::ContainsRegex("(^|\n)backend +"));
 }
 
 TEST_F(CliServerTest, Demo) {
@@ -306,6 +521,45 @@ TEST_F(CliServerTest, Demo) {
   // Every mated probe finds its mate at the default threshold 0.5: the
   // synthetic mated scores sit near 0.74.
   EXPECT_THAT(demo.out, HasSubstr("30/30 (100.0%)"));
+  // The ending: a policy on per-group FPIR; the careless threshold refused
+  // with the numbers; the policy's threshold used instead.
+  EXPECT_THAT(demo.out, HasSubstr("policy set on demo-"));
+  EXPECT_THAT(demo.out,
+              HasSubstr("the same search at threshold 0.500 is refused by "
+                        "the server:\n  policy rejects the request: FPIR of "
+                        "group "));
+  EXPECT_THAT(demo.out, HasSubstr("above max_fpir 0.001"));
+  EXPECT_THAT(demo.out, ::testing::ContainsRegex(
+                            "at threshold 0\\.[0-9]+ \\(the policy's\\)"));
+  EXPECT_THAT(demo.out,
+              ::testing::ContainsRegex("threshold 0\\.[0-9]+ \\(policy\\), "
+                                       "calibration self-audit"));
+  EXPECT_THAT(demo.out, HasSubstr("threshold 0.500 (requested)"));
+  EXPECT_THAT(demo.out, HasSubstr("policy verdict: no policy"));
+  EXPECT_THAT(demo.out, HasSubstr("policy verdict: pass"));
+  // Enum values read as words, not as the .proto's names.
+  for (const char* shout : {"REQUEST", "POLICY", "PASS", "NO_POLICY"}) {
+    EXPECT_THAT(demo.out, ::testing::Not(HasSubstr(shout))) << shout;
+  }
+}
+
+TEST_F(CliServerTest, DemoDeletesItsGalleryWhenAStepFails) {
+  // The server refuses the search threshold after enrollment and
+  // calibration have succeeded.
+  CommandResult demo =
+      Candor({"demo", "--subjects", "30", "--dim", "32", "--threshold", "1.5"});
+  EXPECT_EQ(demo.exit_code, 1);
+  EXPECT_THAT(demo.err, HasSubstr("candor: error: INVALID_ARGUMENT: "));
+  EXPECT_THAT(demo.out, HasSubstr("enrolled 60 entries"));
+  const std::string marker = "gallery demo-";
+  const size_t at = demo.out.find(marker);
+  ASSERT_NE(at, std::string::npos) << demo.out;
+  const size_t start = at + std::string("gallery ").size();
+  const std::string gallery =
+      demo.out.substr(start, demo.out.find(',', start) - start);
+  EXPECT_THAT(demo.err, HasSubstr("deleted demo gallery " + gallery));
+  CommandResult gone = Candor({"gallery", "info", gallery});
+  EXPECT_THAT(gone.err, StartsWith("candor: error: NOT_FOUND: ")) << gallery;
 }
 
 TEST_F(CliServerTest, DeleteEnrolledGallery) {
