@@ -51,7 +51,7 @@ BLOCK_TIMEOUT_S = 180
 # against that program's own --help where this test can run it (candor-health,
 # candor-bench, faiss-baseline when their paths are given), else listed.
 OTHER_TOOL_FLAGS = {
-    "--gpus", "--health-cmd",  # docker run
+    "--gpus", "--health-cmd", "--build-arg",  # docker run, docker build
     "--from-file",  # kubectl create secret
     "--test-dir", "--build", "--target",  # ctest, cmake
 }
@@ -100,6 +100,8 @@ def blocks(doc: str) -> List[Block]:
 
 
 def help_text(cmd: List[str]) -> str:
+    if not os.access(cmd[0], os.X_OK):
+        sys.exit(f"{cmd[0]} is not built (build it, or leave its --other-bin out)")
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     return p.stdout + p.stderr
 
