@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <utility>
 
@@ -11,6 +12,21 @@ namespace candor::telemetry {
 namespace {
 
 bool ValidScore(float s) { return s == kNoScore || (s >= -1.0f && s <= 1.0f); }
+
+// A search's score is the inner product of two unit rows in float32: a row
+// against itself, or against a copy of itself, can come out a few ulps
+// above 1. Rounding that small is clamped into [-1, 1]; anything further out
+// is a broken score and refused. 1e-3 covers float32 accumulation over
+// 4096 dimensions with room to spare.
+constexpr float kScoreRoundingSlack = 1e-3f;
+
+// `s` clamped into [-1, 1] when within rounding of it; NaN otherwise.
+float ClampRounding(float s) {
+  if (s >= -1.0f - kScoreRoundingSlack && s <= 1.0f + kScoreRoundingSlack) {
+    return std::clamp(s, -1.0f, 1.0f);
+  }
+  return std::numeric_limits<float>::quiet_NaN();
+}
 
 absl::Status ValidateMeta(const CalibrationMeta& meta) {
   if (meta.gallery_size == 0) {
@@ -90,21 +106,23 @@ absl::StatusOr<Calibration> Calibration::Build(
   if (absl::Status s = ValidateMeta(meta); !s.ok()) return s;
   std::map<std::string, GroupScores> by_group;
   for (size_t i = 0; i < nonmated.size(); ++i) {
-    const NonMatedObservation& o = nonmated[i];
+    NonMatedObservation o = nonmated[i];
+    if (o.top1_score != kNoScore) o.top1_score = ClampRounding(o.top1_score);
     if (!ValidScore(o.top1_score)) {
       return absl::InvalidArgumentError(
           absl::StrCat("non-mated observation ", i, " has top-1 score ",
-                       o.top1_score, ", outside [-1, 1]"));
+                       nonmated[i].top1_score, ", outside [-1, 1]"));
     }
     by_group[o.group].nonmated_top1.push_back(o.top1_score);
   }
   for (size_t i = 0; i < mated.size(); ++i) {
-    const MatedObservation& o = mated[i];
+    MatedObservation o = mated[i];
     const bool found = o.mate_rank >= 0 && o.mate_rank < meta.top_k;
+    if (found) o.mate_score = ClampRounding(o.mate_score);
     if (found && !(o.mate_score >= -1.0f && o.mate_score <= 1.0f)) {
       return absl::InvalidArgumentError(
           absl::StrCat("mated observation ", i, " has mate score ",
-                       o.mate_score, ", outside [-1, 1]"));
+                       mated[i].mate_score, ", outside [-1, 1]"));
     }
     by_group[o.group].mated.push_back(found ? o.mate_score : kNoScore);
   }

@@ -155,6 +155,16 @@ TEST(CalibrationTest, ThresholdForTargetEdgeCases) {
   EXPECT_FALSE(ThresholdForTarget(GroupScores{}, 0.1).has_value());
 }
 
+TEST(CalibrationTest, ScoresARoundingAboveOneAreClampedNotRefused) {
+  // A row searched against its own copy scores 1 plus a few ulps.
+  const float rounded = std::nextafter(1.0f, 2.0f);
+  absl::StatusOr<Calibration> cal =
+      Calibration::Build(Meta(), {{"A", rounded}}, {{"A", rounded, 0}});
+  ASSERT_TRUE(cal.ok()) << cal.status();
+  EXPECT_FALSE(Calibration::Build(Meta(), {{"A", 1.01f}}, {}).ok());
+  EXPECT_FALSE(Calibration::Build(Meta(), {}, {{"A", -1.01f, 0}}).ok());
+}
+
 TEST(CalibrationTest, RejectsInvalidInput) {
   EXPECT_FALSE(Calibration::Build(Meta(), {{"A", 1.5f}}, {}).ok());
   EXPECT_FALSE(Calibration::Build(Meta(), {{"A", std::nanf("")}}, {}).ok());
