@@ -73,12 +73,19 @@ if [[ $stage_only -eq 0 ]]; then
 fi
 
 mkdir -p "$prefix/bin" "$prefix/share/candor"
+prefix_real=$(readlink -f "$prefix")
 staged=()
 for t in "${targets[@]}"; do
   # A build tree nested inside this one (the image test's CPU build) is
-  # another build: pruned, so its binaries are never staged for this one.
-  bin=$(find "$build_dir" -mindepth 1 -type d -exec test -e '{}/CMakeCache.txt' \; -prune \
-    -o -type f -name "$t" -perm -u+x -not -path '*/CMakeFiles/*' -print | head -n 1)
+  # another build: pruned, so its binaries are never staged for this one;
+  # nor is a copy staged earlier into a --prefix inside the build tree.
+  bin=""
+  while IFS= read -r candidate; do
+    [[ $(readlink -f "$candidate") == "$prefix_real"/* ]] && continue
+    bin=$candidate
+    break
+  done < <(find "$build_dir" -mindepth 1 -type d -exec test -e '{}/CMakeCache.txt' \; -prune \
+    -o -type f -name "$t" -perm -u+x -not -path '*/CMakeFiles/*' -print)
   if [[ -z $bin ]]; then
     if [[ $t == candor-server ]]; then
       echo "build-release.sh: no candor-server binary under $build_dir" >&2
