@@ -392,7 +392,9 @@ std::vector<absl::StatusOr<uint64_t>> AuditLog::CommitGroup(
     }
     absl::MutexLock lock(&mu_);
     stats_.failed_records += group.size() - results.size();
-    results.resize(group.size(), failure);
+    // Not resize(n, failure): GCC 12 at -O3 warns (-Wmaybe-uninitialized,
+    // a false alarm) inside StatusOr's copy there, which -Werror fails.
+    while (results.size() < group.size()) results.emplace_back(failure);
   }
   return results;
 }
