@@ -56,7 +56,7 @@ void FanOut(const ShardSet& shards, std::vector<ShardCall<Req, Resp>> calls,
   for (size_t i = 0; i < state->calls.size(); ++i) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(absl::ToChronoTime(deadline));
-    ScopedForwarding::Apply(ctx.get());
+    ScopedForwarding::Apply(ctx.get(), shards.mtls());
     state->contexts.push_back(std::move(ctx));
   }
   for (size_t i = 0; i < state->calls.size(); ++i) {

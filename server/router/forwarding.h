@@ -33,12 +33,15 @@ class ScopedForwarding {
   ScopedForwarding& operator=(const ScopedForwarding&) = delete;
 
   // Adds the forwarding metadata of the innermost scope on this thread to
-  // a shard call's context (nothing outside any scope). A caller without
-  // identity is forwarded as such (method and peer only), so a shard never
-  // takes the call for the router's own.
-  static void Apply(grpc::ClientContext* ctx) {
+  // a shard call's context (nothing outside any scope). Over mTLS
+  // (`shards_know_router`) a caller without identity is forwarded as such
+  // (method and peer only), so a shard never takes the call for the
+  // router's own; in plaintext the shards know no router identity to take
+  // it for, and trust no forwarder, so nothing is sent.
+  static void Apply(grpc::ClientContext* ctx, bool shards_know_router) {
     const ScopedForwarding* scope = current_;
     if (scope == nullptr) return;
+    if (scope->identity_.empty() && !shards_know_router) return;
     if (!scope->identity_.empty()) {
       ctx->AddMetadata(security::kForwardedIdentityKey, scope->identity_);
     }

@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->gate_ = *std::move(gate);
   server->shards_ = std::make_unique<ShardSet>(
       options.shards, options.server.limits.max_message_bytes,
-      *shard_credentials);
+      *shard_credentials, /*mtls=*/!options.shard_tls_ca.empty());
   LogInfo(absl::StrCat("router over ", options.shards.size(),
                        " shards: ", absl::StrJoin(options.shards, ", ")));
   server->telemetry_ = std::make_unique<RouterTelemetry>(

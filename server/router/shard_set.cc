@@ -25,7 +25,9 @@ constexpr int kConnectTimeoutMs = 5000;
 
 ShardSet::ShardSet(const std::vector<std::string>& addresses,
                    int max_message_bytes,
-                   std::shared_ptr<grpc::ChannelCredentials> credentials) {
+                   std::shared_ptr<grpc::ChannelCredentials> credentials,
+                   bool mtls)
+    : mtls_(mtls) {
   for (size_t i = 0; i < addresses.size(); ++i) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(max_message_bytes);

@@ -34,13 +34,18 @@ class ShardSet {
   // (security::MakeShardChannelCredentials).
   ShardSet(const std::vector<std::string>& addresses, int max_message_bytes,
            std::shared_ptr<grpc::ChannelCredentials> credentials =
-               grpc::InsecureChannelCredentials());
+               grpc::InsecureChannelCredentials(),
+           bool mtls = false);
 
   int size() const { return static_cast<int>(shards_.size()); }
+  // Whether the shards are called over mTLS (they know the router by its
+  // certificate).
+  bool mtls() const { return mtls_; }
   const Shard& shard(int i) const { return shards_[static_cast<size_t>(i)]; }
 
  private:
   std::vector<Shard> shards_;
+  bool mtls_ = false;
 };
 
 // A shard's failed reply as the router's answer. A shard that is down or
