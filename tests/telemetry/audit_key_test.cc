@@ -64,8 +64,16 @@ TEST_F(AuditKeyTest, ShortOrMissingKeySaysHowToMakeOne) {
 
 TEST_F(AuditKeyTest, ReadableByOthersIsNotPrivate) {
   EXPECT_FALSE(KeyFileIsPrivate(Write("open", std::string(64, 'a'), 0644)));
-  EXPECT_FALSE(KeyFileIsPrivate(Write("group", std::string(64, 'a'), 0640)));
   EXPECT_FALSE(KeyFileIsPrivate((dir_ / "missing").string()));
+  // Group bits are fine for this process's own group (a Kubernetes Secret
+  // mounted 0440 with the pod's fsGroup), not for another group.
+  const std::string group = Write("group", std::string(64, 'a'), 0640);
+  ASSERT_EQ(chown(group.c_str(), static_cast<uid_t>(-1), getegid()), 0);
+  EXPECT_TRUE(KeyFileIsPrivate(group));
+  if (geteuid() == 0) {  // only root may give a file to another group
+    ASSERT_EQ(chown(group.c_str(), static_cast<uid_t>(-1), getegid() + 4242), 0);
+    EXPECT_FALSE(KeyFileIsPrivate(group));
+  }
 }
 
 TEST_F(AuditKeyTest, CreatesA0600KeyOnceAndKeepsIt) {
