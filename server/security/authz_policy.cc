@@ -1,14 +1,12 @@
 #include "server/security/authz_policy.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/common/log.h"
+#include "server/security/flag_file.h"
 
 namespace candor::security {
 namespace {
@@ -121,16 +119,6 @@ absl::StatusOr<std::vector<AuthzPolicy::Rule>> ParseRules(const Json& policy,
   return rules;
 }
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--authz_policy: cannot read '", path, "'"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -210,7 +198,7 @@ bool AuthzPolicy::Allows(const std::string& identity, const std::string& path,
 
 absl::StatusOr<std::unique_ptr<AuthzPolicyFile>> AuthzPolicyFile::Open(
     const std::string& path, absl::Duration refresh) {
-  auto text = ReadText(path);
+  auto text = ReadFlagFile("authz_policy", path);
   if (!text.ok()) return text.status();
   auto policy = AuthzPolicy::Parse(*text);
   if (!policy.ok()) {
@@ -234,7 +222,7 @@ std::shared_ptr<const AuthzPolicy> AuthzPolicyFile::Current() {
   next_check_ = now + refresh_;
   // The content decides, not the modification time: file times tick in
   // jiffies, and an edit within one would go unnoticed.
-  auto text = ReadText(path_);
+  auto text = ReadFlagFile("authz_policy", path_);
   if (!text.ok() || *text == content_) return policy_;
   auto policy = AuthzPolicy::Parse(*text);
   if (!policy.ok()) {

@@ -2,9 +2,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -13,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "server/common/log.h"
+#include "server/security/flag_file.h"
 
 namespace candor::security {
 namespace {
@@ -27,16 +27,6 @@ std::string Sha256Raw(const std::string& bytes) {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--token_file: cannot read '", path, "'"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 }  // namespace
 
@@ -71,7 +61,7 @@ absl::StatusOr<std::vector<TokenStore::Entry>> TokenStore::Parse(
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(
     const std::string& path, absl::Duration recheck) {
-  auto text = ReadText(path);
+  auto text = ReadFlagFile("token_file", path);
   if (!text.ok()) return text.status();
   auto entries = Parse(*text, path);
   if (!entries.ok()) return entries.status();
@@ -91,7 +81,7 @@ void TokenStore::MaybeReload() {
   next_check_ = now + recheck_;
   // The content decides, not the modification time: file times tick in
   // jiffies, and an edit within one would go unnoticed.
-  auto text = ReadText(path_);
+  auto text = ReadFlagFile("token_file", path_);
   if (text.ok() && *text == content_) return;
   auto entries = text.ok() ? Parse(*text, path_)
                            : absl::StatusOr<std::vector<Entry>>(text.status());
