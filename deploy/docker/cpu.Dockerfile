@@ -33,7 +33,7 @@ RUN /usr/local/share/candor/image-setup.sh /usr/local/share/candor/runtime-packa
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
 
 # candor-server sizes OpenBLAS's threads from --threads and keeps OpenMP at
-# one (DESIGN.md); Kubernetes passes --threads from the CPU limit.
+# one (docs/ARCHITECTURE.md); Kubernetes passes --threads from the CPU limit.
 # Numeric, so Kubernetes runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /var/lib/candor

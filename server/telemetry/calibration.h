@@ -2,7 +2,7 @@
 // at one size, per group and pooled.
 //
 // Definitions (NIST IR 8271, "Face Recognition Vendor Test (FRVT) Part 2:
-// Identification", section 3; the same as DESIGN.md):
+// Identification", section 3):
 //   FPIR_g(T) = #{non-mated searches of g with top-1 score >= T}
 //               / #{non-mated searches of g}
 //   FNIR_g(T) = #{mated searches of g whose mate scores < T or is not within

@@ -21,7 +21,7 @@ CLI = os.environ.get("CANDOR_CLI_BIN", "")
 
 DOC = """# A doc
 
-Prose quotes `--listen`, `--metrics-listen` and `--top-k`; see DESIGN.md,
+Prose quotes `--listen`, `--metrics-listen` and `--top-k`; see TEAM-NOTES.md,
 [the architecture](docs/ARCHITECTURE.md), [nothing](nowhere.md) and
 `server/api/no_such_file.cc`.
 
@@ -77,7 +77,7 @@ class CheckerTest(unittest.TestCase):
 
     def test_files_that_do_not_exist(self) -> None:
         problems = "\n".join(rdb.check_references([self.doc]))
-        for missing in ("DESIGN.md", "nowhere.md", "server/api/no_such_file.cc"):
+        for missing in ("TEAM-NOTES.md", "nowhere.md", "server/api/no_such_file.cc"):
             self.assertIn(f"names {missing},", problems)
         self.assertNotIn("ARCHITECTURE", problems)
 
