@@ -363,12 +363,14 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   }
 
   void Record(const CallRecord& r, std::function<void(absl::Status)> done) {
-    if (metrics_) RecordMetrics(r);
+    const std::map<std::string, uint64_t> per_group =
+        CandidatesPerGroup(r.search_response);
+    if (metrics_) RecordMetrics(r, per_group);
     // The call's count and duration once its answer is known: the audit
     // record durable (the call's own status) or not (UNAVAILABLE).
     telemetry::Metrics* metrics = metrics_.get();
     audit_->Append(
-        AuditRecordOf(r),
+        AuditRecordOf(r, per_group),
         [done = std::move(done), metrics, rpc = r.rpc, start = r.start,
          code = r.status.code()](absl::StatusOr<uint64_t> appended) {
           const absl::StatusCode answered =
@@ -400,7 +402,8 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   }
 
  private:
-  void RecordMetrics(const CallRecord& r) {
+  void RecordMetrics(const CallRecord& r,
+                     const std::map<std::string, uint64_t>& per_group) {
     if (r.gallery_size >= 0) {
       metrics_->SetGalleryEntries(r.gallery, static_cast<uint64_t>(r.gallery_size));
     }
@@ -412,20 +415,30 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       metrics_->ObserveLatency(StageOf(i), absl::ToDoubleSeconds(stages[i]));
     }
     if (r.decision) metrics_->ObserveThreshold(r.decision->threshold);
-    if (r.search_response) {
-      std::map<std::string, uint64_t> per_group;
-      for (const auto& result : r.search_response->results()) {
-        for (const auto& c : result.candidates()) {
-          ++per_group[GroupLabel(r.gallery, c.group())];
-        }
-      }
-      for (const auto& [group, n] : per_group) {
-        metrics_->CountCandidates(r.gallery, group, n);
-      }
+    // One label lookup per distinct group, not per candidate.
+    std::map<std::string, uint64_t> per_label;
+    for (const auto& [group, n] : per_group) {
+      per_label[GroupLabel(r.gallery, group)] += n;
+    }
+    for (const auto& [label, n] : per_label) {
+      metrics_->CountCandidates(r.gallery, label, n);
     }
   }
 
-  static telemetry::AuditRecord AuditRecordOf(const CallRecord& r) {
+  // Candidates returned per candidate group ("" = unlabeled), counted once
+  // for the metrics and the audit record.
+  static std::map<std::string, uint64_t> CandidatesPerGroup(
+      const v1::SearchResponse* response) {
+    std::map<std::string, uint64_t> per_group;
+    if (response == nullptr) return per_group;
+    for (const auto& result : response->results()) {
+      for (const auto& c : result.candidates()) ++per_group[c.group()];
+    }
+    return per_group;
+  }
+
+  static telemetry::AuditRecord AuditRecordOf(
+      const CallRecord& r, const std::map<std::string, uint64_t>& per_group) {
     telemetry::AuditRecord a;
     a.start_time = r.start;
     a.end_time = r.end;
@@ -456,13 +469,13 @@ class TelemetryHub::Impl : public batching::BatchObserver {
         a.threshold_source = "request";
       }
     }
+    a.candidates_per_group = per_group;
     if (r.search_response) {
+      a.matched_entry_ids.reserve(r.search_response->results_size());
       for (const auto& result : r.search_response->results()) {
         std::vector<EntryId> ids;
-        for (const auto& c : result.candidates()) {
-          ids.push_back(c.entry_id());
-          ++a.candidates_per_group[c.group()];
-        }
+        ids.reserve(result.candidates_size());
+        for (const auto& c : result.candidates()) ids.push_back(c.entry_id());
         a.matched_entry_ids.push_back(std::move(ids));
       }
     } else if (!r.entry_ids.empty()) {
