@@ -2,9 +2,6 @@
 // the server's calibration searches early, stores no calibration, and the
 // audit log and /metrics record the call as DEADLINE_EXCEEDED / CANCELLED
 // (not as an OK call that kept the server busy for the full run).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/api/test_server.h"
+#include "tests/lib/loopback_http.h"
 
 namespace candor::testing {
 namespace {
@@ -36,41 +34,7 @@ constexpr int kGallery = 32768;
 constexpr int kProbes = 16384;
 constexpr int kEnrollBatch = 4096;
 
-// A loopback port that was free a moment ago (for the /metrics endpoint).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request =
-        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
-    }
-  }
-  close(fd);
-  return response;
-}
 
 class CalibrateDeadlineTest : public ::testing::Test {
  protected:
@@ -78,7 +42,7 @@ class CalibrateDeadlineTest : public ::testing::Test {
     api::ServerOptions options = TestServer::DefaultOptions();
     options.limits.max_batch = kEnrollBatch;
     options.limits.max_message_bytes = 64 << 20;
-    metrics_port_ = FreePort();
+    metrics_port_ = FreeLoopbackPort();
     ASSERT_GT(metrics_port_, 0);
     options.metrics_listen = absl::StrCat("127.0.0.1:", metrics_port_);
     server_ = std::make_unique<TestServer>(options);
@@ -108,32 +72,13 @@ class CalibrateDeadlineTest : public ::testing::Test {
         PackRows(RandomRows(kProbes, kDim, 7), kProbes, kDim);
   }
 
-  // Every audit record of Calibrate, oldest first.
-  std::vector<nlohmann::json> CalibrateRecords() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(
-             std::filesystem::path(server_->data_dir()) / "audit")) {
-      files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    std::vector<nlohmann::json> out;
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      for (std::string line; std::getline(in, line);) {
-        auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (j.is_object() && j.value("operation", "") == "Calibrate") {
-          out.push_back(j);
-        }
-      }
-    }
-    return out;
-  }
 
   // Waits (bounded) for the n-th Calibrate audit record; its server-side
   // duration, or a negative one when it never came.
   absl::Duration WaitForRecord(size_t n, nlohmann::json* record) {
     for (int i = 0; i < 600; ++i) {
-      std::vector<nlohmann::json> records = CalibrateRecords();
+      std::vector<nlohmann::json> records =
+          ReadAuditRecords(server_->data_dir(), "Calibrate");
       if (records.size() >= n) {
         *record = records[n - 1];
         absl::Time start, end;
@@ -213,7 +158,7 @@ TEST_F(CalibrateDeadlineTest, ShortDeadlineOrCancelStopsTheServerEarly) {
   EXPECT_LT(expired_took, full / 3) << "server kept calibrating after the deadline";
   EXPECT_LT(cancelled_took, full / 3) << "server kept calibrating after the cancel";
 
-  const std::string metrics = HttpGet(metrics_port_, "/metrics");
+  const std::string metrics = LoopbackHttpGet(metrics_port_, "/metrics");
   EXPECT_THAT(metrics, HasSubstr("candor_requests_total{code=\"DEADLINE_EXCEEDED\","
                                  "rpc=\"Calibrate\"} 1"));
   EXPECT_THAT(metrics,

@@ -1,9 +1,6 @@
 // /metrics of a real server: every one of the 14 RPCs is counted (refused
 // calls included), a deleted gallery leaves no series, every gallery's
 // gauges exist from start-up, and client-chosen group labels are capped.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
@@ -15,6 +12,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/api/test_server.h"
+#include "tests/lib/loopback_http.h"
 
 namespace candor::testing {
 namespace {
@@ -24,46 +22,13 @@ using ::testing::Not;
 
 constexpr int kDim = 8;
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
 
-std::string Scrape(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
-    }
-  }
-  close(fd);
-  return response;
-}
 
 class MetricsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     api::ServerOptions options = TestServer::DefaultOptions();
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     ASSERT_GT(port_, 0);
     options.metrics_listen = absl::StrCat("127.0.0.1:", port_);
     options.metrics_max_groups = 2;
@@ -198,7 +163,7 @@ TEST_F(MetricsServiceTest, EveryRpcIsCountedAndDeletedGalleriesLeaveNothing) {
     v1::CompactGalleryResponse resp;
     stub.CompactGallery(&ctx, req, &resp);
   }
-  std::string text = Scrape(port_);
+  std::string text = LoopbackHttpGet(port_, "/metrics");
   EXPECT_THAT(text, HasSubstr("gallery=\"gone\""));
   {
     grpc::ClientContext ctx;
@@ -209,7 +174,7 @@ TEST_F(MetricsServiceTest, EveryRpcIsCountedAndDeletedGalleriesLeaveNothing) {
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
 
-  text = Scrape(port_);
+  text = LoopbackHttpGet(port_, "/metrics");
   for (const char* rpc :
        {"CreateGallery", "GetGallery", "ListGalleries", "DeleteGallery",
         "CompactGallery", "Enroll", "Remove", "Search", "SearchStream",
@@ -245,7 +210,7 @@ TEST_F(MetricsServiceTest, EveryGalleryHasItsGaugesFromStartUp) {
   Enroll("g");
   server_->Restart();
   // No call since the restart: the scrape alone shows the gallery.
-  const std::string text = Scrape(port_);
+  const std::string text = LoopbackHttpGet(port_, "/metrics");
   EXPECT_THAT(text, HasSubstr("candor_gallery_entries{gallery=\"g\"} 8"));
   EXPECT_THAT(text, HasSubstr("candor_calibration_stale{gallery=\"g\"} 1"));
   EXPECT_THAT(text, Not(HasSubstr("candor_calibration_age_seconds{")));

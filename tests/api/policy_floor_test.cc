@@ -94,24 +94,6 @@ class PolicyFloorTest : public ::testing::Test {
     EXPECT_TRUE(server_->stub().GetGallery(&ctx, req, &g).ok());
     return g.policy();
   }
-  // Every audit record of `operation`, oldest first.
-  std::vector<nlohmann::json> AuditRecords(const std::string& operation) {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(
-             std::filesystem::path(server_->data_dir()) / "audit")) {
-      files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    std::vector<nlohmann::json> out;
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      for (std::string line; std::getline(in, line);) {
-        auto j = nlohmann::json::parse(line);
-        if (j.value("operation", "") == operation) out.push_back(j);
-      }
-    }
-    return out;
-  }
 
   std::unique_ptr<TestServer> server_;
 };
@@ -171,7 +153,7 @@ TEST_F(PolicyFloorTest, EveryLooseningIsRefusedNamingItsFlagAndTighteningIsAccep
   EXPECT_DOUBLE_EQ(g.policy().max_disparity(), 1.5);
 
   // SetPolicy's audit record holds the policy before and after.
-  const auto records = AuditRecords("SetPolicy");
+  const auto records = ReadAuditRecords(server_->data_dir(), "SetPolicy");
   ASSERT_EQ(records.size(), 5u);
   EXPECT_EQ(records.back()["status_code"], "OK");
   EXPECT_TRUE(records.back()["details"].contains("effective_before"));
@@ -234,7 +216,7 @@ TEST_F(PolicyFloorTest, OnlyAPolicyRefusalIsRecordedAsARejectVerdict) {
   EXPECT_EQ(uncalibrated.error_code(), StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(uncalibrated.error_message().find("calibration"), std::string::npos);
   EXPECT_EQ(ErrorReason(uncalibrated), "");
-  const auto records = AuditRecords("Search");
+  const auto records = ReadAuditRecords(server_->data_dir(), "Search");
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(records[0]["verdict"], "reject");
   EXPECT_EQ(records[0]["status_code"], "FAILED_PRECONDITION");
@@ -253,7 +235,7 @@ TEST_F(PolicyFloorTest, PurposeIsRequiredAndBounded) {
               Search(0.6f, std::string(256, 'p')).error_code() ==
                   StatusCode::FAILED_PRECONDITION);
   // The audit record keeps at most the allowed prefix of a purpose.
-  for (const auto& r : AuditRecords("Search")) {
+  for (const auto& r : ReadAuditRecords(server_->data_dir(), "Search")) {
     EXPECT_LE(r["purpose"].get<std::string>().size(), 256u);
   }
 }

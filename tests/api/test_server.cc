@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +71,29 @@ void TestServer::Restart() {
 
 std::string TestServer::address() const {
   return absl::StrCat("127.0.0.1:", server_->port());
+}
+
+std::vector<nlohmann::json> ReadAuditRecords(const std::string& data_dir,
+                                             const std::string& operation) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(
+           std::filesystem::path(data_dir) / "audit", ec)) {
+    files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<nlohmann::json> out;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object()) continue;
+      if (operation.empty() || j.value("operation", "") == operation) {
+        out.push_back(std::move(j));
+      }
+    }
+  }
+  return out;
 }
 
 v1::Matrix PackRows(const std::vector<float>& values, uint32_t rows,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "candor/v1/candor.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "server/api/options.h"
 #include "server/api/server.h"
 
@@ -41,6 +42,11 @@ class TestServer {
   std::unique_ptr<api::CandorServer> server_;
   std::unique_ptr<v1::Candor::Stub> stub_;
 };
+
+// The audit records under `data_dir`/audit, oldest first; only those of
+// `operation` when it is not empty. A line still being written is skipped.
+std::vector<nlohmann::json> ReadAuditRecords(const std::string& data_dir,
+                                             const std::string& operation = "");
 
 // Packs rows x cols floats into a Matrix (little-endian float32).
 v1::Matrix PackRows(const std::vector<float>& values, uint32_t rows,

@@ -25,21 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 constexpr int kDim = 4;
 
-std::vector<nlohmann::json> AuditRecords(const std::string& data_dir) {
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(data_dir) / "audit")) {
-    files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<nlohmann::json> out;
-  for (const auto& f : files) {
-    std::istringstream lines(ReadFile(f.string()));
-    for (std::string line; std::getline(lines, line);) {
-      out.push_back(nlohmann::json::parse(line));
-    }
-  }
-  return out;
-}
 
 class RouterIdentityTest : public ::testing::Test {
  protected:
@@ -131,7 +116,7 @@ TEST_F(RouterIdentityTest, TheCallersIdentityReachesTheShardsAuditLogs) {
 
   for (int i = 0; i < 2; ++i) {
     bool searched = false, enrolled_or_created = false;
-    for (const auto& r : AuditRecords(absl::StrCat(root_, "/shard", i))) {
+    for (const auto& r : ReadAuditRecords(absl::StrCat(root_, "/shard", i))) {
       const std::string op = r.value("operation", "");
       if (op == "Search") {
         searched = true;
@@ -165,7 +150,7 @@ TEST_F(RouterIdentityTest, OnlyATrustedForwarderMayNameTheCaller) {
   EXPECT_NE(s.error_message().find("not a trusted forwarder"), std::string::npos)
       << s.error_message();
   bool recorded = false;
-  for (const auto& r : AuditRecords(root_ + "/shard0")) {
+  for (const auto& r : ReadAuditRecords(root_ + "/shard0")) {
     if (r.value("operation", "") != "CreateGallery") continue;
     recorded = true;
     EXPECT_EQ(r["identity"], TestIdentity("searcher"));

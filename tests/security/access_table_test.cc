@@ -290,18 +290,10 @@ TEST_F(AccessTableTest, EveryRpcForEveryCallerHasItsCodeAndItsAuditRecord) {
   // Every call that reached the server is in the audit log, under its
   // caller's identity, with its code. Records are durable before answers.
   std::multiset<std::tuple<std::string, std::string, std::string>> audited;
-  const fs::path audit_dir = fs::path(server_->data_dir()) / "audit";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(audit_dir)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
-    std::istringstream lines(ReadFile(file.string()));
-    for (std::string line; std::getline(lines, line);) {
-      const auto record = nlohmann::json::parse(line);
-      if (record.value("operation", "") == "file_header") continue;
-      audited.insert({record.value("operation", ""), record.value("identity", ""),
-                      record.value("status_code", "")});
-    }
+  for (const auto& record : ReadAuditRecords(server_->data_dir())) {
+    if (record.value("operation", "") == "file_header") continue;
+    audited.insert({record.value("operation", ""), record.value("identity", ""),
+                    record.value("status_code", "")});
   }
   for (const auto& call : expected) {
     const auto& [method, identity, code] = call;

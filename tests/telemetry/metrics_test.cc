@@ -1,8 +1,5 @@
 #include "server/telemetry/metrics.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -15,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/lib/loopback_http.h"
 
 namespace candor::telemetry {
 namespace {
@@ -64,27 +62,6 @@ TEST(MetricsTest, TextHasTheSeriesAfterUpdates) {
   EXPECT_THAT(text, Not(HasSubstr("faiss-cpu")));
 }
 
-// GET /metrics over a plain loopback socket; the whole HTTP response.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request =
-        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) response.append(buf, n);
-    }
-  }
-  close(fd);
-  return response;
-}
 
 Metrics::Options At(const std::string& address) {
   Metrics::Options options;
@@ -97,7 +74,7 @@ TEST(MetricsTest, ExposerServesMetricsOnLoopback) {
   ASSERT_TRUE(m.ok()) << m.status();
   ASSERT_GT((*m)->http_port(), 0);
   (*m)->CountRequest("Enroll", absl::StatusCode::kOk);
-  const std::string response = HttpGet((*m)->http_port(), "/metrics");
+  const std::string response = candor::testing::LoopbackHttpGet((*m)->http_port(), "/metrics");
   EXPECT_THAT(response, HasSubstr(" 200 "));
   EXPECT_THAT(response, HasSubstr("candor_requests_total{code=\"OK\",rpc=\"Enroll\"} 1"));
 }
