@@ -3,7 +3,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/telemetry/audit_chain.h"
-#include "server/telemetry/audit_key.h"
 #include "server/telemetry/file_io.h"
 
 namespace candor::telemetry {
@@ -31,8 +30,7 @@ std::string SealCheckpoint(const AuditCheckpoint& checkpoint,
 absl::Status WriteAuditCheckpoint(const std::string& path,
                                   const AuditCheckpoint& checkpoint,
                                   absl::string_view key) {
-  return WritePrivateFile(path, SealCheckpoint(checkpoint, key),
-                          /*replace=*/true);
+  return WriteFileAtomically(path, SealCheckpoint(checkpoint, key));
 }
 
 absl::StatusOr<AuditCheckpoint> ReadAuditCheckpoint(const std::string& path,

@@ -76,7 +76,13 @@ absl::StatusOr<std::string> LoadOrCreateAuditKey(const std::string& path) {
 
 absl::Status WritePrivateFile(const std::string& path, absl::string_view bytes,
                               bool replace) {
-  // mkstemp creates the file 0600 under a name no other writer picks.
+  // Replacing is the project's one atomic write (it creates files 0600).
+  if (replace) {
+    return WriteFileAtomically(path,
+                               std::string_view(bytes.data(), bytes.size()));
+  }
+  // Create-only: mkstemp makes the file 0600 under a name no other writer
+  // picks, and link, unlike rename, never replaces a file already there.
   std::string tmp = path + ".XXXXXX";
   std::vector<char> name(tmp.begin(), tmp.end());
   name.push_back('\0');
@@ -87,19 +93,12 @@ absl::Status WritePrivateFile(const std::string& path, absl::string_view bytes,
   absl::Status s = WriteAll(fd, bytes);
   if (s.ok() && fsync(fd) != 0) s = absl::ErrnoToStatus(errno, "fsync");
   close(fd);
-  if (s.ok()) {
-    if (replace) {
-      if (rename(tmp.c_str(), path.c_str()) != 0) {
-        s = absl::ErrnoToStatus(errno, "rename");
-      }
-    } else if (link(tmp.c_str(), path.c_str()) != 0) {
-      // link, unlike rename, never replaces a file that is already there.
-      s = errno == EEXIST
-              ? absl::AlreadyExistsError(absl::StrCat(path, " exists"))
-              : absl::ErrnoToStatus(errno, "link");
-    }
+  if (s.ok() && link(tmp.c_str(), path.c_str()) != 0) {
+    s = errno == EEXIST
+            ? absl::AlreadyExistsError(absl::StrCat(path, " exists"))
+            : absl::ErrnoToStatus(errno, "link");
   }
-  unlink(tmp.c_str());  // gone after a rename; the spare name after a link
+  unlink(tmp.c_str());  // the spare name after the link
   if (!s.ok()) {
     return absl::Status(s.code(),
                         absl::StrCat("cannot write ", path, ": ", s.message()));
