@@ -14,7 +14,6 @@
 #include <string>
 
 #include "grpcpp/client_context.h"
-#include "server/security/call_gate.h"
 #include "server/security/identity.h"
 
 namespace candor::router {

@@ -22,7 +22,6 @@ namespace candor::security {
 
 // The gRPC service whose methods the policy's paths name.
 inline constexpr char kServicePath[] = "/candor.v1.Candor/";
-inline constexpr char kForwardedMethodKey[] = "x-candor-forwarded-method";
 
 class CallGate {
  public:

@@ -10,9 +10,11 @@
 namespace candor::security {
 
 // Metadata a trusted forwarder (the router) sets to name the caller on
-// whose behalf it calls.
+// whose behalf it calls, where that caller connected from, and the method
+// it invoked at the forwarder.
 inline constexpr char kForwardedIdentityKey[] = "x-candor-forwarded-identity";
 inline constexpr char kForwardedPeerKey[] = "x-candor-forwarded-peer";
+inline constexpr char kForwardedMethodKey[] = "x-candor-forwarded-method";
 
 struct Caller {
   // The identity the call is authorized and audited as; empty when the
