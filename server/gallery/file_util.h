@@ -1,57 +1,42 @@
-// POSIX file helpers with the durability the gallery needs: fsync of files
-// and directories, atomic replacement (tmp + fsync + rename + fsync dir),
-// and erasure (overwrite with zeros, fsync, unlink) for files that held
-// biometric vectors.
+// Transitional: the gallery's old file helpers, now thin wrappers over the
+// storage layer's POSIX Env (server/storage). New code takes the Env it is
+// given (GalleryOptions::env) and calls storage:: directly; this header
+// goes once nothing includes it.
 #ifndef CANDOR_SERVER_GALLERY_FILE_UTIL_H_
 #define CANDOR_SERVER_GALLERY_FILE_UTIL_H_
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/storage/env.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 
-// "<dir>/<name>".
-std::string JoinPath(absl::string_view dir, absl::string_view name);
-// The directory holding `path` ("." for a bare name).
-std::string ParentDir(const std::string& path);
+using storage::ErrnoStatus;
+using storage::JoinPath;
+using storage::ParentDir;
 
-// An errno-based Status naming the operation and path.
-absl::Status ErrnoStatus(absl::string_view op, absl::string_view path, int err);
-
-absl::Status FsyncDir(const std::string& dir);
-// Creates `dir` (one level); AlreadyExists if it exists.
-absl::Status MakeDir(const std::string& dir);
-// Creates `dir` and missing parents; OK if it exists.
-absl::Status MakeDirs(const std::string& dir);
-bool PathExists(const std::string& path);
-bool IsDirectory(const std::string& path);
-
-// Writes `contents` to path + ".tmp", fsyncs it, renames it over `path` and
-// fsyncs the directory. Readers see the old file or the new, never a mix.
-absl::Status WriteFileAtomically(const std::string& path,
-                                 absl::string_view contents);
-
-absl::StatusOr<std::string> ReadFile(const std::string& path);
-absl::StatusOr<uint64_t> FileSizeBytes(const std::string& path);
-
-// Entry names in `dir` (no "." or ".."), sorted.
-absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
-// Sum of the sizes of the regular files directly in `dir`.
-absl::StatusOr<uint64_t> DirSizeBytes(const std::string& dir);
-
-// Overwrites the whole file with zeros, fsyncs it, then unlinks it. The
-// caller fsyncs the directory (once, after erasing several files).
-absl::Status EraseFile(const std::string& path);
-// Erases every regular file in `dir`, removes `dir` and fsyncs its parent.
-absl::Status EraseDirectory(const std::string& dir);
-
-// Shrinks the file to `size_bytes` and fsyncs it.
-absl::Status TruncateFile(const std::string& path, uint64_t size_bytes);
+inline absl::Status FsyncDir(const std::string& dir) {
+  return storage::Env::Default()->SyncDir(dir);
+}
+inline absl::Status MakeDirs(const std::string& dir) {
+  return storage::MakeDirs(storage::Env::Default(), dir);
+}
+inline bool PathExists(const std::string& path) {
+  return storage::Env::Default()->FileExists(path);
+}
+inline bool IsDirectory(const std::string& path) {
+  return storage::Env::Default()->IsDirectory(path);
+}
+inline absl::StatusOr<std::vector<std::string>> ListDir(
+    const std::string& dir) {
+  return storage::Env::Default()->ListDir(dir);
+}
+inline absl::Status EraseDirectory(const std::string& dir) {
+  return storage::EraseDirectory(storage::Env::Default(), dir);
+}
 
 }  // namespace candor::gallery
 

@@ -3,10 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/gallery/file_util.h"
 #include "server/gallery/gallery_impl.h"
 #include "server/gallery/layout.h"
 #include "server/gallery/log.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 namespace {
@@ -46,6 +46,7 @@ Gallery::Impl::Impl(std::string dir, GalleryOptions options,
                     std::unique_ptr<index::Index> index)
     : dir_(std::move(dir)),
       options_(std::move(options)),
+      env_(options_.env),
       name_(recovered.manifest.config.name),
       dimension_(recovered.manifest.config.index.dimension),
       created_at_us_(recovered.manifest.config.created_at_us),
@@ -61,6 +62,7 @@ Gallery::Impl::Impl(std::string dir, GalleryOptions options,
                                         recovered.older_segments_bytes,
                                         options_.on_wal_sync);
   removed_since_compaction_ = recovered.removed_entries;
+  erasure_backlog_ = recovered.removed_entries;
   if (recovered.removed_entries > 0) first_removal_at_ = absl::Now();
 }
 
@@ -84,16 +86,17 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
     fresh.manifest.config.created_at_us = absl::ToUnixMicros(absl::Now());
   }
   fresh.state = SnapshotState(dim);
-  if (auto s = MakeDir(dir); !s.ok()) return s;
+  storage::Env* env = options.env;
+  if (auto s = env->CreateDir(dir); !s.ok()) return s;
   // The manifest goes last: a directory without one is a half-created
   // gallery that the store erases on open.
   absl::Status status;
-  auto segment = WalWriter::Create(dir, 1, dim);
+  auto segment = WalWriter::Create(env, dir, 1, dim);
   if (segment.ok()) {
     fresh.segment = std::move(*segment);
-    status = WriteManifest(dir, fresh.manifest);
+    status = WriteManifest(env, dir, fresh.manifest);
     // Make the new directory's own entry durable.
-    if (status.ok()) status = FsyncDir(ParentDir(dir));
+    if (status.ok()) status = env->SyncDir(storage::ParentDir(dir));
   } else {
     status = segment.status();
   }
@@ -101,7 +104,7 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
       status.ok() ? Impl::FromRecovered(dir, options, std::move(fresh))
                   : absl::StatusOr<std::unique_ptr<Impl>>(status);
   if (!impl.ok()) {
-    if (auto s = EraseDirectory(dir); !s.ok()) {
+    if (auto s = storage::EraseDirectory(env, dir); !s.ok()) {
       LogWarning(absl::StrCat("cleaning up ", dir, ": ", s.message()));
     }
     return impl.status();
@@ -111,7 +114,7 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
 
 absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Open(
     const std::string& dir, const GalleryOptions& options) {
-  auto recovered = RecoverGallery(dir);
+  auto recovered = RecoverGallery(options.env, dir);
   if (!recovered.ok()) return recovered.status();
   auto impl = Impl::FromRecovered(dir, options, std::move(*recovered));
   if (!impl.ok()) return impl.status();

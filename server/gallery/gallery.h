@@ -19,6 +19,7 @@
 #include "absl/types/span.h"
 #include "server/common/types.h"
 #include "server/index/index_factory.h"
+#include "server/storage/env.h"
 
 namespace candor::gallery {
 
@@ -46,6 +47,9 @@ struct GalleryOptions {
   // Called after each write-ahead log fsync with its duration (metrics),
   // from the writer's thread and outside every lock; may be empty.
   std::function<void(absl::Duration)> on_wal_sync;
+  // Every file of the gallery is read and written through this (tests
+  // pass one that injects faults). Not owned; outlives the gallery.
+  storage::Env* env = storage::Env::Default();
 };
 
 struct EnrollResult {
@@ -76,6 +80,11 @@ struct GalleryInfo {
   uint64_t version = 0;
   MemoryBytes memory;
   bool trained = true;
+  // Removed entries whose vectors are still in files on disk (erased by
+  // the next compaction that succeeds).
+  uint64_t erasure_backlog_entries = 0;
+  // Automatic compactions that failed (each also logged).
+  uint64_t compaction_failures = 0;
 };
 
 struct EntryMeta {

@@ -60,7 +60,7 @@ absl::Status Gallery::Impl::TrainIndex(int nlist) {
     Manifest updated = manifest_;
     updated.config.index.nlist = manifest.config.index.nlist;
     updated.index_trained = true;
-    if (auto s = WriteManifest(dir_, updated); !s.ok()) return s;
+    if (auto s = WriteManifest(env_, dir_, updated); !s.ok()) return s;
     manifest_ = std::move(updated);
   }
   absl::MutexLock lock(&mu_);
@@ -72,7 +72,7 @@ absl::Status Gallery::Impl::SetPolicyBlob(const std::string& blob) {
   absl::MutexLock lock(&config_mu_);
   Manifest manifest = manifest_;
   manifest.config.policy_blob = blob;
-  if (auto s = WriteManifest(dir_, manifest); !s.ok()) return s;
+  if (auto s = WriteManifest(env_, dir_, manifest); !s.ok()) return s;
   manifest_ = std::move(manifest);
   return absl::OkStatus();
 }

@@ -17,6 +17,7 @@
 #ifndef CANDOR_SERVER_GALLERY_GALLERY_IMPL_H_
 #define CANDOR_SERVER_GALLERY_GALLERY_IMPL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -83,12 +84,25 @@ class Gallery::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Waits for `ticket` to be durable, then runs `apply` under the exclusive
   // lock once every earlier ticket is applied. Returns the version after it.
-  absl::StatusOr<uint64_t> Commit(
-      uint64_t ticket, const std::function<absl::Status()>& apply);
+  absl::StatusOr<uint64_t> Commit(uint64_t ticket,
+                                  const std::function<absl::Status()>& apply);
   // Blocks until every appended record is applied.
   void WaitAppliedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Checks the gallery still takes writes.
-  absl::Status WritableLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Checks the gallery still takes writes; after a write error, first
+  // repairs the log (RepairLocked), so writes resume once the disk does.
+  absl::Status WritableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // After a failed log write or sync: waits for every appended record to
+  // be resolved, erases segments a failed compaction left after the active
+  // one, and cuts the active segment back to its last durable record
+  // (WalCommitter::Repair). Fails, changing nothing in memory, while the
+  // disk still fails; an apply error (memory and log disagree) is never
+  // repaired.
+  absl::Status RepairLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Tracks removed_since_compaction_ for readers that take no lock.
+  void PublishBacklogLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    erasure_backlog_.store(removed_since_compaction_ + erasing_,
+                           std::memory_order_relaxed);
+  }
   // Appends a removal of live `ids` and notes that removed vectors now
   // wait for compaction.
   absl::StatusOr<uint64_t> AppendRemoveLocked(const std::vector<EntryId>& ids)
@@ -97,6 +111,10 @@ class Gallery::Impl {
                                             std::vector<EntryId> ids);
   absl::StatusOr<CompactResult> CompactLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(compaction_mu_);
+  // After segment `seq` could not be created: removes what the attempt
+  // left, or stops writes until RepairLocked can.
+  void AbandonSegmentLocked(uint64_t seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Adds every live entry to a fresh index (training it first if
   // `train`).
   absl::StatusOr<std::unique_ptr<index::Index>> BuildIndex(
@@ -105,6 +123,7 @@ class Gallery::Impl {
 
   const std::string dir_;
   const GalleryOptions options_;
+  storage::Env* const env_;
   const std::string name_;
   const int dimension_;
   const int64_t created_at_us_;
@@ -121,7 +140,13 @@ class Gallery::Impl {
   // First removal since the last compaction (its vectors are on disk).
   std::optional<absl::Time> first_removal_at_ ABSL_GUARDED_BY(write_mu_);
   uint64_t removed_since_compaction_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // Removed entries a running compaction is erasing (still on disk).
+  uint64_t erasing_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool destroyed_ ABSL_GUARDED_BY(write_mu_) = false;
+  // removed_since_compaction_, and automatic compactions that failed:
+  // read by Info() without write_mu_ (which a stalled disk can hold).
+  std::atomic<uint64_t> erasure_backlog_{0};
+  std::atomic<uint64_t> compaction_failures_{0};
 
   mutable absl::Mutex mu_ ABSL_ACQUIRED_BEFORE(config_mu_);
   EntryTable table_ ABSL_GUARDED_BY(mu_);

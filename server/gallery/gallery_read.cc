@@ -48,6 +48,10 @@ GalleryInfo Gallery::Impl::Info() const {
     absl::MutexLock lock(&config_mu_);
     info.config = manifest_.config;
   }
+  info.erasure_backlog_entries =
+      erasure_backlog_.load(std::memory_order_relaxed);
+  info.compaction_failures =
+      compaction_failures_.load(std::memory_order_relaxed);
   absl::ReaderMutexLock lock(&mu_);
   info.backend = index_->backend();
   info.size = table_.size();

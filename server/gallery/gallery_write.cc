@@ -6,7 +6,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "server/gallery/gallery_impl.h"
+#include "server/gallery/layout.h"
+#include "server/gallery/log.h"
 #include "server/gallery/wal_format.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 namespace {
@@ -22,18 +25,52 @@ std::vector<EntryId> IdRange(EntryId first, uint32_t count) {
 
 }  // namespace
 
-absl::Status Gallery::Impl::WritableLocked() const {
+absl::Status Gallery::Impl::WritableLocked() {
   if (destroyed_) {
     return absl::FailedPreconditionError(
         absl::StrCat("gallery ", name_, " has been deleted"));
   }
-  if (absl::Status s = wal_->health(); !s.ok()) {
+  if (absl::Status s = RepairLocked(); !s.ok()) {
     return absl::Status(s.code(),
                         absl::StrCat("gallery ", name_,
-                                     " stopped taking writes after an error "
-                                     "(reopen to recover): ",
+                                     " takes no writes after a write error "
+                                     "(retried on every write): ",
                                      s.message()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Gallery::Impl::RepairLocked() {
+  const absl::Status failure = wal_->health();
+  if (failure.ok()) return failure;
+  // Every record appended is answered (failed ones too) before the log is
+  // cut back under them.
+  WaitAppliedLocked();
+  const uint64_t active = wal_->segment_seq();
+  auto names = env_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  bool erased = false;
+  for (const std::string& name : *names) {
+    // A segment after the active one is left by a compaction that failed
+    // to switch to it: empty, but recovery would take it for the newest.
+    const auto seq = ParseSegmentFileName(name);
+    if (!seq.has_value() || *seq <= active) continue;
+    if (auto s = env_->EraseFile(storage::JoinPath(dir_, name)); !s.ok()) {
+      return s;
+    }
+    erased = true;
+  }
+  if (erased) {
+    if (auto s = env_->SyncDir(dir_); !s.ok()) return s;
+  }
+  const uint64_t durable = wal_->durable_ticket();
+  if (auto s = wal_->Repair(); !s.ok()) return s;
+  // Retries of the failed enrolls must enroll again: their records are gone.
+  request_ids_.EraseAfterTicket(durable);
+  next_segment_seq_ = active + 1;
+  LogWarning(absl::StrCat("gallery ", name_,
+                          ": write-ahead log repaired after a write error (",
+                          failure.message(), "); taking writes again"));
   return absl::OkStatus();
 }
 
@@ -177,6 +214,7 @@ absl::StatusOr<uint64_t> Gallery::Impl::AppendRemoveLocked(
   if (!ticket.ok()) return ticket.status();
   if (!first_removal_at_.has_value()) first_removal_at_ = absl::Now();
   removed_since_compaction_ += ids.size();
+  PublishBacklogLocked();
   return ticket;
 }
 

@@ -3,16 +3,16 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "server/gallery/byte_io.h"
-#include "server/gallery/file_util.h"
 #include "server/gallery/layout.h"
+#include "server/storage/byte_io.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 
 std::string EncodeManifest(const Manifest& manifest) {
   const GalleryConfig& c = manifest.config;
   std::string out(kManifestMagic, 8);
-  ByteWriter w(&out);
+  storage::ByteWriter w(&out);
   w.U32(kManifestFormatVersion);
   w.Str(c.name);
   w.I32(c.index.dimension);
@@ -23,7 +23,7 @@ std::string EncodeManifest(const Manifest& manifest) {
   w.Str(c.policy_blob);
   w.I64(c.created_at_us);
   w.U8(manifest.index_trained ? 1 : 0);
-  w.U32(Crc32(out));
+  w.U32(storage::Crc32(out));
   return out;
 }
 
@@ -33,10 +33,11 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes,
     return absl::DataLossError(absl::StrCat(what, ": not a manifest"));
   }
   const size_t body = bytes.size() - 4;
-  if (DecodeU32(bytes.data() + body) != Crc32(bytes.substr(0, body))) {
+  if (storage::DecodeU32(bytes.data() + body) !=
+      storage::Crc32(bytes.substr(0, body))) {
     return absl::DataLossError(absl::StrCat(what, ": checksum mismatch"));
   }
-  ByteReader in(bytes.substr(8, body - 8), what);
+  storage::ByteReader in(bytes.substr(8, body - 8), what);
   Manifest m;
   GalleryConfig& c = m.config;
   uint32_t format;
@@ -62,14 +63,16 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes,
   return m;
 }
 
-absl::Status WriteManifest(const std::string& dir, const Manifest& manifest) {
-  return WriteFileAtomically(JoinPath(dir, kManifestFileName),
-                             EncodeManifest(manifest));
+absl::Status WriteManifest(storage::Env* env, const std::string& dir,
+                           const Manifest& manifest) {
+  return storage::WriteFileAtomically(
+      env, storage::JoinPath(dir, kManifestFileName), EncodeManifest(manifest));
 }
 
-absl::StatusOr<Manifest> ReadManifest(const std::string& dir) {
-  const std::string path = JoinPath(dir, kManifestFileName);
-  auto bytes = ReadFile(path);
+absl::StatusOr<Manifest> ReadManifest(storage::Env* env,
+                                      const std::string& dir) {
+  const std::string path = storage::JoinPath(dir, kManifestFileName);
+  auto bytes = env->ReadFile(path);
   if (!bytes.ok()) return bytes.status();
   return DecodeManifest(*bytes, path);
 }

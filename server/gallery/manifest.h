@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/gallery/gallery.h"
+#include "server/storage/env.h"
 
 namespace candor::gallery {
 
@@ -33,9 +34,11 @@ std::string EncodeManifest(const Manifest& manifest);
 absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes,
                                         const std::string& what);
 
-absl::Status WriteManifest(const std::string& dir, const Manifest& manifest);
+absl::Status WriteManifest(storage::Env* env, const std::string& dir,
+                           const Manifest& manifest);
 // NotFound if the directory has no manifest; DataLoss if it is damaged.
-absl::StatusOr<Manifest> ReadManifest(const std::string& dir);
+absl::StatusOr<Manifest> ReadManifest(storage::Env* env,
+                                      const std::string& dir);
 
 }  // namespace candor::gallery
 

@@ -5,10 +5,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/gallery/file_util.h"
 #include "server/gallery/layout.h"
 #include "server/gallery/log.h"
 #include "server/gallery/wal_format.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 
@@ -48,22 +48,24 @@ absl::Status ApplyWalRecord(const WalRecord& record, const std::string& where,
   return absl::OkStatus();
 }
 
-absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
+absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
+                                                const std::string& dir) {
+  using storage::JoinPath;
   RecoveredGallery out;
-  auto manifest = ReadManifest(dir);
+  auto manifest = ReadManifest(env, dir);
   if (!manifest.ok()) return manifest.status();
   out.manifest = std::move(*manifest);
   const int dim = out.manifest.config.index.dimension;
   out.state = SnapshotState(dim);
 
-  auto names = ListDir(dir);
+  auto names = env->ListDir(dir);
   if (!names.ok()) return names.status();
   std::vector<uint64_t> snapshots, segments;
   bool erased = false;
   for (const std::string& name : *names) {
     if (absl::EndsWith(name, kTmpSuffix)) {
       // An atomic write that never finished; may hold vectors.
-      if (auto s = EraseFile(JoinPath(dir, name)); !s.ok()) return s;
+      if (auto s = env->EraseFile(JoinPath(dir, name)); !s.ok()) return s;
       erased = true;
     } else if (auto seq = ParseSnapshotFileName(name)) {
       snapshots.push_back(*seq);
@@ -77,11 +79,12 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
   uint64_t first_live = 1;
   if (!snapshots.empty()) {
     first_live = snapshots.back();
-    auto state = ReadSnapshot(JoinPath(dir, SnapshotFileName(first_live)), dim);
+    auto state =
+        ReadSnapshot(env, JoinPath(dir, SnapshotFileName(first_live)), dim);
     if (!state.ok()) return state.status();
     out.state = std::move(*state);
     for (size_t i = 0; i + 1 < snapshots.size(); ++i) {
-      if (auto s = EraseFile(JoinPath(dir, SnapshotFileName(snapshots[i])));
+      if (auto s = env->EraseFile(JoinPath(dir, SnapshotFileName(snapshots[i])));
           !s.ok()) {
         return s;
       }
@@ -92,7 +95,7 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
   for (uint64_t seq : segments) {
     if (seq < first_live) {
       // Covered by the snapshot: left by an interrupted compaction.
-      if (auto s = EraseFile(JoinPath(dir, SegmentFileName(seq))); !s.ok()) {
+      if (auto s = env->EraseFile(JoinPath(dir, SegmentFileName(seq))); !s.ok()) {
         return s;
       }
       erased = true;
@@ -101,7 +104,7 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
     }
   }
   if (erased) {
-    if (auto s = FsyncDir(dir); !s.ok()) return s;
+    if (auto s = env->SyncDir(dir); !s.ok()) return s;
   }
   for (size_t i = 0; i < live.size(); ++i) {
     const uint64_t expected = i == 0 ? first_live : live[i - 1] + 1;
@@ -111,7 +114,7 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
     }
   }
   if (live.empty()) {
-    auto segment = WalWriter::Create(dir, first_live, dim);
+    auto segment = WalWriter::Create(env, dir, first_live, dim);
     if (!segment.ok()) return segment.status();
     out.segment = std::move(*segment);
     return out;
@@ -121,7 +124,7 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
     const std::string path = JoinPath(dir, SegmentFileName(live[i]));
     const bool last = i + 1 == live.size();
     auto read = ReadWalSegment(
-        path, dim, last, [&](const WalRecord& record, uint64_t offset) {
+        env, path, dim, last, [&](const WalRecord& record, uint64_t offset) {
           return ApplyWalRecord(record,
                                 absl::StrCat(path, " at offset ", offset),
                                 &out.state, &out.removed_entries);
@@ -131,10 +134,11 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir) {
       LogWarning(absl::StrCat(path, ": dropping a torn final record (",
                               read->torn_bytes, " bytes at offset ",
                               read->valid_bytes, ")"));
-      if (auto s = TruncateFile(path, read->valid_bytes); !s.ok()) return s;
+      if (auto s = env->TruncateFile(path, read->valid_bytes); !s.ok()) return s;
     }
     if (last) {
-      auto segment = WalWriter::OpenForAppend(dir, live[i], read->valid_bytes);
+      auto segment = WalWriter::OpenForAppend(env, dir, live[i],
+                                               read->valid_bytes);
       if (!segment.ok()) return segment.status();
       out.segment = std::move(*segment);
     } else {

@@ -14,6 +14,7 @@
 #include "server/gallery/snapshot.h"
 #include "server/gallery/wal_format.h"
 #include "server/gallery/wal_writer.h"
+#include "server/storage/env.h"
 
 namespace candor::gallery {
 
@@ -29,7 +30,8 @@ struct RecoveredGallery {
   uint64_t older_segments_bytes = 0;
 };
 
-absl::StatusOr<RecoveredGallery> RecoverGallery(const std::string& dir);
+absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
+                                                const std::string& dir);
 
 // Applies one log record to `state` (also used by tests as the replay
 // oracle). DataLoss naming `where` if the record contradicts the state.

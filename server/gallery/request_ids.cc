@@ -1,5 +1,7 @@
 #include "server/gallery/request_ids.h"
 
+#include <utility>
+
 namespace candor::gallery {
 
 const RequestIdCache::Applied* RequestIdCache::Find(
@@ -17,6 +19,19 @@ void RequestIdCache::Insert(const std::string& request_id,
     map_.erase(order_.front());
     order_.pop_front();
   }
+}
+
+void RequestIdCache::EraseAfterTicket(uint64_t ticket) {
+  std::deque<std::string> kept;
+  for (std::string& key : order_) {
+    auto it = map_.find(key);
+    if (it->second.ticket > ticket) {
+      map_.erase(it);
+    } else {
+      kept.push_back(std::move(key));
+    }
+  }
+  order_ = std::move(kept);
 }
 
 }  // namespace candor::gallery

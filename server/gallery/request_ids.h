@@ -35,6 +35,9 @@ class RequestIdCache {
   const Applied* Find(const std::string& request_id) const;
   // Records a new key, evicting the oldest beyond capacity.
   void Insert(const std::string& request_id, const Applied& applied);
+  // Forgets every key whose record has a ticket after `ticket`: records
+  // that failed and were cut from the log (a retry must enroll again).
+  void EraseAfterTicket(uint64_t ticket);
   size_t size() const { return order_.size(); }
 
   // Visits keys oldest first.

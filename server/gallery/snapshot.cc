@@ -4,8 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "server/gallery/byte_io.h"
-#include "server/gallery/file_util.h"
+#include "server/storage/byte_io.h"
 
 namespace candor::gallery {
 
@@ -16,7 +15,7 @@ std::string EncodeSnapshot(const EntryTable& table,
   out.reserve(64 + table.vectors().size() * sizeof(float) +
               table.size() * 32 + request_ids.size() * 48);
   out.append(kSnapshotMagic, 8);
-  ByteWriter w(&out);
+  storage::ByteWriter w(&out);
   w.U32(kSnapshotFormatVersion);
   w.U32(static_cast<uint32_t>(table.dimension()));
   w.U64(version);
@@ -35,23 +34,25 @@ std::string EncodeSnapshot(const EntryTable& table,
     w.Str(table.group_at(row));
   }
   w.Floats(table.vectors());
-  w.U32(Crc32(out));
+  w.U32(storage::Crc32(out));
   return out;
 }
 
-absl::StatusOr<SnapshotState> ReadSnapshot(const std::string& path,
+absl::StatusOr<SnapshotState> ReadSnapshot(storage::Env* env,
+                                           const std::string& path,
                                            int dimension) {
-  auto data = ReadFile(path);
+  auto data = env->ReadFile(path);
   if (!data.ok()) return data.status();
   const absl::string_view bytes(*data);
   if (bytes.size() < 8 + 4 || std::memcmp(bytes.data(), kSnapshotMagic, 8)) {
     return absl::DataLossError(absl::StrCat(path, ": not a snapshot"));
   }
   const size_t body = bytes.size() - 4;
-  if (DecodeU32(bytes.data() + body) != Crc32(bytes.substr(0, body))) {
+  if (storage::DecodeU32(bytes.data() + body) !=
+      storage::Crc32(bytes.substr(0, body))) {
     return absl::DataLossError(absl::StrCat(path, ": checksum mismatch"));
   }
-  ByteReader in(bytes.substr(8, body - 8), path);
+  storage::ByteReader in(bytes.substr(8, body - 8), path);
   uint32_t format, dim;
   SnapshotState state(dimension);
   uint64_t request_count, entry_count;

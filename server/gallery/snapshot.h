@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "server/gallery/entry_table.h"
 #include "server/gallery/request_ids.h"
+#include "server/storage/env.h"
 
 namespace candor::gallery {
 
@@ -41,7 +42,8 @@ std::string EncodeSnapshot(const EntryTable& table,
 
 // Reads and verifies a snapshot; DataLoss naming the file when it is
 // damaged or its dimension is not `dimension`.
-absl::StatusOr<SnapshotState> ReadSnapshot(const std::string& path,
+absl::StatusOr<SnapshotState> ReadSnapshot(storage::Env* env,
+                                           const std::string& path,
                                            int dimension);
 
 }  // namespace candor::gallery

@@ -12,7 +12,8 @@ WalCommitter::WalCommitter(std::unique_ptr<WalWriter> segment, bool sync,
     : sync_(sync),
       on_sync_(std::move(on_sync)),
       segment_(std::move(segment)),
-      sealed_bytes_(older_segments_bytes) {}
+      sealed_bytes_(older_segments_bytes),
+      durable_bytes_(segment_->size_bytes()) {}
 
 absl::StatusOr<uint64_t> WalCommitter::Append(
     absl::string_view framed_record) {
@@ -24,7 +25,10 @@ absl::StatusOr<uint64_t> WalCommitter::Append(
     return s;
   }
   ++appended_;
-  if (!sync_) synced_ = appended_;
+  if (!sync_) {
+    synced_ = appended_;
+    durable_bytes_ = segment_->size_bytes();
+  }
   return appended_;
 }
 
@@ -43,6 +47,7 @@ absl::Status WalCommitter::SyncUpTo(uint64_t ticket) {
     syncing_ = true;
     ++syncs_;
     const uint64_t target = appended_;
+    const uint64_t target_bytes = segment_->size_bytes();
     const WalWriter* segment = segment_.get();
     mu_.Unlock();
     const absl::Time sync_start = absl::Now();
@@ -52,6 +57,7 @@ absl::Status WalCommitter::SyncUpTo(uint64_t ticket) {
     syncing_ = false;
     if (s.ok()) {
       synced_ = target;
+      durable_bytes_ = target_bytes;
     } else {
       failed_ = s;
     }
@@ -71,6 +77,7 @@ absl::Status WalCommitter::Rotate(std::unique_ptr<WalWriter> next) {
   mu_.Await(absl::Condition(&idle));
   sealed_bytes_ += segment_->size_bytes();
   segment_ = std::move(next);
+  durable_bytes_ = segment_->size_bytes();
   return absl::OkStatus();
 }
 
@@ -82,6 +89,27 @@ void WalCommitter::ForgetSealedBytes() {
 void WalCommitter::Poison(const absl::Status& error) {
   absl::MutexLock lock(&mu_);
   if (failed_.ok()) failed_ = error;
+  poisoned_ = true;
+}
+
+void WalCommitter::Fail(const absl::Status& error) {
+  absl::MutexLock lock(&mu_);
+  if (failed_.ok()) failed_ = error;
+}
+
+absl::Status WalCommitter::Repair() {
+  absl::MutexLock lock(&mu_);
+  if (failed_.ok()) return absl::OkStatus();
+  if (poisoned_) return failed_;
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !syncing_; };
+  mu_.Await(absl::Condition(&idle));
+  // Records after durable_bytes_ all failed (their waiters got failed_),
+  // whatever part of them reached the file: cut them off, durably, before
+  // anything is appended after them.
+  if (auto s = segment_->Truncate(durable_bytes_); !s.ok()) return s;
+  synced_ = appended_;
+  failed_ = absl::OkStatus();
+  return absl::OkStatus();
 }
 
 absl::Status WalCommitter::health() const {
@@ -92,6 +120,11 @@ absl::Status WalCommitter::health() const {
 uint64_t WalCommitter::segment_seq() const {
   absl::MutexLock lock(&mu_);
   return segment_->seq();
+}
+
+uint64_t WalCommitter::durable_ticket() const {
+  absl::MutexLock lock(&mu_);
+  return synced_;
 }
 
 uint64_t WalCommitter::syncs() const {

@@ -2,9 +2,11 @@
 // record (getting a ticket) and then wait for it to be durable; the first
 // waiter to find no sync running becomes the leader and issues one fdatasync
 // covering every record appended so far, so concurrent writers share one
-// sync. A failed write or sync poisons the log: every later append fails
-// with that error (the gallery must be reopened, which replays what is on
-// disk).
+// sync. A failed write or sync stops the log: every later append fails
+// with that error until Repair() cuts the segment back to its last durable
+// record (what the failed records left after it is gone) and the log takes
+// appends again. An apply error (Poison) is never repaired: the gallery
+// must be reopened, which replays what is on disk.
 #ifndef CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_
 #define CANDOR_SERVER_GALLERY_WAL_COMMITTER_H_
 
@@ -42,11 +44,23 @@ class WalCommitter {
   // Forgets the bytes of sealed segments (after compaction erased them).
   void ForgetSealedBytes();
   // Marks the log unusable (e.g. memory and log disagree after a failed
-  // apply).
+  // apply); Repair() then fails.
   void Poison(const absl::Status& error);
+  // Stops appends after a failed write outside the log proper (a segment
+  // that could not be switched to), as a failed append does: Repair()
+  // resumes them.
+  void Fail(const absl::Status& error);
+  // After a failed write or sync, with every appended record's waiter
+  // answered (the caller ensures none is still to call WaitDurable): cuts
+  // the segment back to its last durable record and takes appends again.
+  // OK when healthy; the error when the disk still fails (try again later)
+  // or the log was poisoned.
+  absl::Status Repair();
 
   absl::Status health() const;
   uint64_t segment_seq() const;
+  // The last ticket known durable.
+  uint64_t durable_ticket() const;
   // Bytes of every live segment, the active one included.
   uint64_t total_bytes() const;
   // fdatasync calls issued so far (group commit makes it < appends).
@@ -65,7 +79,11 @@ class WalCommitter {
   // A leader is inside fdatasync (with mu_ released).
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bytes of the active segment up to the end of its last durable record.
+  uint64_t durable_bytes_ ABSL_GUARDED_BY(mu_);
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  // failed_ came from Poison: Repair cannot help.
+  bool poisoned_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace candor::gallery

@@ -3,25 +3,16 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "server/gallery/byte_io.h"
-#include "server/gallery/file_util.h"
+#include "server/storage/byte_io.h"
+#include "server/storage/record.h"
 
 namespace candor::gallery {
 namespace {
 
-std::string Frame(const std::string& payload) {
-  std::string out(kRecordHeaderBytes, '\0');
-  EncodeU32(static_cast<uint32_t>(payload.size()), out.data());
-  EncodeU32(Crc32(payload), out.data() + 4);
-  EncodeU32(Crc32(absl::string_view(out.data(), 8)), out.data() + 8);
-  out += payload;
-  return out;
-}
-
 absl::StatusOr<WalRecord> DecodePayload(absl::string_view payload,
                                         int dimension,
                                         const std::string& what) {
-  ByteReader in(payload, what);
+  storage::ByteReader in(payload, what);
   WalRecord r;
   uint8_t kind;
   if (auto s = in.U8(&kind); !s.ok()) return s;
@@ -68,18 +59,11 @@ absl::StatusOr<WalRecord> DecodePayload(absl::string_view payload,
   return r;
 }
 
-bool AllZero(absl::string_view bytes) {
-  for (char c : bytes) {
-    if (c != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string EncodeWalHeader(int dimension) {
   std::string out(kWalMagic, 8);
-  ByteWriter w(&out);
+  storage::ByteWriter w(&out);
   w.U32(kWalFormatVersion);
   w.U32(static_cast<uint32_t>(dimension));
   return out;
@@ -94,7 +78,7 @@ std::string EncodeEnrollRecord(EntryId first_id, absl::string_view request_id,
   for (const auto& s : subject_ids) string_bytes += s.size() + 8;
   for (const auto& g : groups) string_bytes += g.size();
   payload.reserve(32 + string_bytes + vectors.size() * sizeof(float));
-  ByteWriter w(&payload);
+  storage::ByteWriter w(&payload);
   w.U8(static_cast<uint8_t>(WalRecord::Kind::kEnroll));
   w.U64(first_id);
   w.U32(static_cast<uint32_t>(subject_ids.size()));
@@ -104,23 +88,24 @@ std::string EncodeEnrollRecord(EntryId first_id, absl::string_view request_id,
     w.Str(groups.empty() ? absl::string_view() : absl::string_view(groups[i]));
   }
   w.Floats(vectors);
-  return Frame(payload);
+  return storage::FrameRecord(payload);
 }
 
 std::string EncodeRemoveRecord(absl::Span<const EntryId> ids) {
   std::string payload;
-  ByteWriter w(&payload);
+  storage::ByteWriter w(&payload);
   w.U8(static_cast<uint8_t>(WalRecord::Kind::kRemove));
   w.U32(static_cast<uint32_t>(ids.size()));
   for (EntryId id : ids) w.U64(id);
-  return Frame(payload);
+  return storage::FrameRecord(payload);
 }
 
 absl::StatusOr<SegmentReadResult> ReadWalSegment(
-    const std::string& path, int dimension, bool last_segment,
+    storage::Env* env, const std::string& path, int dimension,
+    bool last_segment,
     const std::function<absl::Status(const WalRecord&, uint64_t offset)>&
         on_record) {
-  auto data = ReadFile(path);
+  auto data = env->ReadFile(path);
   if (!data.ok()) return data.status();
   const absl::string_view bytes(*data);
   if (bytes.size() < kWalHeaderBytes ||
@@ -128,8 +113,8 @@ absl::StatusOr<SegmentReadResult> ReadWalSegment(
     return absl::DataLossError(
         absl::StrCat(path, ": not a write-ahead log segment (bad header)"));
   }
-  const uint32_t version = DecodeU32(bytes.data() + 8);
-  const uint32_t dim = DecodeU32(bytes.data() + 12);
+  const uint32_t version = storage::DecodeU32(bytes.data() + 8);
+  const uint32_t dim = storage::DecodeU32(bytes.data() + 12);
   if (version != kWalFormatVersion) {
     return absl::DataLossError(
         absl::StrCat(path, ": unsupported log format version ", version));
@@ -144,44 +129,20 @@ absl::StatusOr<SegmentReadResult> ReadWalSegment(
   while (pos < bytes.size()) {
     const size_t left = bytes.size() - pos;
     const std::string where = absl::StrCat(path, " at offset ", pos);
-    // Why this record is unreadable; empty while it is good.
-    std::string bad;
-    bool torn = false;
-    uint32_t payload_bytes = 0;
-    if (left < kRecordHeaderBytes) {
-      bad = "truncated record header";
-      torn = true;
-    } else {
-      const char* h = bytes.data() + pos;
-      payload_bytes = DecodeU32(h);
-      if (DecodeU32(h + 8) != Crc32(absl::string_view(h, 8))) {
-        bad = "record header checksum mismatch";
-        // A zero-filled tail is space the file system allocated for a
-        // write that never landed.
-        torn = AllZero(bytes.substr(pos));
-      } else if (payload_bytes > left - kRecordHeaderBytes) {
-        bad = "record runs past the end of the file";
-        torn = true;
-      } else if (DecodeU32(h + 4) !=
-                 Crc32(bytes.substr(pos + kRecordHeaderBytes, payload_bytes))) {
-        bad = "record checksum mismatch";
-        torn = pos + kRecordHeaderBytes + payload_bytes == bytes.size();
-      }
-    }
-    if (!bad.empty()) {
-      if (torn && last_segment) {
+    const storage::FramedRecord framed =
+        storage::ReadFramedRecord(bytes.substr(pos));
+    if (!framed.ok()) {
+      if (framed.torn && last_segment) {
         result.torn_bytes = left;
         break;
       }
-      return absl::DataLossError(absl::StrCat(where, ": ", bad));
+      return absl::DataLossError(absl::StrCat(where, ": ", framed.error));
     }
-    auto record = DecodePayload(
-        bytes.substr(pos + kRecordHeaderBytes, payload_bytes), dimension,
-        where);
+    auto record = DecodePayload(framed.payload, dimension, where);
     if (!record.ok()) return record.status();
     if (auto s = on_record(*record, pos); !s.ok()) return s;
     ++result.records;
-    pos += kRecordHeaderBytes + payload_bytes;
+    pos += framed.bytes;
   }
   result.valid_bytes = pos;
   return result;

@@ -2,8 +2,9 @@
 //
 //   segment header (16 bytes): magic "CNDRWAL1", u32 format version (1),
 //                              u32 dimension
-//   records, back to back:     u32 payload_bytes, u32 crc32(payload),
-//                              u32 crc32(the 8 bytes before), payload
+//   records, back to back:     framed as storage/record.h frames them
+//                              (u32 payload_bytes, u32 crc32(payload),
+//                              u32 crc32(the 8 bytes before), payload)
 //   payload, enroll (kind 1):  u8 kind, u64 first_id, u32 count,
 //                              str request_id, count x (str subject,
 //                              str group), count x dimension f32
@@ -15,12 +16,16 @@
 // record. CRC-32 is zlib's. The header carries its own checksum so that a
 // damaged length is recognised as damage instead of being trusted.
 //
-// Reading: a record that runs past the end of the last segment, or whose
-// checksum fails while nothing follows it, is a torn write (the process
-// died mid-append, before the record was acknowledged): it is dropped and
-// the segment truncated back to the last good record. A bad record with
-// data after it, or any bad record in an older (sealed) segment, is
-// corruption: DataLoss naming the file and offset.
+// Reading: at the end of the last segment, a record header cut short, a
+// record that runs past the end of the file, a zero-filled tail, or a last
+// record whose checksum fails only because its final sectors are zeros is a
+// torn write (the process or machine died mid-append, before the record
+// was acknowledged): it is dropped, reported (SegmentReadResult::torn_bytes)
+// and the segment truncated back to the last good record. A whole last
+// record whose checksum fails otherwise, a bad record with data after it,
+// or any bad record in an older (sealed) segment is corruption: DataLoss
+// naming the file and offset, and the gallery is quarantined, never cut
+// back to a shorter history.
 #ifndef CANDOR_SERVER_GALLERY_WAL_FORMAT_H_
 #define CANDOR_SERVER_GALLERY_WAL_FORMAT_H_
 
@@ -34,13 +39,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "server/common/types.h"
+#include "server/storage/env.h"
+#include "server/storage/record.h"
 
 namespace candor::gallery {
 
 inline constexpr char kWalMagic[] = "CNDRWAL1";
 inline constexpr uint32_t kWalFormatVersion = 1;
 inline constexpr size_t kWalHeaderBytes = 16;
-inline constexpr size_t kRecordHeaderBytes = 12;
+inline constexpr size_t kRecordHeaderBytes = storage::kRecordHeaderBytes;
 
 struct WalRecord {
   enum class Kind : uint8_t { kEnroll = 1, kRemove = 2 };
@@ -77,7 +84,8 @@ struct SegmentReadResult {
 // with the record's offset. `last_segment` allows a torn tail (see above).
 // Errors from `on_record` are returned as they are.
 absl::StatusOr<SegmentReadResult> ReadWalSegment(
-    const std::string& path, int dimension, bool last_segment,
+    storage::Env* env, const std::string& path, int dimension,
+    bool last_segment,
     const std::function<absl::Status(const WalRecord&, uint64_t offset)>&
         on_record);
 

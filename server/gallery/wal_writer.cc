@@ -1,59 +1,52 @@
 #include "server/gallery/wal_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <utility>
 
-#include "server/gallery/file_util.h"
 #include "server/gallery/layout.h"
 #include "server/gallery/wal_format.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(
-    const std::string& dir, uint64_t seq, int dimension) {
-  const std::string path = JoinPath(dir, SegmentFileName(seq));
-  if (PathExists(path)) {
+    storage::Env* env, const std::string& dir, uint64_t seq, int dimension) {
+  const std::string path = storage::JoinPath(dir, SegmentFileName(seq));
+  if (env->FileExists(path)) {
     return absl::AlreadyExistsError(path + ": segment exists");
   }
-  if (auto s = WriteFileAtomically(path, EncodeWalHeader(dimension));
+  if (auto s = storage::WriteFileAtomically(env, path,
+                                            EncodeWalHeader(dimension));
       !s.ok()) {
     return s;
   }
-  return OpenForAppend(dir, seq, kWalHeaderBytes);
+  return OpenForAppend(env, dir, seq, kWalHeaderBytes);
 }
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::OpenForAppend(
-    const std::string& dir, uint64_t seq, uint64_t valid_bytes) {
-  std::string path = JoinPath(dir, SegmentFileName(seq));
-  const int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path, errno);
+    storage::Env* env, const std::string& dir, uint64_t seq,
+    uint64_t valid_bytes) {
+  auto file =
+      env->NewAppendableFile(storage::JoinPath(dir, SegmentFileName(seq)));
+  if (!file.ok()) return file.status();
   return std::unique_ptr<WalWriter>(
-      new WalWriter(fd, seq, std::move(path), valid_bytes));
+      new WalWriter(std::move(*file), seq, valid_bytes));
 }
 
-WalWriter::~WalWriter() { close(fd_); }
+// Closing a segment loses nothing: every record acknowledged was synced.
+WalWriter::~WalWriter() { file_->Close().IgnoreError(); }
 
 absl::Status WalWriter::Append(absl::string_view framed_record) {
-  const char* p = framed_record.data();
-  size_t left = framed_record.size();
-  while (left > 0) {
-    const ssize_t w = write(fd_, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path_, errno);
-    }
-    p += w;
-    left -= static_cast<size_t>(w);
-    size_bytes_ += static_cast<uint64_t>(w);
-  }
-  return absl::OkStatus();
+  absl::Status s = file_->Append(framed_record);
+  // Counted even on failure: Truncate() takes the file back.
+  size_bytes_ += framed_record.size();
+  return s;
 }
 
-absl::Status WalWriter::Sync() const {
-  if (fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
+absl::Status WalWriter::Sync() const { return file_->Sync(); }
+
+absl::Status WalWriter::Truncate(uint64_t size_bytes) {
+  if (auto s = file_->Truncate(size_bytes); !s.ok()) return s;
+  size_bytes_ = size_bytes;
   return absl::OkStatus();
 }
 

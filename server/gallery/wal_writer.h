@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/storage/env.h"
 
 namespace candor::gallery {
 
@@ -18,32 +19,38 @@ class WalWriter {
   // Creates segment `seq` in `dir` with its header (written atomically, so
   // a segment file always has a whole header) and opens it for appending.
   static absl::StatusOr<std::unique_ptr<WalWriter>> Create(
-      const std::string& dir, uint64_t seq, int dimension);
+      storage::Env* env, const std::string& dir, uint64_t seq, int dimension);
   // Opens an existing segment whose first `valid_bytes` are good records
   // (the caller has truncated any torn tail).
   static absl::StatusOr<std::unique_ptr<WalWriter>> OpenForAppend(
-      const std::string& dir, uint64_t seq, uint64_t valid_bytes);
+      storage::Env* env, const std::string& dir, uint64_t seq,
+      uint64_t valid_bytes);
   ~WalWriter();
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
 
   // write(2)s the record into the page cache; durable only after Sync().
+  // On failure part of the record may be in the file (see Truncate).
   absl::Status Append(absl::string_view framed_record);
   // fdatasync(2). Safe to run while another thread appends: it covers at
   // least every append that returned before it started.
   absl::Status Sync() const;
+  // Cuts the segment back to `size_bytes` (the end of its last durable
+  // record) and makes that durable: what a failed append or sync left
+  // after it is gone, and appends continue from there.
+  absl::Status Truncate(uint64_t size_bytes);
 
   uint64_t seq() const { return seq_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_->path(); }
   // Bytes in the file, header included (written by Append so far).
   uint64_t size_bytes() const { return size_bytes_; }
 
  private:
-  WalWriter(int fd, uint64_t seq, std::string path, uint64_t size_bytes)
-      : fd_(fd), seq_(seq), path_(std::move(path)), size_bytes_(size_bytes) {}
-  const int fd_;
+  WalWriter(std::unique_ptr<storage::WritableFile> file, uint64_t seq,
+            uint64_t size_bytes)
+      : file_(std::move(file)), seq_(seq), size_bytes_(size_bytes) {}
+  const std::unique_ptr<storage::WritableFile> file_;
   const uint64_t seq_;
-  const std::string path_;
   uint64_t size_bytes_;
 };
 

@@ -10,7 +10,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr int kDim = 4;
   const std::string path = candor::fuzz::WriteScratch(
       candor::fuzz::ScratchDir() + "/snapshot.snap", data, size);
-  auto state = candor::gallery::ReadSnapshot(path, kDim);
+  auto state = candor::gallery::ReadSnapshot(
+      candor::storage::Env::Default(), path, kDim);
   if (state.ok() && state->table.dimension() != kDim) std::abort();
   return 0;
 }

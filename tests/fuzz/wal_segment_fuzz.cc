@@ -14,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       candor::fuzz::ScratchDir() + "/wal-00000000000000000001.log", data, size);
   for (bool last : {true, false}) {
     auto result = ReadWalSegment(
+        candor::storage::Env::Default(),
         path, kDim, last, [](const WalRecord& record, uint64_t) {
           // The reader's contract: vectors are rows of kDim floats.
           if (record.vectors.size() % kDim != 0) std::abort();

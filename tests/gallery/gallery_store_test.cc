@@ -9,7 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/gallery/file_util.h"
+#include "server/storage/env.h"
 #include "tests/gallery/test_util.h"
 
 namespace candor::gallery {
@@ -77,7 +77,7 @@ TEST(GalleryStoreTest, CreateGetListDelete) {
   ASSERT_TRUE(store->Delete("two").ok());
   EXPECT_EQ(store->Delete("two").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->Get("two").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(PathExists(scratch.path() + "/galleries/two"));
+  EXPECT_FALSE(storage::Env::Default()->FileExists(scratch.path() + "/galleries/two"));
   // Deleted: the vectors are gone from disk, and the old handle refuses
   // writes while still answering searches it already had in flight.
   EXPECT_EQ(testing::CountInFiles(
@@ -121,7 +121,7 @@ TEST(GalleryStoreTest, HalfCreatedGalleryIsErasedOnOpen) {
   testing::WriteAll(half + "/wal-00000000000000000001.log", "CNDRWAL1....");
   auto store = OpenStore(scratch.path());
   EXPECT_TRUE(Names(*store).empty());
-  EXPECT_FALSE(PathExists(half));
+  EXPECT_FALSE(storage::Env::Default()->FileExists(half));
   EXPECT_TRUE(store->Create(Config("half")).ok());
 }
 

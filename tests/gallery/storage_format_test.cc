@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/gallery/entry_table.h"
-#include "server/gallery/file_util.h"
+#include "server/storage/env.h"
 #include "server/gallery/manifest.h"
 #include "server/gallery/request_ids.h"
 #include "server/gallery/snapshot.h"
@@ -84,7 +84,7 @@ TEST(SnapshotTest, RoundTripsAndDetectsDamage) {
   const std::string path = dir.path() + "/snap";
   testing::WriteAll(path, bytes);
 
-  auto s = ReadSnapshot(path, kDim);
+  auto s = ReadSnapshot(storage::Env::Default(), path, kDim);
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->version, 42u);
   EXPECT_EQ(s->next_id, 14u);
@@ -100,18 +100,18 @@ TEST(SnapshotTest, RoundTripsAndDetectsDamage) {
   ASSERT_NE(s->request_ids.Find("b"), nullptr);
   EXPECT_EQ(s->request_ids.Find("b")->first_id, 12u);
 
-  EXPECT_EQ(ReadSnapshot(path, kDim + 1).status().code(),
+  EXPECT_EQ(ReadSnapshot(storage::Env::Default(), path, kDim + 1).status().code(),
             absl::StatusCode::kDataLoss);
   for (size_t pos : {size_t{9}, bytes.size() / 2, bytes.size() - 1}) {
     std::string damaged = bytes;
     damaged[pos] ^= 0x20;
     testing::WriteAll(path, damaged);
-    EXPECT_EQ(ReadSnapshot(path, kDim).status().code(),
+    EXPECT_EQ(ReadSnapshot(storage::Env::Default(), path, kDim).status().code(),
               absl::StatusCode::kDataLoss)
         << pos;
   }
   testing::WriteAll(path, bytes.substr(0, bytes.size() - 7));
-  EXPECT_EQ(ReadSnapshot(path, kDim).status().code(),
+  EXPECT_EQ(ReadSnapshot(storage::Env::Default(), path, kDim).status().code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -127,9 +127,9 @@ TEST(ManifestTest, RoundTripsAndDetectsDamage) {
   m.config.policy_blob = std::string("max_fpir: 1e-4\0bytes", 20);
   m.config.created_at_us = 1234567890123;
   m.index_trained = true;
-  ASSERT_TRUE(WriteManifest(dir.path(), m).ok());
-  EXPECT_FALSE(PathExists(dir.path() + "/MANIFEST.tmp"));
-  auto read = ReadManifest(dir.path());
+  ASSERT_TRUE(WriteManifest(storage::Env::Default(), dir.path(), m).ok());
+  EXPECT_FALSE(storage::Env::Default()->FileExists(dir.path() + "/MANIFEST.tmp"));
+  auto read = ReadManifest(storage::Env::Default(), dir.path());
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->config.name, "faces");
   EXPECT_EQ(read->config.index.dimension, 512);
@@ -144,10 +144,10 @@ TEST(ManifestTest, RoundTripsAndDetectsDamage) {
   std::string bytes = testing::ReadAll(dir.path() + "/MANIFEST");
   bytes[12] ^= 1;
   testing::WriteAll(dir.path() + "/MANIFEST", bytes);
-  EXPECT_EQ(ReadManifest(dir.path()).status().code(),
+  EXPECT_EQ(ReadManifest(storage::Env::Default(), dir.path()).status().code(),
             absl::StatusCode::kDataLoss);
   testing::ScratchDir empty;
-  EXPECT_EQ(ReadManifest(empty.path()).status().code(),
+  EXPECT_EQ(ReadManifest(storage::Env::Default(), empty.path()).status().code(),
             absl::StatusCode::kNotFound);
 }
 

@@ -21,7 +21,7 @@ std::string Record(EntryId id) {
 
 std::vector<EntryId> RemovedIds(const std::string& path, bool last) {
   std::vector<EntryId> ids;
-  auto r = ReadWalSegment(path, kDim, last,
+  auto r = ReadWalSegment(storage::Env::Default(), path, kDim, last,
                           [&ids](const WalRecord& rec, uint64_t) {
                             ids.push_back(rec.removed_ids[0]);
                             return absl::OkStatus();
@@ -32,7 +32,7 @@ std::vector<EntryId> RemovedIds(const std::string& path, bool last) {
 
 TEST(WalCommitterTest, OneSyncCoversEveryEarlierAppend) {
   testing::ScratchDir dir;
-  auto segment = WalWriter::Create(dir.path(), 1, kDim);
+  auto segment = WalWriter::Create(storage::Env::Default(), dir.path(), 1, kDim);
   ASSERT_TRUE(segment.ok()) << segment.status();
   WalCommitter wal(std::move(*segment), /*sync=*/true, 0);
   constexpr int kWriters = 8;
@@ -60,12 +60,12 @@ TEST(WalCommitterTest, OneSyncCoversEveryEarlierAppend) {
 
 TEST(WalCommitterTest, RotationKeepsOrderAcrossSegments) {
   testing::ScratchDir dir;
-  auto first = WalWriter::Create(dir.path(), 1, kDim);
+  auto first = WalWriter::Create(storage::Env::Default(), dir.path(), 1, kDim);
   ASSERT_TRUE(first.ok());
   WalCommitter wal(std::move(*first), /*sync=*/true, 0);
   ASSERT_TRUE(wal.Append(Record(1)).ok());
   ASSERT_TRUE(wal.Append(Record(2)).ok());
-  auto second = WalWriter::Create(dir.path(), 2, kDim);
+  auto second = WalWriter::Create(storage::Env::Default(), dir.path(), 2, kDim);
   ASSERT_TRUE(second.ok());
   ASSERT_TRUE(wal.Rotate(std::move(*second)).ok());
   EXPECT_EQ(wal.segment_seq(), 2u);
@@ -84,7 +84,7 @@ TEST(WalCommitterTest, RotationKeepsOrderAcrossSegments) {
 
 TEST(WalCommitterTest, PoisonedLogRefusesAppends) {
   testing::ScratchDir dir;
-  auto segment = WalWriter::Create(dir.path(), 1, kDim);
+  auto segment = WalWriter::Create(storage::Env::Default(), dir.path(), 1, kDim);
   ASSERT_TRUE(segment.ok());
   WalCommitter wal(std::move(*segment), /*sync=*/true, 0);
   wal.Poison(absl::InternalError("disk on fire"));

@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/gallery/byte_io.h"
+#include "server/storage/byte_io.h"
 #include "tests/gallery/test_util.h"
 
 namespace candor::gallery {
@@ -50,7 +50,7 @@ struct Read {
 
 Read ReadSegment(const std::string& path, bool last = true) {
   Read r;
-  r.result = ReadWalSegment(path, kDim, last,
+  r.result = ReadWalSegment(storage::Env::Default(), path, kDim, last,
                             [&r](const WalRecord& rec, uint64_t offset) {
                               r.records.push_back(rec);
                               r.offsets.push_back(offset);
@@ -96,15 +96,15 @@ TEST(WalFormatTest, HeaderMatchesDocumentedLayout) {
   const std::string h = EncodeWalHeader(512);
   ASSERT_EQ(h.size(), kWalHeaderBytes);
   EXPECT_EQ(h.substr(0, 8), "CNDRWAL1");
-  EXPECT_EQ(DecodeU32(h.data() + 8), kWalFormatVersion);
-  EXPECT_EQ(DecodeU32(h.data() + 12), 512u);
+  EXPECT_EQ(storage::DecodeU32(h.data() + 8), kWalFormatVersion);
+  EXPECT_EQ(storage::DecodeU32(h.data() + 12), 512u);
   // The record header's checksums are zlib's CRC-32 (check value of the
   // standard test vector).
-  EXPECT_EQ(Crc32("123456789"), 0xCBF43926u);
+  EXPECT_EQ(storage::Crc32("123456789"), 0xCBF43926u);
   const std::string rec = EncodeRemoveRecord(std::vector<EntryId>{9});
-  EXPECT_EQ(DecodeU32(rec.data()), rec.size() - kRecordHeaderBytes);
-  EXPECT_EQ(DecodeU32(rec.data() + 4),
-            Crc32(absl::string_view(rec).substr(kRecordHeaderBytes)));
+  EXPECT_EQ(storage::DecodeU32(rec.data()), rec.size() - kRecordHeaderBytes);
+  EXPECT_EQ(storage::DecodeU32(rec.data() + 4),
+            storage::Crc32(absl::string_view(rec).substr(kRecordHeaderBytes)));
 }
 
 TEST(WalFormatTest, TornTailAtEveryOffsetIsDropped) {

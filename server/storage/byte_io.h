@@ -1,8 +1,9 @@
 // Little-endian encoding of the integers, floats and strings that the
-// gallery's files hold (write-ahead log records, snapshots, manifest).
+// durable files hold (write-ahead log records, snapshots, manifest,
+// record framing).
 // Strings are a u32 byte length followed by the bytes.
-#ifndef CANDOR_SERVER_GALLERY_BYTE_IO_H_
-#define CANDOR_SERVER_GALLERY_BYTE_IO_H_
+#ifndef CANDOR_SERVER_STORAGE_BYTE_IO_H_
+#define CANDOR_SERVER_STORAGE_BYTE_IO_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-namespace candor::gallery {
+namespace candor::storage {
 
 // Appends encoded values to a caller-owned string.
 class ByteWriter {
@@ -67,6 +68,6 @@ void EncodeU32(uint32_t v, char* p);
 // zlib's CRC-32 of `bytes`, continuing from `crc` (0 to start).
 uint32_t Crc32(absl::string_view bytes, uint32_t crc = 0);
 
-}  // namespace candor::gallery
+}  // namespace candor::storage
 
-#endif  // CANDOR_SERVER_GALLERY_BYTE_IO_H_
+#endif  // CANDOR_SERVER_STORAGE_BYTE_IO_H_

@@ -1,4 +1,4 @@
-#include "server/gallery/byte_io.h"
+#include "server/storage/byte_io.h"
 
 #include <zlib.h>
 
@@ -7,12 +7,12 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace candor::gallery {
+namespace candor::storage {
 
 // The formats are little-endian; so are the machines candor runs on
 // (x86-64, aarch64), which the static_assert-free memcpy below relies on.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "candor's gallery files assume a little-endian host"
+#error "candor's data files assume a little-endian host"
 #endif
 
 uint32_t DecodeU32(const char* p) {
@@ -134,4 +134,4 @@ uint32_t Crc32(absl::string_view bytes, uint32_t crc) {
   return static_cast<uint32_t>(c);
 }
 
-}  // namespace candor::gallery
+}  // namespace candor::storage
