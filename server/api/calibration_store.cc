@@ -4,8 +4,11 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/common/log.h"
+#include "server/storage/files.h"
 #include "server/telemetry/calibration_io.h"
 
 namespace candor::api {
@@ -16,33 +19,35 @@ constexpr char kSuffix[] = ".cal";
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
-    const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+    const std::string& dir, storage::Env* env) {
+  if (absl::Status s = storage::MakeDirs(env, dir); !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir, ": ", s.message()));
+  }
   // Calibrations describe who is enrolled (groups, scores): owner only.
-  if (!ec) {
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
-  }
+  std::error_code ec;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
   if (ec) {
     return absl::UnavailableError(
-        absl::StrCat("cannot create ", dir, ": ", ec.message()));
+        absl::StrCat("cannot restrict ", dir, ": ", ec.message()));
   }
-  std::unique_ptr<CalibrationStore> store(new CalibrationStore(dir));
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) {
+  std::unique_ptr<CalibrationStore> store(new CalibrationStore(dir, env));
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir);
+  if (!names.ok()) {
     return absl::UnavailableError(
-        absl::StrCat("cannot read ", dir, ": ", ec.message()));
+        absl::StrCat("cannot read ", dir, ": ", names.status().message()));
   }
-  for (const auto& entry : it) {
-    if (entry.path().extension() != kSuffix) continue;
-    auto calibration = telemetry::LoadCalibration(entry.path().string());
+  for (const std::string& name : *names) {
+    if (!absl::EndsWith(name, kSuffix)) continue;
+    const std::string path = storage::JoinPath(dir, name);
+    auto calibration = telemetry::LoadCalibration(env, path);
     if (!calibration.ok()) {
-      LogWarning(absl::StrCat("ignoring calibration ", entry.path().string(),
-                              ": ", calibration.status().ToString()));
+      LogWarning(absl::StrCat("ignoring calibration ", path, ": ",
+                              calibration.status().ToString()));
       continue;
     }
-    store->Keep(entry.path().stem().string(),
+    store->Keep(std::string(absl::StripSuffix(name, kSuffix)),
                 std::make_shared<const telemetry::Calibration>(
                     *std::move(calibration)));
   }
@@ -63,7 +68,7 @@ absl::Status CalibrationStore::Save(const std::string& gallery,
                                     Ptr calibration) {
   if (!dir_.empty()) {
     absl::Status saved =
-        telemetry::SaveCalibration(*calibration, PathOf(gallery));
+        telemetry::SaveCalibration(env_, *calibration, PathOf(gallery));
     if (!saved.ok()) return saved;
   }
   Keep(gallery, std::move(calibration));
@@ -81,8 +86,9 @@ void CalibrationStore::Forget(const std::string& gallery) {
     calibrations_.erase(gallery);
   }
   if (dir_.empty()) return;
-  std::error_code ignored;
-  std::filesystem::remove(PathOf(gallery), ignored);
+  if (env_->RemoveFile(PathOf(gallery)).ok()) {
+    env_->SyncDir(dir_).IgnoreError();
+  }
 }
 
 }  // namespace candor::api

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/storage/env.h"
 #include "server/telemetry/calibration.h"
 
 namespace candor::api {
@@ -25,9 +26,10 @@ class CalibrationStore {
   // Creates `dir` if needed and loads every <gallery>.cal in it. A file that
   // cannot be read is logged and skipped: a damaged calibration must not
   // keep the server down, and that gallery answers as uncalibrated until
-  // Calibrate runs again. Unavailable when `dir` cannot be created.
+  // Calibrate runs again. Unavailable when `dir` cannot be created. Files
+  // are read and written through `env` (not owned; outlives the store).
   static absl::StatusOr<std::unique_ptr<CalibrationStore>> Open(
-      const std::string& dir);
+      const std::string& dir, storage::Env* env = storage::Env::Default());
 
   // nullptr when the gallery has none.
   Ptr Find(const std::string& gallery) const;
@@ -36,15 +38,19 @@ class CalibrationStore {
   absl::Status Save(const std::string& gallery, Ptr calibration);
   // Keeps the calibration in memory, whatever the disk says.
   void Keep(const std::string& gallery, Ptr calibration);
-  // Drops it from memory and deletes its file.
+  // Drops it from memory and deletes its file (best effort: a file that
+  // stays is replaced by the next Save or ignored once its gallery is
+  // gone).
   void Forget(const std::string& gallery);
 
  private:
-  explicit CalibrationStore(std::string dir) : dir_(std::move(dir)) {}
+  CalibrationStore(std::string dir, storage::Env* env)
+      : dir_(std::move(dir)), env_(env) {}
   std::string PathOf(const std::string& gallery) const;
 
   // Empty: memory only.
   const std::string dir_;
+  storage::Env* const env_ = storage::Env::Default();
   mutable absl::Mutex mu_;
   std::map<std::string, Ptr> calibrations_ ABSL_GUARDED_BY(mu_);
 };

@@ -38,7 +38,8 @@ class WritableFile {
   // Makes every byte appended before the call durable (fdatasync(2)).
   virtual absl::Status Sync() = 0;
   // Cuts the file to `size` bytes and makes that durable (ftruncate(2) +
-  // fsync(2)); later appends continue from `size`.
+  // fsync(2)); later appends continue from `size` (files are opened
+  // O_APPEND).
   virtual absl::Status Truncate(uint64_t size) = 0;
   // Closes the file and reports a deferred write error (close(2) can).
   // Later calls fail. The destructor closes a file not yet closed.

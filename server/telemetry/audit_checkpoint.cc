@@ -2,8 +2,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/storage/files.h"
 #include "server/telemetry/audit_chain.h"
-#include "server/telemetry/file_io.h"
 
 namespace candor::telemetry {
 namespace {
@@ -29,13 +29,15 @@ std::string SealCheckpoint(const AuditCheckpoint& checkpoint,
 
 absl::Status WriteAuditCheckpoint(const std::string& path,
                                   const AuditCheckpoint& checkpoint,
-                                  absl::string_view key) {
-  return WriteFileAtomically(path, SealCheckpoint(checkpoint, key));
+                                  absl::string_view key, storage::Env* env) {
+  return storage::WriteFileAtomically(env, path,
+                                      SealCheckpoint(checkpoint, key));
 }
 
 absl::StatusOr<AuditCheckpoint> ReadAuditCheckpoint(const std::string& path,
-                                                    absl::string_view key) {
-  absl::StatusOr<std::string> content = ReadFileToString(path);
+                                                    absl::string_view key,
+                                                    storage::Env* env) {
+  absl::StatusOr<std::string> content = env->ReadFile(path);
   if (!content.ok()) return content.status();
   absl::StatusOr<OpenedLine> line =
       OpenLine(absl::StripTrailingAsciiWhitespace(*content), key, "mac");

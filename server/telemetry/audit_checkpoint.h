@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/storage/env.h"
 
 namespace candor::telemetry {
 
@@ -33,12 +34,14 @@ std::string SealCheckpoint(const AuditCheckpoint& checkpoint,
 // Replaces `path` atomically with the sealed checkpoint (mode 0600).
 absl::Status WriteAuditCheckpoint(const std::string& path,
                                   const AuditCheckpoint& checkpoint,
-                                  absl::string_view key);
+                                  absl::string_view key,
+                                  storage::Env* env = storage::Env::Default());
 
 // Reads and checks a checkpoint file: NotFound when missing, DataLoss
 // naming the file when its mac or its form is wrong.
-absl::StatusOr<AuditCheckpoint> ReadAuditCheckpoint(const std::string& path,
-                                                    absl::string_view key);
+absl::StatusOr<AuditCheckpoint> ReadAuditCheckpoint(
+    const std::string& path, absl::string_view key,
+    storage::Env* env = storage::Env::Default());
 
 }  // namespace candor::telemetry
 

@@ -1,18 +1,16 @@
 #include "server/telemetry/audit_key.h"
 
-#include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <filesystem>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "server/telemetry/file_io.h"
+#include "server/storage/files.h"
 
 namespace candor::telemetry {
 namespace {
@@ -22,22 +20,11 @@ std::string HowToMakeOne(const std::string& path) {
                       " && chmod 600 ", path);
 }
 
-absl::Status WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::ErrnoToStatus(errno, "write");
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-absl::StatusOr<std::string> LoadAuditKey(const std::string& path) {
-  absl::StatusOr<std::string> content = ReadFileToString(path);
+absl::StatusOr<std::string> LoadAuditKey(const std::string& path,
+                                         storage::Env* env) {
+  absl::StatusOr<std::string> content = env->ReadFile(path);
   if (!content.ok()) {
     return absl::Status(content.status().code(),
                         absl::StrCat("audit key: ", content.status().message(),
@@ -60,51 +47,54 @@ bool KeyFileIsPrivate(const std::string& path) {
   return (st.st_mode & S_IRWXG) == 0 || st.st_gid == getegid();
 }
 
-absl::StatusOr<std::string> LoadOrCreateAuditKey(const std::string& path) {
-  if (access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+absl::StatusOr<std::string> LoadOrCreateAuditKey(const std::string& path,
+                                                 storage::Env* env) {
+  if (!env->FileExists(path)) {
     unsigned char random[32];
     if (RAND_bytes(random, sizeof(random)) != 1) {
       return absl::InternalError("audit key: OpenSSL's RAND_bytes failed");
     }
     const std::string hex = absl::BytesToHexString(absl::string_view(
         reinterpret_cast<const char*>(random), sizeof(random)));
-    absl::Status s = WritePrivateFile(path, hex + "\n", /*replace=*/false);
+    absl::Status s = WritePrivateFile(path, hex + "\n", /*replace=*/false, env);
     if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
   }
-  return LoadAuditKey(path);
+  return LoadAuditKey(path, env);
 }
 
 absl::Status WritePrivateFile(const std::string& path, absl::string_view bytes,
-                              bool replace) {
+                              bool replace, storage::Env* env) {
   // Replacing is the project's one atomic write (it creates files 0600).
-  if (replace) {
-    return WriteFileAtomically(path,
-                               std::string_view(bytes.data(), bytes.size()));
+  if (replace) return storage::WriteFileAtomically(env, path, bytes);
+  // Create-only: the bytes go durably under a name of this process's own,
+  // then link, unlike rename, never replaces a file already there.
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = absl::StrCat(
+      path, ".", getpid(), ".", counter.fetch_add(1), storage::kTmpSuffix);
+  absl::Status s;
+  {
+    auto file = env->NewWritableFile(tmp);
+    if (!file.ok()) {
+      return absl::Status(
+          file.status().code(),
+          absl::StrCat("cannot create ", tmp, ": ", file.status().message()));
+    }
+    s = (*file)->Append(bytes);
+    if (s.ok()) s = (*file)->Sync();
+    if (s.ok()) s = (*file)->Close();
   }
-  // Create-only: mkstemp makes the file 0600 under a name no other writer
-  // picks, and link, unlike rename, never replaces a file already there.
-  std::string tmp = path + ".XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  const int fd = mkostemp(name.data(), O_CLOEXEC);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot create ", tmp));
-  tmp = name.data();
-  absl::Status s = WriteAll(fd, bytes);
-  if (s.ok() && fsync(fd) != 0) s = absl::ErrnoToStatus(errno, "fsync");
-  close(fd);
-  if (s.ok() && link(tmp.c_str(), path.c_str()) != 0) {
-    s = errno == EEXIST
-            ? absl::AlreadyExistsError(absl::StrCat(path, " exists"))
-            : absl::ErrnoToStatus(errno, "link");
+  if (s.ok()) {
+    s = env->LinkFile(tmp, path);
+    if (absl::IsAlreadyExists(s)) {
+      s = absl::AlreadyExistsError(absl::StrCat(path, " exists"));
+    }
   }
-  unlink(tmp.c_str());  // the spare name after the link
+  env->RemoveFile(tmp).IgnoreError();  // the spare name after the link
   if (!s.ok()) {
     return absl::Status(s.code(),
                         absl::StrCat("cannot write ", path, ": ", s.message()));
   }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  return SyncDirectory(dir.empty() ? "." : dir);
+  return env->SyncDir(storage::ParentDir(path));
 }
 
 }  // namespace candor::telemetry

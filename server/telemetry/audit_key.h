@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/storage/env.h"
 
 namespace candor::telemetry {
 
@@ -18,7 +19,8 @@ inline constexpr size_t kMinAuditKeyBytes = 32;
 // The key: the file's bytes, trailing whitespace trimmed (so the output of
 // `openssl rand -hex 32 > FILE` is used as the 64 characters it holds).
 // NotFound or InvalidArgument (too short), each saying how to make one.
-absl::StatusOr<std::string> LoadAuditKey(const std::string& path);
+absl::StatusOr<std::string> LoadAuditKey(
+    const std::string& path, storage::Env* env = storage::Env::Default());
 
 // False when others, or a group other than this process's own, may read or
 // write the file (or it cannot be examined): the server logs a warning and
@@ -28,13 +30,15 @@ bool KeyFileIsPrivate(const std::string& path);
 // LoadAuditKey, but a missing file is first created (mode 0600) with 64 hex
 // characters from OpenSSL's RAND_bytes. If another process creates it at
 // the same moment, both use the one that landed first.
-absl::StatusOr<std::string> LoadOrCreateAuditKey(const std::string& path);
+absl::StatusOr<std::string> LoadOrCreateAuditKey(
+    const std::string& path, storage::Env* env = storage::Env::Default());
 
 // Writes `bytes` to `path` as a new file of mode 0600: written to a
 // temporary file, fsynced, moved into place (replacing an existing `path`
 // only when `replace`; otherwise AlreadyExists), and the folder fsynced.
 absl::Status WritePrivateFile(const std::string& path, absl::string_view bytes,
-                              bool replace);
+                              bool replace,
+                              storage::Env* env = storage::Env::Default());
 
 }  // namespace candor::telemetry
 

@@ -93,7 +93,7 @@ AuditLog::~AuditLog() {
     LogError(absl::StrCat("audit log: last checkpoint failed: ", s.message()));
   }
   absl::MutexLock lock(&file_mu_);
-  if (fd_ >= 0) close(fd_);
+  if (file_ != nullptr) file_->Close().IgnoreError();  // all of it durable
 }
 
 void AuditLog::Append(AuditRecord record, Done done) {
@@ -169,7 +169,8 @@ absl::Status AuditLog::Checkpoint() {
   const Head now = head();
   if (absl::Status s =
           WriteAuditCheckpoint(options_.checkpoint_path,
-                               {now.seq, now.hash, absl::Now()}, options_.key);
+                               {now.seq, now.hash, absl::Now()}, options_.key,
+                               options_.env);
       !s.ok()) {
     return s;
   }

@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/types.h"
+#include "server/storage/env.h"
 #include "server/telemetry/audit_chain.h"
 #include "server/telemetry/verdict.h"
 
@@ -90,6 +91,9 @@ class AuditLog {
     // Called with the checkpointed seq after each checkpoint is written.
     // May be empty.
     std::function<void(uint64_t seq)> on_checkpoint;
+    // The audit files and the checkpoint are written through this (tests
+    // pass one that injects faults). Not owned; outlives the log.
+    storage::Env* env = storage::Env::Default();
   };
 
   // The newest durable record.
@@ -173,7 +177,8 @@ class AuditLog {
   // The current file and the chain's end. Held by whoever writes: Open,
   // then the writer thread. Taken before mu_.
   absl::Mutex file_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  int fd_ ABSL_GUARDED_BY(file_mu_) = -1;
+  // The current file; null before the first, or after a failed cut-back.
+  std::unique_ptr<storage::WritableFile> file_ ABSL_GUARDED_BY(file_mu_);
   std::string file_name_ ABSL_GUARDED_BY(file_mu_);
   uint64_t file_bytes_ ABSL_GUARDED_BY(file_mu_) = 0;  // durable length
   uint64_t file_records_ ABSL_GUARDED_BY(file_mu_) = 0;

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/telemetry/audit_chain.h"
 #include "server/telemetry/audit_checkpoint.h"
-#include "server/telemetry/file_io.h"
+#include "server/storage/env.h"
 
 namespace candor::telemetry {
 namespace {
@@ -59,7 +59,8 @@ absl::Status VerifyAuditLog(const VerifyOptions& options,
   bool checkpoint_seen = false;
   for (const std::string& file : *files) {
     absl::StatusOr<std::string> content =
-        ReadFileToString((std::filesystem::path(options.dir) / file).string());
+        storage::Env::Default()->ReadFile(
+            (std::filesystem::path(options.dir) / file).string());
     if (!content.ok()) return content.status();
     if (content->empty())
       return Broken(file, 1, expected_seq, "the file is empty");

@@ -1,9 +1,6 @@
 // AuditLog's files: resuming the chain at Open, beginning files (header,
 // retention), and group commit with its recovery from failed writes. All
 // of it runs under file_mu_, on Open's thread and then the writer thread.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -14,9 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
+#include "server/storage/files.h"
 #include "server/telemetry/audit_checkpoint.h"
 #include "server/telemetry/audit_log.h"
-#include "server/telemetry/file_io.h"
 
 namespace candor::telemetry {
 namespace {
@@ -25,10 +22,6 @@ namespace fs = std::filesystem;
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
-
-std::string ErrnoText(int error) {
-  return std::error_code(error, std::generic_category()).message();
 }
 
 // The float's shortest decimal form as a JSON number: 0.4f is written 0.4,
@@ -96,19 +89,6 @@ absl::StatusOr<OpenedRecord> ReadFirstRecord(const std::string& path,
   return record;
 }
 
-// Cuts `path` to `length` bytes, durably.
-absl::Status Truncate(const std::string& path, uint64_t length) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
-  absl::Status s;
-  if (ftruncate(fd, static_cast<off_t>(length)) != 0 || fsync(fd) != 0) {
-    s = absl::ErrnoToStatus(errno, absl::StrCat("cannot truncate ", path));
-  }
-  close(fd);
-  return s;
-}
-
 }  // namespace
 
 absl::Status AuditLog::Resume() {
@@ -119,12 +99,15 @@ absl::Status AuditLog::Resume() {
   bool removed = false;
   while (!files->empty()) {
     const std::string path = (fs::path(options_.dir) / files->back()).string();
-    absl::StatusOr<std::string> content = ReadFileToString(path);
+    absl::StatusOr<std::string> content = options_.env->ReadFile(path);
     if (!content.ok()) return content.status();
     const size_t eol = content->rfind('\n');
     const size_t complete = eol == std::string::npos ? 0 : eol + 1;
     if (complete < content->size()) {
-      if (absl::Status s = Truncate(path, complete); !s.ok()) return s;
+      if (absl::Status s = options_.env->TruncateFile(path, complete);
+          !s.ok()) {
+        return s;
+      }
       LogWarning(absl::StrCat(
           "audit log ", path, ": cut a torn last record at offset ", complete,
           " (", content->size() - complete,
@@ -133,9 +116,7 @@ absl::Status AuditLog::Resume() {
     }
     if (content->empty()) {
       // Begun just before a crash, before its header was durable.
-      if (unlink(path.c_str()) != 0) {
-        return absl::ErrnoToStatus(errno, absl::StrCat("cannot remove ", path));
-      }
+      if (absl::Status s = options_.env->RemoveFile(path); !s.ok()) return s;
       LogWarning(absl::StrCat("audit log ", path,
                               ": removed, it held no complete record"));
       files->pop_back();
@@ -156,7 +137,9 @@ absl::Status AuditLog::Resume() {
     break;
   }
   if (removed) {
-    if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) return s;
+    if (absl::Status s = options_.env->SyncDir(options_.dir); !s.ok()) {
+      return s;
+    }
   }
   return CheckCheckpoint(*files);
 }
@@ -164,7 +147,7 @@ absl::Status AuditLog::Resume() {
 absl::Status AuditLog::CheckCheckpoint(const std::vector<std::string>& files) {
   if (options_.checkpoint_path.empty()) return absl::OkStatus();
   absl::StatusOr<AuditCheckpoint> checkpoint =
-      ReadAuditCheckpoint(options_.checkpoint_path, options_.key);
+      ReadAuditCheckpoint(options_.checkpoint_path, options_.key, options_.env);
   if (absl::IsNotFound(checkpoint.status()))
     return absl::OkStatus();  // first start
   if (!checkpoint.ok()) {
@@ -190,7 +173,7 @@ absl::Status AuditLog::CheckCheckpoint(const std::vector<std::string>& files) {
   if (holder == files.begin()) return absl::OkStatus();
   --holder;
   const std::string path = (fs::path(options_.dir) / *holder).string();
-  absl::StatusOr<std::string> content = ReadFileToString(path);
+  absl::StatusOr<std::string> content = options_.env->ReadFile(path);
   if (!content.ok()) return content.status();
   const std::vector<absl::string_view> lines = CompleteLines(*content);
   const uint64_t index = checkpoint->seq - AuditFileFirstSeq(*holder);
@@ -209,9 +192,9 @@ absl::Status AuditLog::CheckCheckpoint(const std::vector<std::string>& files) {
 }
 
 absl::Status AuditLog::BeginFile() {
-  if (fd_ >= 0) {
-    close(fd_);  // everything in it is durable already
-    fd_ = -1;
+  if (file_ != nullptr) {
+    file_->Close().IgnoreError();  // everything in it is durable already
+    file_.reset();
   }
   absl::StatusOr<std::vector<std::string>> old_files =
       ListAuditFiles(options_.dir);
@@ -256,29 +239,34 @@ absl::Status AuditLog::BeginFile() {
   }
 
   const std::string path = (dir / name).string();
-  const int fd = open(path.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  storage::Env* env = options_.env;
+  // Never over an existing file (a chain's records are never replaced).
+  if (env->FileExists(path)) {
     return absl::UnavailableError(
-        absl::StrCat("audit log cannot create ", path, ": ", ErrnoText(errno)));
+        absl::StrCat("audit log cannot create ", path, ": it exists"));
+  }
+  auto file = env->NewWritableFile(path);
+  if (!file.ok()) {
+    return absl::UnavailableError(absl::StrCat("audit log cannot create ", path,
+                                               ": ", file.status().message()));
   }
   // The folder entry first: a header made durable in a file that a crash
   // then forgets would be a gap in the chain.
-  if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) {
-    close(fd);
-    unlink(path.c_str());
+  if (absl::Status s = env->SyncDir(options_.dir); !s.ok()) {
+    (*file)->Close().IgnoreError();
+    env->RemoveFile(path).IgnoreError();
     return absl::UnavailableError(absl::StrCat("audit log: ", s.message()));
   }
-  fd_ = fd;
+  file_ = std::move(*file);
   file_name_ = name;
   file_bytes_ = 0;
   file_records_ = 0;
   std::string hash;
   if (absl::Status s = WriteDurably(Seal(header, next_seq_, last_hash_, &hash));
       !s.ok()) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-    unlink(path.c_str());
+    if (file_ != nullptr) file_->Close().IgnoreError();
+    file_.reset();
+    env->RemoveFile(path).IgnoreError();
     return s;
   }
   ++next_seq_;
@@ -287,15 +275,14 @@ absl::Status AuditLog::BeginFile() {
   PublishHead();
 
   for (size_t i = 0; i < deleted; ++i) {
-    std::error_code ec;
-    fs::remove(dir / (*old_files)[i], ec);
-    if (ec) {
+    if (absl::Status s = env->RemoveFile((dir / (*old_files)[i]).string());
+        !s.ok()) {
       LogWarning(absl::StrCat("audit log retention: cannot delete ",
-                              (*old_files)[i], ": ", ec.message()));
+                              (*old_files)[i], ": ", s.message()));
     }
   }
   if (deleted > 0) {
-    if (absl::Status s = SyncDirectory(options_.dir); !s.ok()) {
+    if (absl::Status s = env->SyncDir(options_.dir); !s.ok()) {
       LogWarning(absl::StrCat("audit log retention: ", s.message()));
     }
   }
@@ -304,35 +291,25 @@ absl::Status AuditLog::BeginFile() {
 
 absl::Status AuditLog::WriteDurably(const std::string& lines) {
   const char* what = "write";
-  int error = 0;
-  absl::string_view rest = lines;
-  while (!rest.empty()) {
-    const ssize_t n = write(fd_, rest.data(), rest.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      error = errno;
-      break;
-    }
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
-  if (error == 0 && fsync(fd_) != 0) {
+  absl::Status error = file_->Append(lines);
+  if (error.ok()) {
     what = "fsync";
-    error = errno;
+    error = file_->Sync();
   }
-  if (error == 0) {
+  if (error.ok()) {
     file_bytes_ += lines.size();
     return absl::OkStatus();
   }
   // No partial line may stay: the chain would break at it for good.
-  if (ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0 || fsync(fd_) != 0) {
+  if (absl::Status cut = file_->Truncate(file_bytes_); !cut.ok()) {
     LogError(absl::StrCat("audit log: cannot cut ", file_name_, " back to ",
-                          file_bytes_, " bytes (", ErrnoText(errno),
+                          file_bytes_, " bytes (", cut.message(),
                           "); the next record begins a new file"));
-    close(fd_);
-    fd_ = -1;
+    file_->Close().IgnoreError();
+    file_.reset();
   }
   return absl::UnavailableError(
-      absl::StrCat("audit log ", what, " failed: ", ErrnoText(error)));
+      absl::StrCat("audit log ", what, " failed: ", error.message()));
 }
 
 std::vector<absl::StatusOr<uint64_t>> AuditLog::CommitGroup(
@@ -347,7 +324,7 @@ std::vector<absl::StatusOr<uint64_t>> AuditLog::CommitGroup(
   // Each pass writes the records that fit in the current file with one
   // fsync; a record that does not fit begins the next file.
   while (results.size() < group.size()) {
-    if (fd_ < 0) {
+    if (file_ == nullptr) {
       failure = BeginFile();
       if (!failure.ok()) break;
     }

@@ -8,8 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/storage/env.h"
 #include "server/telemetry/audit_checkpoint.h"
-#include "server/telemetry/file_io.h"
 #include "tests/telemetry/audit_test_util.h"
 
 namespace candor::telemetry {
@@ -90,7 +90,7 @@ TEST_F(AuditVerifyTest, FlippingAnyByteIsDetected) {
     f.put(byte);
   };
   for (const fs::path& file : files) {
-    const std::string good = *ReadFileToString(file.string());
+    const std::string good = *storage::Env::Default()->ReadFile(file.string());
     for (size_t i = 0; i < good.size(); ++i) {
       put(file, i, static_cast<char>(good[i] ^ 0x01));
       const absl::Status s = Verify();
@@ -187,7 +187,8 @@ TEST_F(AuditVerifyTest, NewestFileDeletedAfterACheckpoint) {
 
 TEST_F(AuditVerifyTest, TailRewrittenAfterACheckpoint) {
   AppendRecords(WithCheckpoint(), 5);  // checkpoint 6
-  const std::string checkpoint = *ReadFileToString(checkpoint_.string());
+  const std::string checkpoint =
+      *storage::Env::Default()->ReadFile(checkpoint_.string());
   std::vector<std::string> lines = ReadLines(Files()[0]);
   lines.resize(4);
   WriteLines(Files()[0], lines);
@@ -200,7 +201,7 @@ TEST_F(AuditVerifyTest, TailRewrittenAfterACheckpoint) {
 
 TEST_F(AuditVerifyTest, EditedCheckpointIsRefused) {
   AppendRecords(WithCheckpoint(), 5);
-  std::string line = *ReadFileToString(checkpoint_.string());
+  std::string line = *storage::Env::Default()->ReadFile(checkpoint_.string());
   ASSERT_NE(line.find("\"seq\":6"), std::string::npos);
   line.replace(line.find("\"seq\":6"), 7, "\"seq\":4");
   std::ofstream(checkpoint_, std::ios::trunc) << line;
@@ -250,7 +251,7 @@ TEST_F(AuditVerifyTest, TornLineAtTheEndOfAnOlderFileIsANote) {
               HasSubstr(older.filename().string() + " line 4"));
   EXPECT_THAT(result.notes[0], HasSubstr("torn"));
   // Cutting a real record that way shows: the next header no longer fits.
-  std::string content = *ReadFileToString(older.string());
+  std::string content = *storage::Env::Default()->ReadFile(older.string());
   content.resize(content.rfind("\n{\"seq\":4") + 1);
   content.pop_back();
   std::ofstream(older, std::ios::binary | std::ios::trunc) << content;

@@ -5,7 +5,8 @@
 #include <random>
 
 #include "gtest/gtest.h"
-#include "server/telemetry/file_io.h"
+#include "server/storage/env.h"
+#include "server/storage/record.h"
 
 namespace candor::telemetry {
 namespace {
@@ -58,18 +59,21 @@ class CalibrationIoTest : public ::testing::Test {
 TEST_F(CalibrationIoTest, SaveLoadRoundTrip) {
   const Calibration cal = RandomCalibration();
   const std::string path = (dir_ / "calibration.bin").string();
-  ASSERT_TRUE(SaveCalibration(cal, path).ok());
+  storage::Env* env = storage::Env::Default();
+  ASSERT_TRUE(SaveCalibration(env, cal, path).ok());
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  absl::StatusOr<Calibration> back = LoadCalibration(path);
+  absl::StatusOr<Calibration> back = LoadCalibration(env, path);
   ASSERT_TRUE(back.ok()) << back.status();
   ExpectSame(cal, *back);
   // Saving again replaces the file.
-  ASSERT_TRUE(SaveCalibration(*back, path).ok());
-  EXPECT_EQ(*ReadFileToString(path), SerializeCalibration(cal));
+  ASSERT_TRUE(SaveCalibration(env, *back, path).ok());
+  EXPECT_EQ(*env->ReadFile(path), SerializeCalibration(cal));
 }
 
 TEST_F(CalibrationIoTest, MissingFileIsNotFound) {
-  EXPECT_EQ(LoadCalibration((dir_ / "none").string()).status().code(),
+  EXPECT_EQ(LoadCalibration(storage::Env::Default(), (dir_ / "none").string())
+                .status()
+                .code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -86,17 +90,37 @@ TEST(CalibrationParseTest, DetectsEveryFlippedByte) {
 
 TEST(CalibrationParseTest, DetectsTruncationAndWrongVersion) {
   const std::string bytes = SerializeCalibration(RandomCalibration());
-  for (size_t n : {size_t{0}, size_t{7}, size_t{20}, bytes.size() / 2, bytes.size() - 1}) {
+  for (size_t n :
+       {size_t{0}, size_t{7}, size_t{20}, bytes.size() / 2, bytes.size() - 1}) {
     EXPECT_EQ(ParseCalibration(bytes.substr(0, n)).status().code(),
               absl::StatusCode::kDataLoss)
         << "truncated to " << n;
   }
   std::string later = bytes;
-  later[8] = 2;  // format version, low byte
+  later[8] = 3;  // format version, low byte
   EXPECT_EQ(ParseCalibration(later).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ParseCalibration(bytes + "x").status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+TEST(CalibrationParseTest, IsOneFramedRecordOfTheLogFraming) {
+  const std::string bytes = SerializeCalibration(RandomCalibration());
+  // Magic and version, then exactly one record as the write-ahead log
+  // frames its records.
+  const storage::FramedRecord record =
+      storage::ReadFramedRecord(absl::string_view(bytes).substr(12));
+  ASSERT_TRUE(record.ok()) << record.error;
+  EXPECT_EQ(12 + record.bytes, bytes.size());
+}
+
+TEST(CalibrationParseTest, TheOldFormatIsRefusedAsUnreadable) {
+  // Format 1 (before the files were framed protobuf messages).
+  std::string v1("CANDCAL1\x01\0\0\0", 12);
+  v1 += std::string(40, '\0');
+  const absl::Status s = ParseCalibration(v1).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("calibrate again"), std::string::npos);
 }
 
 }  // namespace
