@@ -113,9 +113,11 @@ absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Create(
 }
 
 absl::StatusOr<std::unique_ptr<Gallery>> Gallery::Open(
-    const std::string& dir, const GalleryOptions& options) {
+    const std::string& dir, const GalleryOptions& options,
+    RecoveryDropped* dropped) {
   auto recovered = RecoverGallery(options.env, dir);
   if (!recovered.ok()) return recovered.status();
+  if (dropped != nullptr) *dropped = recovered->dropped;
   auto impl = Impl::FromRecovered(dir, options, std::move(*recovered));
   if (!impl.ok()) return impl.status();
   return std::unique_ptr<Gallery>(new Gallery(std::move(*impl)));

@@ -93,6 +93,8 @@ struct EntryMeta {
   std::string group;
 };
 
+struct RecoveryDropped;  // recovery.h
+
 class Gallery {
  public:
   // Creates the gallery's directory `dir` (must not exist) and its manifest.
@@ -100,9 +102,12 @@ class Gallery {
       const std::string& dir, const GalleryConfig& config,
       const GalleryOptions& options);
   // Opens an existing gallery directory, restoring the snapshot and
-  // replaying the log; a torn final log record is dropped.
+  // replaying the log; a torn final log record is dropped and, when
+  // `dropped` is given, described there (records, bytes, file, offset).
+  // DataLoss, with the directory untouched, for any other damage.
   static absl::StatusOr<std::unique_ptr<Gallery>> Open(
-      const std::string& dir, const GalleryOptions& options);
+      const std::string& dir, const GalleryOptions& options,
+      RecoveryDropped* dropped = nullptr);
 
   ~Gallery();
   Gallery(const Gallery&) = delete;

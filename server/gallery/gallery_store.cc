@@ -7,9 +7,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/gallery/file_util.h"
 #include "server/gallery/layout.h"
 #include "server/gallery/log.h"
+#include "server/storage/env.h"
+#include "server/storage/files.h"
 
 namespace candor::gallery {
 namespace {
@@ -49,31 +53,48 @@ class GalleryStore::Impl {
   ~Impl() { Shutdown(); }
 
   absl::Status Load() {
-    if (auto s = MakeDirs(root_); !s.ok()) return s;
-    auto names = ListDir(root_);
+    storage::Env* env = options_.gallery.env;
+    if (auto s = storage::MakeDirs(env, root_); !s.ok()) return s;
+    auto names = env->ListDir(root_);
     if (!names.ok()) return names.status();
     absl::MutexLock lock(&mu_);
     for (const std::string& name : *names) {
-      const std::string dir = JoinPath(root_, name);
-      if (!IsDirectory(dir)) continue;
-      if (!ValidateGalleryName(name).ok() ||
-          !PathExists(JoinPath(dir, kManifestFileName))) {
-        // A crash during Create leaves a directory without a manifest.
-        LogWarning(absl::StrCat("erasing ", dir,
-                                ": not a gallery (no manifest; an "
-                                "interrupted create?)"));
-        if (auto s = EraseDirectory(dir); !s.ok()) return s;
+      const std::string dir = storage::JoinPath(root_, name);
+      if (!env->IsDirectory(dir)) continue;
+      if (auto s = ValidateGalleryName(name); !s.ok()) {
+        Quarantine(name, dir, absl::StrCat("not a gallery: ", s.message()));
         continue;
       }
-      auto gallery = Gallery::Open(dir, options_.gallery);
-      if (!gallery.ok()) {
-        return absl::Status(gallery.status().code(),
-                            absl::StrCat("opening gallery ", name, ": ",
-                                         gallery.status().message()));
+      if (!env->FileExists(storage::JoinPath(dir, kManifestFileName))) {
+        // A crash during Create leaves a folder without a manifest, but so
+        // does a lost or deleted manifest beside a whole log: kept aside,
+        // never erased.
+        Quarantine(name, dir,
+                   "no MANIFEST (an interrupted create, or the manifest was "
+                   "lost)");
+        continue;
       }
+      RecoveryDropped dropped;
+      auto gallery = Gallery::Open(dir, options_.gallery, &dropped);
+      if (!gallery.ok()) {
+        Quarantine(name, dir, gallery.status().ToString());
+        continue;
+      }
+      if (dropped.bytes > 0) dropped_[name] = dropped;
       galleries_[name] = std::shared_ptr<Gallery>(std::move(*gallery));
     }
     return absl::OkStatus();
+  }
+
+  std::vector<QuarantineRecord> Quarantined() const {
+    absl::MutexLock lock(&mu_);
+    return quarantined_;
+  }
+
+  RecoveryDropped Dropped(const std::string& name) const {
+    absl::MutexLock lock(&mu_);
+    auto it = dropped_.find(name);
+    return it == dropped_.end() ? RecoveryDropped() : it->second;
   }
 
   void StartCompactor() {
@@ -126,6 +147,7 @@ class GalleryStore::Impl {
     }
     std::shared_ptr<Gallery> gallery = std::move(it->second);
     galleries_.erase(it);
+    dropped_.erase(name);
     return gallery->DestroyFiles();
   }
 
@@ -156,11 +178,56 @@ class GalleryStore::Impl {
     }
   }
 
+  // Moves `dir` (found under galleries/ as `name`) to
+  // data_dir/quarantine/<name>-<UTC time>[-n]/ and records it. Nothing is
+  // erased: when the move fails, the folder stays where it is (and is not
+  // served).
+  void Quarantine(const std::string& name, const std::string& dir,
+                  const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Time now = absl::Now();
+    QuarantineRecord record;
+    record.kind = "gallery";
+    record.name = name;
+    record.path = dir;
+    record.reason = reason;
+    record.at_us = absl::ToUnixMicros(now);
+    storage::Env* env = options_.gallery.env;
+    const std::string quarantine =
+        storage::JoinPath(options_.data_dir, kQuarantineDir);
+    absl::Status moved = storage::MakeDirs(env, quarantine);
+    if (moved.ok()) {
+      const std::string stamp = absl::StrCat(
+          name, "-", absl::FormatTime("%Y%m%dT%H%M%SZ", now,
+                                      absl::UTCTimeZone()));
+      std::string target = storage::JoinPath(quarantine, stamp);
+      for (int n = 2; env->FileExists(target) || env->IsDirectory(target);
+           ++n) {
+        target = storage::JoinPath(quarantine, absl::StrCat(stamp, "-", n));
+      }
+      moved = env->RenameFile(dir, target);
+      if (moved.ok()) {
+        record.path = target;
+        moved = env->SyncDir(quarantine);
+        if (moved.ok()) moved = env->SyncDir(root_);
+      }
+    }
+    LogWarning(absl::StrCat(
+        "gallery ", name, " quarantined, not served: ", reason,
+        moved.ok() ? absl::StrCat("; moved to ", record.path)
+                   : absl::StrCat("; left in place (", moved.message(), ")"),
+        "; nothing was erased"));
+    quarantined_.push_back(std::move(record));
+  }
+
   const StoreOptions options_;
   const std::string root_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Gallery>> galleries_
       ABSL_GUARDED_BY(mu_);
+  std::vector<QuarantineRecord> quarantined_ ABSL_GUARDED_BY(mu_);
+  // Galleries whose recovery dropped a torn record, by name.
+  std::map<std::string, RecoveryDropped> dropped_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex stop_mu_;
   absl::CondVar stop_cv_;
@@ -193,6 +260,12 @@ std::vector<std::shared_ptr<Gallery>> GalleryStore::List() const {
 }
 absl::Status GalleryStore::Delete(const std::string& name) {
   return impl_->Delete(name);
+}
+std::vector<QuarantineRecord> GalleryStore::Quarantined() const {
+  return impl_->Quarantined();
+}
+RecoveryDropped GalleryStore::Dropped(const std::string& name) const {
+  return impl_->Dropped(name);
 }
 void GalleryStore::Shutdown() { impl_->Shutdown(); }
 

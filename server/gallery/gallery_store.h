@@ -4,14 +4,35 @@
 #ifndef CANDOR_SERVER_GALLERY_GALLERY_STORE_H_
 #define CANDOR_SERVER_GALLERY_GALLERY_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/gallery/gallery.h"
+#include "server/gallery/recovery.h"
 
 namespace candor::gallery {
+
+// Something start-up could not use, moved aside whole (never erased) so
+// that the server serves everything else: a gallery that could not be
+// opened, or a folder under galleries/ that is not a gallery. Also used by
+// the server for a damaged audit log or calibration file.
+struct QuarantineRecord {
+  // "gallery", "audit_log", "audit_checkpoint" or "calibration".
+  std::string kind;
+  // The gallery's name, or the file's.
+  std::string name;
+  // Where it lies now; where it was when it could not be moved.
+  std::string path;
+  std::string reason;
+  int64_t at_us = 0;
+};
+
+// "quarantine": the folder of data_dir that damaged galleries are moved to,
+// as quarantine/<name>-<UTC time>/ (e.g. faces-20260102T030405Z).
+inline constexpr char kQuarantineDir[] = "quarantine";
 
 struct StoreOptions {
   std::string data_dir = "./candor-data";
@@ -22,7 +43,11 @@ struct StoreOptions {
 
 class GalleryStore {
  public:
-  // Opens (creating if needed) data_dir and every gallery in it.
+  // Opens (creating if needed) data_dir and every gallery in it. A gallery
+  // that cannot be opened (damaged beyond a torn final log record, or a
+  // folder without a manifest) is logged and quarantined: moved to
+  // data_dir/quarantine/ and listed by Quarantined(); the others open.
+  // Fails only when data_dir itself cannot be used.
   static absl::StatusOr<std::unique_ptr<GalleryStore>> Open(
       const StoreOptions& options);
   ~GalleryStore();
@@ -35,6 +60,12 @@ class GalleryStore {
   std::vector<std::shared_ptr<Gallery>> List() const;
   // Removes from the map and deletes the files. NotFound if unknown.
   absl::Status Delete(const std::string& name);
+
+  // What Open quarantined, in the order found.
+  std::vector<QuarantineRecord> Quarantined() const;
+  // What recovery dropped from the gallery when Open opened it (zeros when
+  // nothing, or when the gallery was created since).
+  RecoveryDropped Dropped(const std::string& name) const;
 
   // Stops the background compaction thread (also done by the destructor).
   void Shutdown();

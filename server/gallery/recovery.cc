@@ -60,13 +60,11 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
 
   auto names = env->ListDir(dir);
   if (!names.ok()) return names.status();
+  std::vector<std::string> tmp_files;
   std::vector<uint64_t> snapshots, segments;
-  bool erased = false;
   for (const std::string& name : *names) {
     if (absl::EndsWith(name, kTmpSuffix)) {
-      // An atomic write that never finished; may hold vectors.
-      if (auto s = env->EraseFile(JoinPath(dir, name)); !s.ok()) return s;
-      erased = true;
+      tmp_files.push_back(name);
     } else if (auto seq = ParseSnapshotFileName(name)) {
       snapshots.push_back(*seq);
     } else if (auto seq = ParseSegmentFileName(name)) {
@@ -76,6 +74,8 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
   std::sort(snapshots.begin(), snapshots.end());
   std::sort(segments.begin(), segments.end());
 
+  // Reading and checking: nothing in `dir` changes until all of it holds
+  // together, so a damaged gallery is quarantined exactly as found.
   uint64_t first_live = 1;
   if (!snapshots.empty()) {
     first_live = snapshots.back();
@@ -83,29 +83,9 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
         ReadSnapshot(env, JoinPath(dir, SnapshotFileName(first_live)), dim);
     if (!state.ok()) return state.status();
     out.state = std::move(*state);
-    for (size_t i = 0; i + 1 < snapshots.size(); ++i) {
-      if (auto s = env->EraseFile(JoinPath(dir, SnapshotFileName(snapshots[i])));
-          !s.ok()) {
-        return s;
-      }
-      erased = true;
-    }
   }
-  std::vector<uint64_t> live;
-  for (uint64_t seq : segments) {
-    if (seq < first_live) {
-      // Covered by the snapshot: left by an interrupted compaction.
-      if (auto s = env->EraseFile(JoinPath(dir, SegmentFileName(seq))); !s.ok()) {
-        return s;
-      }
-      erased = true;
-    } else {
-      live.push_back(seq);
-    }
-  }
-  if (erased) {
-    if (auto s = env->SyncDir(dir); !s.ok()) return s;
-  }
+  std::vector<uint64_t> covered, live;
+  for (uint64_t seq : segments) (seq < first_live ? covered : live).push_back(seq);
   for (size_t i = 0; i < live.size(); ++i) {
     const uint64_t expected = i == 0 ? first_live : live[i - 1] + 1;
     if (live[i] != expected) {
@@ -113,13 +93,7 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
           dir, ": log segment ", SegmentFileName(expected), " is missing"));
     }
   }
-  if (live.empty()) {
-    auto segment = WalWriter::Create(env, dir, first_live, dim);
-    if (!segment.ok()) return segment.status();
-    out.segment = std::move(*segment);
-    return out;
-  }
-
+  uint64_t last_valid_bytes = 0;
   for (size_t i = 0; i < live.size(); ++i) {
     const std::string path = JoinPath(dir, SegmentFileName(live[i]));
     const bool last = i + 1 == live.size();
@@ -130,21 +104,62 @@ absl::StatusOr<RecoveredGallery> RecoverGallery(storage::Env* env,
                                 &out.state, &out.removed_entries);
         });
     if (!read.ok()) return read.status();
-    if (read->torn_bytes > 0) {
-      LogWarning(absl::StrCat(path, ": dropping a torn final record (",
-                              read->torn_bytes, " bytes at offset ",
-                              read->valid_bytes, ")"));
-      if (auto s = env->TruncateFile(path, read->valid_bytes); !s.ok()) return s;
-    }
     if (last) {
-      auto segment = WalWriter::OpenForAppend(env, dir, live[i],
-                                               read->valid_bytes);
-      if (!segment.ok()) return segment.status();
-      out.segment = std::move(*segment);
+      last_valid_bytes = read->valid_bytes;
+      if (read->torn_bytes > 0) {
+        out.dropped = {/*records=*/1, read->torn_bytes, path,
+                       read->valid_bytes};
+      }
     } else {
       out.older_segments_bytes += read->valid_bytes;
     }
   }
+
+  // Repairs, now that the gallery is known to be whole.
+  bool erased = false;
+  for (const std::string& name : tmp_files) {
+    // An atomic write that never finished; may hold vectors.
+    if (auto s = env->EraseFile(JoinPath(dir, name)); !s.ok()) return s;
+    erased = true;
+  }
+  for (size_t i = 0; i + 1 < snapshots.size(); ++i) {
+    if (auto s = env->EraseFile(JoinPath(dir, SnapshotFileName(snapshots[i])));
+        !s.ok()) {
+      return s;
+    }
+    erased = true;
+  }
+  for (uint64_t seq : covered) {
+    // Covered by the snapshot: left by an interrupted compaction.
+    if (auto s = env->EraseFile(JoinPath(dir, SegmentFileName(seq))); !s.ok()) {
+      return s;
+    }
+    erased = true;
+  }
+  if (erased) {
+    if (auto s = env->SyncDir(dir); !s.ok()) return s;
+  }
+  if (live.empty()) {
+    auto segment = WalWriter::Create(env, dir, first_live, dim);
+    if (!segment.ok()) return segment.status();
+    out.segment = std::move(*segment);
+    return out;
+  }
+  if (out.dropped.bytes > 0) {
+    LogWarning(absl::StrCat(
+        out.dropped.file, ": dropping a torn final record (",
+        out.dropped.bytes, " bytes at offset ", out.dropped.offset,
+        "): a write cut short; if it had been acknowledged, the file was "
+        "damaged since"));
+    if (auto s = env->TruncateFile(out.dropped.file, out.dropped.offset);
+        !s.ok()) {
+      return s;
+    }
+  }
+  auto segment =
+      WalWriter::OpenForAppend(env, dir, live.back(), last_valid_bytes);
+  if (!segment.ok()) return segment.status();
+  out.segment = std::move(*segment);
   return out;
 }
 

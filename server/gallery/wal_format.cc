@@ -59,6 +59,27 @@ absl::StatusOr<WalRecord> DecodePayload(absl::string_view payload,
   return r;
 }
 
+// Whether the record at `pos` is whole (its header checks out and it ends
+// exactly at the end of the file) yet fails its payload checksum, and not
+// because its last sectors are zeros. Such a record was written, perhaps
+// acknowledged, and damaged since: corruption, not a torn write to drop.
+// (Zero sectors at its end are a write that never landed: torn.)
+bool WrittenWholeYetDamaged(absl::string_view bytes, size_t pos) {
+  constexpr size_t kSectorBytes = 512;
+  const size_t left = bytes.size() - pos;
+  if (left < kRecordHeaderBytes) return false;
+  const char* h = bytes.data() + pos;
+  if (storage::DecodeU32(h + 8) != storage::Crc32(absl::string_view(h, 8)) ||
+      storage::DecodeU32(h) != left - kRecordHeaderBytes) {
+    return false;
+  }
+  size_t last_nonzero = bytes.size();
+  while (last_nonzero > pos && bytes[last_nonzero - 1] == 0) --last_nonzero;
+  const size_t first_zero_sector =
+      (last_nonzero + kSectorBytes - 1) / kSectorBytes * kSectorBytes;
+  return !(first_zero_sector > pos && first_zero_sector < bytes.size());
+}
+
 }  // namespace
 
 std::string EncodeWalHeader(int dimension) {
@@ -132,7 +153,8 @@ absl::StatusOr<SegmentReadResult> ReadWalSegment(
     const storage::FramedRecord framed =
         storage::ReadFramedRecord(bytes.substr(pos));
     if (!framed.ok()) {
-      if (framed.torn && last_segment) {
+      if (framed.torn && last_segment &&
+          !WrittenWholeYetDamaged(bytes, pos)) {
         result.torn_bytes = left;
         break;
       }

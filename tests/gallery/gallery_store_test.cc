@@ -112,31 +112,36 @@ TEST(GalleryStoreTest, ReopenLoadsEveryGallery) {
   EXPECT_EQ(info.config.policy_blob, "p");
 }
 
-TEST(GalleryStoreTest, HalfCreatedGalleryIsErasedOnOpen) {
+TEST(GalleryStoreTest, HalfCreatedGalleryIsQuarantinedOnOpen) {
   testing::ScratchDir scratch;
   { auto store = OpenStore(scratch.path()); }
-  // A crash during Create: directory and log segment, no manifest.
+  // A crash during Create: directory and log segment, no manifest. Kept
+  // aside, never erased (a lost manifest looks the same).
   const std::string half = scratch.path() + "/galleries/half";
   ASSERT_EQ(mkdir(half.c_str(), 0750), 0);
   testing::WriteAll(half + "/wal-00000000000000000001.log", "CNDRWAL1....");
   auto store = OpenStore(scratch.path());
   EXPECT_TRUE(Names(*store).empty());
-  EXPECT_FALSE(storage::Env::Default()->FileExists(half));
+  EXPECT_FALSE(storage::Env::Default()->IsDirectory(half));
+  ASSERT_EQ(store->Quarantined().size(), 1u);
+  EXPECT_TRUE(
+      storage::Env::Default()->IsDirectory(store->Quarantined()[0].path));
   EXPECT_TRUE(store->Create(Config("half")).ok());
 }
 
-TEST(GalleryStoreTest, DamagedGalleryFailsOpenNamingIt) {
+TEST(GalleryStoreTest, DamagedGalleryIsQuarantinedNamingIt) {
   testing::ScratchDir scratch;
   {
     auto store = OpenStore(scratch.path());
     ASSERT_TRUE(store->Create(Config("bad")).ok());
   }
   testing::WriteAll(scratch.path() + "/galleries/bad/MANIFEST", "garbage!");
-  StoreOptions options;
-  options.data_dir = scratch.path();
-  auto store = GalleryStore::Open(options);
-  ASSERT_EQ(store.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(store.status().message(), ::testing::HasSubstr("bad"));
+  auto store = OpenStore(scratch.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(Names(*store).empty());
+  ASSERT_EQ(store->Quarantined().size(), 1u);
+  EXPECT_EQ(store->Quarantined()[0].name, "bad");
+  EXPECT_THAT(store->Quarantined()[0].reason, ::testing::HasSubstr("DATA_LOSS"));
 }
 
 TEST(GalleryStoreTest, ShutdownIsPromptAndIdempotent) {
