@@ -19,8 +19,8 @@ std::vector<ScoredId> SelectHits(const float* scores, const int64_t* labels,
 // Whether a raw top-k of size k may have cut a tie at the probe's top_k
 // boundary: the k-th raw score (the last) equals the score at position
 // top_k - 1 and is >= threshold, so an unseen entry with the same score and
-// a smaller id could belong in the answer. Such a probe is searched again
-// with a larger k.
+// a smaller id could belong in the answer. Such a probe's tie is settled
+// by one range pass (faiss_search.h: ResolveBoundaryTie).
 bool BoundaryTieMayBeCut(const float* scores, const int64_t* labels,
                          int64_t k, const ProbeQuery& query);
 
