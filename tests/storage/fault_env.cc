@@ -97,6 +97,7 @@ void FaultEnv::FailAt(uint64_t n, std::optional<Op> kind, bool persistent) {
   fault_armed_ = true;
   fault_persistent_ = persistent;
   fault_fired_ = false;
+  fired_kind_.reset();
 }
 
 void FaultEnv::ClearFaults() {
@@ -107,6 +108,11 @@ void FaultEnv::ClearFaults() {
 bool FaultEnv::fault_fired() const {
   absl::MutexLock lock(&mu_);
   return fault_fired_;
+}
+
+std::optional<Op> FaultEnv::fired_kind() const {
+  absl::MutexLock lock(&mu_);
+  return fired_kind_;
 }
 
 uint64_t FaultEnv::count(Op kind) const {
@@ -131,6 +137,7 @@ absl::Status FaultEnv::Count(Op kind, const std::string& what) {
   if (fault_kind_.has_value() && *fault_kind_ != kind) return absl::OkStatus();
   const uint64_t at = fault_kind_.has_value() ? n : total_;
   if (at == fault_at_ || (fault_persistent_ && at > fault_at_)) {
+    if (!fault_fired_) fired_kind_ = kind;
     fault_fired_ = true;
     return absl::InternalError(absl::StrCat(
         "injected I/O error: ", OpName(kind), " ", what, " (op ", at, ")"));

@@ -69,8 +69,10 @@ class FaultEnv final : public Env {
   void FailAt(uint64_t n, std::optional<Op> kind, bool persistent = false);
   // No more faults.
   void ClearFaults();
-  // Whether the armed fault has fired.
+  // Whether the armed fault has fired, and on which kind of operation
+  // (first firing).
   bool fault_fired() const;
+  std::optional<Op> fired_kind() const;
   // Operations counted so far (by kind, and all).
   uint64_t count(Op kind) const;
   uint64_t total_ops() const;
@@ -143,6 +145,7 @@ class FaultEnv final : public Env {
   bool fault_armed_ ABSL_GUARDED_BY(mu_) = false;
   bool fault_persistent_ ABSL_GUARDED_BY(mu_) = false;
   bool fault_fired_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<Op> fired_kind_ ABSL_GUARDED_BY(mu_);
   bool powered_off_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);
   // By directory, oldest first.
