@@ -9,7 +9,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/gallery/file_util.h"
 #include "server/gallery/layout.h"
 #include "server/gallery/log.h"
 #include "server/storage/env.h"
@@ -49,7 +48,7 @@ class GalleryStore::Impl {
  public:
   explicit Impl(StoreOptions options)
       : options_(std::move(options)),
-        root_(JoinPath(options_.data_dir, kGalleriesDir)) {}
+        root_(storage::JoinPath(options_.data_dir, kGalleriesDir)) {}
   ~Impl() { Shutdown(); }
 
   absl::Status Load() {
@@ -113,7 +112,7 @@ class GalleryStore::Impl {
       return absl::AlreadyExistsError(
           absl::StrCat("gallery ", config.name, " already exists"));
     }
-    auto gallery = Gallery::Create(JoinPath(root_, config.name), config,
+    auto gallery = Gallery::Create(storage::JoinPath(root_, config.name), config,
                                    options_.gallery);
     if (!gallery.ok()) return gallery.status();
     std::shared_ptr<Gallery> shared(std::move(*gallery));
