@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "clients/cli/command.h"
 #include "server/telemetry/audit_key.h"
 #include "server/telemetry/audit_verify.h"
@@ -36,6 +37,11 @@ void AddAuditCommand(CLI::App& app, Action* action) {
       for (const std::string& note : result.notes)
         std::cerr << "note: " << note << "\n";
       if (!status.ok()) return status;
+      // Breaks the server recorded after finding the log damaged: the chain
+      // around them holds, but records after each break's last verified
+      // record were lost from the live log (they lie in the sealed files).
+      for (const std::string& line : result.breaks)
+        std::cout << "break: " << line << "\n";
       std::cout << "audit log " << options->dir << ": " << result.records
                 << " records, chain intact (HMAC-SHA-256), last seq "
                 << result.last_seq;
@@ -43,6 +49,13 @@ void AddAuditCommand(CLI::App& app, Action* action) {
         std::cout << ", checkpoint seq " << result.checkpoint_seq << " covered";
       }
       std::cout << "\n";
+      if (!result.breaks.empty()) {
+        return absl::DataLossError(absl::StrCat(
+            result.breaks.size(),
+            " recorded break(s) in the chain, where the server found the log "
+            "damaged and sealed it aside (see break: above); every record "
+            "around them verified"));
+      }
       return absl::OkStatus();
     };
   });

@@ -71,7 +71,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
   std::unique_ptr<AuditLog> log(new AuditLog(options));
   {
     absl::MutexLock lock(&log->file_mu_);
-    if (absl::Status s = log->Resume(); !s.ok()) return s;
+    if (absl::Status s = log->Resume(); !s.ok()) {
+      if (!absl::IsDataLoss(s)) return s;
+      if (s = log->SealDamage(s); !s.ok()) return s;
+    }
     if (absl::Status s = log->BeginFile(); !s.ok()) return s;
   }
   if (absl::Status s = log->Checkpoint(); !s.ok()) return s;

@@ -112,12 +112,28 @@ class AuditLog {
   // the writer thread: it must not wait for another record of this log.
   using Done = std::function<void(absl::StatusOr<uint64_t>)>;
 
+  // What Open found damaged and sealed aside (renamed
+  // <name>.damaged-<UTC time>, never erased).
+  struct SealedFile {
+    std::string kind;  // "audit_log" or "audit_checkpoint"
+    std::string name;  // the file's name before it was sealed
+    std::string path;  // where it lies now
+    std::string reason;
+    int64_t at_us = 0;
+  };
+
   // Continues the chain of the files already in options.dir in a new file
   // and starts the writer thread. A torn last line in the newest file (a
-  // crash mid-write) is cut off, with a log line. DataLoss when the newest
-  // complete record does not match its HMAC (edited, or another key), or
-  // when the checkpoint file shows records missing from the log's end;
-  // InvalidArgument for bad options (an empty key among them).
+  // crash mid-write) is cut off, with a log line. Damage does not stop it:
+  // when the newest complete record or the oldest file's first record does
+  // not match its HMAC (edited, damaged, or another key), or the checkpoint
+  // file is damaged or shows records missing from the log's end, the chain
+  // is checked from its start, every file from the first that does not
+  // verify (and the checkpoint, when it is the evidence) is sealed aside,
+  // and the new file's header records the break (audit_verify.h,
+  // kBreakMember): it links to the last record that verified. Listed by
+  // sealed(), logged. InvalidArgument for bad options (an empty key among
+  // them); Unavailable when files cannot be read, renamed or written.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const Options& options);
 
   // Writes what is queued, a last checkpoint, then stops the writer.
@@ -138,6 +154,8 @@ class AuditLog {
 
   Head head() const;
   Stats stats() const;
+  // What Open sealed aside; empty when it found the log whole.
+  const std::vector<SealedFile>& sealed() const { return sealed_; }
 
  private:
   struct Pending {
@@ -152,6 +170,12 @@ class AuditLog {
   absl::Status Resume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
   // The checkpoint file, if any, names a record this log still holds.
   absl::Status CheckCheckpoint(const std::vector<std::string>& files)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
+  // After Resume found `damage`: finds the last record that verifies from
+  // the chain's start, seals aside every file from the first that does not
+  // (and the checkpoint, unless it is intact and names a verified record),
+  // and continues the chain from that record with a break (break_).
+  absl::Status SealDamage(const absl::Status& damage)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(file_mu_);
   // Begins file AuditFileName(next_seq_) with its header record, then
   // applies retention.
@@ -184,6 +208,10 @@ class AuditLog {
   uint64_t file_records_ ABSL_GUARDED_BY(file_mu_) = 0;
   uint64_t next_seq_ ABSL_GUARDED_BY(file_mu_) = 1;
   std::string last_hash_ ABSL_GUARDED_BY(file_mu_);
+  // The "break" member for the next file header (null: none).
+  AuditJson break_ ABSL_GUARDED_BY(file_mu_);
+  // Set by Open, read-only afterwards.
+  std::vector<SealedFile> sealed_;
 
   // Serializes checkpoint writes, so a later head is never overwritten by
   // an earlier one. Taken before mu_.

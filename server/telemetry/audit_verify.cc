@@ -34,6 +34,45 @@ absl::Status Broken(const std::string& file, size_t line,
 
 }  // namespace
 
+bool IsRecordedBreak(const AuditJson& header) {
+  if (!header.is_object() ||
+      header.value("operation", "") != kFileHeaderOperation ||
+      !header.contains(kBreakMember) || !header[kBreakMember].is_object()) {
+    return false;
+  }
+  const AuditJson& b = header[kBreakMember];
+  if (!b.contains("last_verified_seq") ||
+      !b["last_verified_seq"].is_number_unsigned() ||
+      !b.contains("last_verified_hash") ||
+      !b["last_verified_hash"].is_string()) {
+    return false;
+  }
+  return header["seq"].get<uint64_t>() ==
+             b["last_verified_seq"].get<uint64_t>() + 1 &&
+         HashesEqual(header["prev_hash"].get<std::string>(),
+                     b["last_verified_hash"].get<std::string>());
+}
+
+std::string DescribeBreak(const AuditJson& header, const std::string& place) {
+  const AuditJson& b = header[kBreakMember];
+  std::string sealed;
+  if (b.contains("sealed") && b["sealed"].is_array()) {
+    for (const AuditJson& name : b["sealed"]) {
+      if (!name.is_string()) continue;
+      absl::StrAppend(&sealed, sealed.empty() ? "" : ", ",
+                      name.get<std::string>());
+    }
+  }
+  const uint64_t last = b["last_verified_seq"].get<uint64_t>();
+  return absl::StrCat(
+      "chain break recorded at ", place, " (seq ", last + 1,
+      "): ", b.value("reason", "(no reason given)"), "; sealed aside: ",
+      sealed.empty() ? "nothing" : sealed, "; the new chain continues from ",
+      last == 0 ? std::string("the beginning (nothing verified)")
+                : absl::StrCat("the last verified record, seq ", last),
+      " (hash ", b["last_verified_hash"].get<std::string>(), ")");
+}
+
 absl::Status VerifyAuditLog(const VerifyOptions& options,
                             VerifyResult* result) {
   *result = VerifyResult();
@@ -92,13 +131,21 @@ absl::Status VerifyAuditLog(const VerifyOptions& options,
       const AuditJson& body = record->body;
       const uint64_t seq = body["seq"].get<uint64_t>();
       const std::string prev_hash = body["prev_hash"].get<std::string>();
-      if (expected_seq && seq != *expected_seq) {
+      // A break the server recorded: the chain resumes here from the last
+      // record it verified, which may lie in a file sealed aside.
+      const bool recorded_break = line_no == 1 && IsRecordedBreak(body);
+      if (recorded_break) {
+        result->breaks.push_back(
+            DescribeBreak(body, absl::StrCat(file, " line 1")));
+      }
+      if (expected_seq && seq != *expected_seq && !recorded_break) {
         return Broken(
             file, line_no, seq,
             absl::StrCat("expected seq ", *expected_seq,
                          " (a record is missing, reordered or inserted)"));
       }
-      if (expected_seq && !HashesEqual(prev_hash, last_hash)) {
+      if (expected_seq && !recorded_break &&
+          !HashesEqual(prev_hash, last_hash)) {
         return Broken(file, line_no, seq,
                       "prev_hash does not match the previous record");
       }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@
 #include "server/storage/files.h"
 #include "server/telemetry/audit_checkpoint.h"
 #include "server/telemetry/audit_log.h"
+#include "server/telemetry/audit_verify.h"
 
 namespace candor::telemetry {
 namespace {
@@ -141,7 +143,169 @@ absl::Status AuditLog::Resume() {
       return s;
     }
   }
+  if (!files->empty()) {
+    // The next file header names how the oldest file begins.
+    absl::StatusOr<OpenedRecord> first = ReadFirstRecord(
+        (fs::path(options_.dir) / files->front()).string(), options_.key);
+    if (!first.ok()) return first.status();
+  }
   return CheckCheckpoint(*files);
+}
+
+absl::Status AuditLog::SealDamage(const absl::Status& damage) {
+  absl::StatusOr<std::vector<std::string>> files = ListAuditFiles(options_.dir);
+  if (!files.ok()) return files.status();
+  std::optional<AuditCheckpoint> checkpoint;
+  absl::Status checkpoint_status = absl::NotFoundError("");
+  if (!options_.checkpoint_path.empty()) {
+    absl::StatusOr<AuditCheckpoint> read =
+        ReadAuditCheckpoint(options_.checkpoint_path, options_.key, options_.env);
+    checkpoint_status = read.status();
+    if (read.ok()) checkpoint = *read;
+  }
+
+  // The chain from its start, as far as it verifies.
+  uint64_t last_seq = 0;
+  std::string last_hash = kGenesisHash;
+  std::string last_place;
+  std::optional<uint64_t> expected;
+  size_t bad = files->size();  // the first file that does not verify
+  std::string why;
+  bool any_opens = false;  // some record opens with this key at all
+  bool checkpoint_verified = false;
+  for (size_t i = 0; i < files->size(); ++i) {
+    const std::string& file = (*files)[i];
+    absl::StatusOr<std::string> content =
+        options_.env->ReadFile((fs::path(options_.dir) / file).string());
+    if (!content.ok()) return content.status();
+    const std::vector<absl::string_view> lines = CompleteLines(*content);
+    if (lines.empty() && bad == files->size()) {
+      bad = i;
+      why = absl::StrCat(file, ": no complete record");
+    }
+    for (size_t j = 0; j < lines.size(); ++j) {
+      absl::StatusOr<OpenedRecord> record = OpenRecord(lines[j], options_.key);
+      if (record.ok()) any_opens = true;
+      if (bad != files->size()) {
+        if (any_opens) break;
+        continue;  // only looking for a record the key opens
+      }
+      const std::string place = absl::StrCat(file, " line ", j + 1);
+      if (!record.ok()) {
+        bad = i;
+        why = absl::StrCat(place, ": ", record.status().message());
+        continue;
+      }
+      const uint64_t seq = record->body["seq"].get<uint64_t>();
+      const bool header =
+          record->body.value("operation", "") == kFileHeaderOperation;
+      if ((j == 0) != header) {
+        bad = i;
+        why = absl::StrCat(place, ": a file header out of place");
+        continue;
+      }
+      if (expected && !(j == 0 && IsRecordedBreak(record->body)) &&
+          (seq != *expected ||
+           !HashesEqual(record->body["prev_hash"].get<std::string>(),
+                        last_hash))) {
+        bad = i;
+        why = absl::StrCat(place, ": does not continue the chain (seq ", seq,
+                           ", expected ", *expected, ")");
+        continue;
+      }
+      if (checkpoint && seq == checkpoint->seq) {
+        checkpoint_verified = HashesEqual(record->hash, checkpoint->hash);
+      }
+      expected = seq + 1;
+      last_seq = seq;
+      last_hash = record->hash;
+      last_place = place;
+    }
+  }
+  if (!files->empty() && !any_opens) {
+    return absl::DataLossError(absl::StrCat(
+        "no record of the audit log in ", options_.dir,
+        " matches its HMAC under this key (", damage.message(),
+        "): wrong --audit_key_file? Damage is sealed aside and the log goes "
+        "on; a wrong key is refused"));
+  }
+  const bool records_lost = bad < files->size() ||
+                            (checkpoint && checkpoint->seq > last_seq) ||
+                            (checkpoint && checkpoint->seq <= last_seq &&
+                             !checkpoint_verified && bad == files->size() &&
+                             checkpoint->seq >= (files->empty()
+                                                     ? 0
+                                                     : AuditFileFirstSeq(
+                                                           files->front())));
+  const bool seal_checkpoint =
+      !options_.checkpoint_path.empty() && !absl::IsNotFound(checkpoint_status) &&
+      (!checkpoint || records_lost);
+  if (bad == files->size() && !seal_checkpoint) {
+    return damage;  // nothing found to seal: the damage is not understood
+  }
+
+  const absl::Time now = absl::Now();
+  const std::string suffix = absl::StrCat(
+      ".damaged-", absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()));
+  const std::string reason =
+      bad < files->size() ? why : std::string(damage.message());
+  AuditJson sealed_names = AuditJson::array();
+  auto seal = [&](const std::string& kind, const std::string& path,
+                  const std::string& name) -> absl::Status {
+    const std::string target = path + suffix;
+    if (options_.env->FileExists(target)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot seal ", path, " aside: ", target, " exists"));
+    }
+    if (absl::Status s = options_.env->RenameFile(path, target); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot seal ", path, " aside as ", target, ": ", s.message()));
+    }
+    sealed_.push_back({kind, name, target, reason, absl::ToUnixMicros(now)});
+    sealed_names.push_back(name + suffix);
+    return absl::OkStatus();
+  };
+  for (size_t i = bad; i < files->size(); ++i) {
+    if (absl::Status s = seal("audit_log",
+                              (fs::path(options_.dir) / (*files)[i]).string(),
+                              (*files)[i]);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (seal_checkpoint) {
+    const std::string& path = options_.checkpoint_path;
+    if (absl::Status s =
+            seal("audit_checkpoint", path, fs::path(path).filename().string());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = options_.env->SyncDir(
+            storage::ParentDir(options_.checkpoint_path));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = options_.env->SyncDir(options_.dir); !s.ok()) return s;
+
+  next_seq_ = last_seq + 1;
+  last_hash_ = last_hash;
+  if (records_lost) {
+    break_ = AuditJson::object();
+    break_["reason"] = reason;
+    break_["sealed"] = sealed_names;
+    break_["last_verified_seq"] = last_seq;
+    break_["last_verified_hash"] = last_hash;
+  }
+  LogError(absl::StrCat(
+      "audit log damaged: ", reason, "; sealed aside: ", sealed_names.dump(),
+      records_lost
+          ? absl::StrCat("; a new chain begins after the last verified record "
+                         "(seq ", last_seq,
+                         last_place.empty() ? "" : absl::StrCat(", ", last_place),
+                         "), and candor audit verify names the break")
+          : "; the chain itself is intact"));
+  return absl::OkStatus();
 }
 
 absl::Status AuditLog::CheckCheckpoint(const std::vector<std::string>& files) {
@@ -224,6 +388,7 @@ absl::Status AuditLog::BeginFile() {
   header["operation"] = kFileHeaderOperation;
   header["file"] = name;
   header["mac"] = kAuditMac;
+  if (!break_.is_null()) header[kBreakMember] = break_;
   if (deleted < old_files->size()) {
     const std::string& oldest = (*old_files)[deleted];
     absl::StatusOr<OpenedRecord> first =
@@ -272,6 +437,7 @@ absl::Status AuditLog::BeginFile() {
   ++next_seq_;
   last_hash_ = std::move(hash);
   file_records_ = 1;
+  break_ = AuditJson();  // recorded once, in this header
   PublishHead();
 
   for (size_t i = 0; i < deleted; ++i) {
