@@ -7,6 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/common/log.h"
 #include "server/storage/files.h"
 #include "server/telemetry/calibration_io.h"
@@ -43,8 +45,8 @@ absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
     const std::string path = storage::JoinPath(dir, name);
     auto calibration = telemetry::LoadCalibration(env, path);
     if (!calibration.ok()) {
-      LogWarning(absl::StrCat("ignoring calibration ", path, ": ",
-                              calibration.status().ToString()));
+      store->SealAside(path, std::string(absl::StripSuffix(name, kSuffix)),
+                       calibration.status());
       continue;
     }
     store->Keep(std::string(absl::StripSuffix(name, kSuffix)),
@@ -52,6 +54,40 @@ absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
                     *std::move(calibration)));
   }
   return store;
+}
+
+void CalibrationStore::SealAside(const std::string& path,
+                                 const std::string& gallery,
+                                 const absl::Status& why) {
+  const absl::Time now = absl::Now();
+  gallery::QuarantineRecord record;
+  record.kind = "calibration";
+  record.name = gallery;
+  record.path = path;
+  record.reason = why.ToString();
+  record.at_us = absl::ToUnixMicros(now);
+  const std::string sealed = absl::StrCat(
+      path, ".damaged-",
+      absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()));
+  absl::Status moved =
+      env_->FileExists(sealed)
+          ? absl::AlreadyExistsError(absl::StrCat(sealed, " exists"))
+          : env_->RenameFile(path, sealed);
+  if (moved.ok()) moved = env_->SyncDir(dir_);
+  if (moved.ok()) record.path = sealed;
+  LogWarning(absl::StrCat(
+      "calibration of ", gallery, " dropped: ", record.reason,
+      moved.ok() ? absl::StrCat("; sealed aside as ", sealed)
+                 : absl::StrCat("; ", path, " left in place (",
+                                moved.message(), ")"),
+      "; the gallery answers as uncalibrated until Calibrate runs"));
+  absl::MutexLock lock(&mu_);
+  damaged_.push_back(std::move(record));
+}
+
+std::vector<gallery::QuarantineRecord> CalibrationStore::Damaged() const {
+  absl::MutexLock lock(&mu_);
+  return damaged_;
 }
 
 std::string CalibrationStore::PathOf(const std::string& gallery) const {

@@ -7,11 +7,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/gallery/gallery_store.h"
 #include "server/storage/env.h"
 #include "server/telemetry/calibration.h"
 
@@ -24,12 +26,17 @@ class CalibrationStore {
   // Memory only.
   CalibrationStore() = default;
   // Creates `dir` if needed and loads every <gallery>.cal in it. A file that
-  // cannot be read is logged and skipped: a damaged calibration must not
-  // keep the server down, and that gallery answers as uncalibrated until
-  // Calibrate runs again. Unavailable when `dir` cannot be created. Files
-  // are read and written through `env` (not owned; outlives the store).
+  // cannot be read is sealed aside (renamed <gallery>.cal.damaged-<UTC
+  // time>, never erased), logged and listed by Damaged(): a damaged
+  // calibration must not keep the server down, and that gallery answers as
+  // uncalibrated until Calibrate runs again. Unavailable when `dir` cannot
+  // be created. Files are read and written through `env` (not owned;
+  // outlives the store).
   static absl::StatusOr<std::unique_ptr<CalibrationStore>> Open(
       const std::string& dir, storage::Env* env = storage::Env::Default());
+
+  // The files Open sealed aside.
+  std::vector<gallery::QuarantineRecord> Damaged() const;
 
   // nullptr when the gallery has none.
   Ptr Find(const std::string& gallery) const;
@@ -47,12 +54,17 @@ class CalibrationStore {
   CalibrationStore(std::string dir, storage::Env* env)
       : dir_(std::move(dir)), env_(env) {}
   std::string PathOf(const std::string& gallery) const;
+  // Renames a file Open could not read to <path>.damaged-<UTC time> and
+  // records it.
+  void SealAside(const std::string& path, const std::string& gallery,
+                 const absl::Status& why);
 
   // Empty: memory only.
   const std::string dir_;
   storage::Env* const env_ = storage::Env::Default();
   mutable absl::Mutex mu_;
   std::map<std::string, Ptr> calibrations_ ABSL_GUARDED_BY(mu_);
+  std::vector<gallery::QuarantineRecord> damaged_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace candor::api

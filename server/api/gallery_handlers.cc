@@ -77,6 +77,9 @@ absl::Status CandorService::DoGetGallery(const std::string& name,
   telemetry_->DescribeCalibration(**gallery, &calibrated, &stale);
   resp->set_calibrated(calibrated);
   resp->set_calibration_stale(stale);
+  const gallery::RecoveryDropped dropped = store_->Dropped(name);
+  resp->set_recovery_dropped_records(dropped.records);
+  resp->set_recovery_dropped_bytes(dropped.bytes);
   return absl::OkStatus();
 }
 
@@ -159,6 +162,14 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
   auto resolved = index::ResolveBackend(options_.backend);
   resp->set_backend(resolved.ok() ? index::BackendName(*resolved) : backend);
   resp->set_version(CANDOR_VERSION);
+  for (const gallery::QuarantineRecord& q : telemetry_->Quarantined()) {
+    v1::Quarantined* out = resp->add_quarantined();
+    out->set_kind(q.kind);
+    out->set_name(q.name);
+    out->set_path(q.path);
+    out->set_reason(q.reason);
+    out->set_at_us(q.at_us);
+  }
   return absl::OkStatus();
 }
 

@@ -267,6 +267,43 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     if (!metrics_) return;
     if (wal_fsync) metrics_->SetWalFsyncLatency(std::move(wal_fsync));
     metrics_->SetCollectHook([this] { Collect(); });
+    // What start-up found damaged: counted once, here.
+    std::map<std::string, uint64_t> quarantined = {{"gallery", 0},
+                                                   {"audit_log", 0},
+                                                   {"audit_checkpoint", 0},
+                                                   {"calibration", 0}};
+    for (const gallery::QuarantineRecord& q : Quarantined()) ++quarantined[q.kind];
+    for (const auto& [kind, n] : quarantined) metrics_->SetQuarantined(kind, n);
+    if (store != nullptr) {
+      for (const auto& g : store->List()) {
+        const gallery::RecoveryDropped dropped = store->Dropped(g->name());
+        if (dropped.bytes > 0) {
+          metrics_->CountRecoveryDropped(g->name(), dropped.records,
+                                         dropped.bytes);
+        }
+      }
+    }
+  }
+
+  // Everything start-up quarantined or sealed aside: galleries, the audit
+  // log and its checkpoint, calibrations.
+  std::vector<gallery::QuarantineRecord> Quarantined() {
+    std::vector<gallery::QuarantineRecord> out;
+    {
+      absl::ReaderMutexLock lock(&attach_mu_);
+      if (store_ != nullptr) out = store_->Quarantined();
+    }
+    if (audit_) {
+      for (const telemetry::AuditLog::SealedFile& f : audit_->sealed()) {
+        out.push_back({f.kind, f.name, f.path, f.reason, f.at_us});
+      }
+    }
+    if (calibrations_) {
+      for (gallery::QuarantineRecord& q : calibrations_->Damaged()) {
+        out.push_back(std::move(q));
+      }
+    }
+    return out;
   }
 
   void RefreshPolicyFpir(const gallery::Gallery& gallery) {
@@ -554,6 +591,10 @@ void TelemetryHub::SetBackend(const std::string& backend,
   impl_->SetBackend(backend, device);
 }
 void TelemetryHub::Detach() { impl_->Detach(); }
+std::vector<gallery::QuarantineRecord> TelemetryHub::Quarantined() const {
+  return impl_->Quarantined();
+}
+
 void TelemetryHub::Attach(gallery::GalleryStore* store, SearchRunner* runner,
                           std::shared_ptr<telemetry::SharedLatency> wal_fsync) {
   impl_->Attach(store, runner, std::move(wal_fsync));

@@ -120,6 +120,10 @@ class TelemetryHub {
   // Forgets the store and runner (before they are destroyed); waits for a
   // scrape that is reading them.
   void Detach();
+  // Everything start-up found damaged and moved aside, never erased:
+  // galleries the store quarantined, a sealed audit log or checkpoint,
+  // damaged calibration files (also counted in candor_quarantined{kind}).
+  std::vector<gallery::QuarantineRecord> Quarantined() const;
 
  private:
   class Impl;

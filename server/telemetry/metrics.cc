@@ -305,6 +305,24 @@ Metrics::Metrics()
            .Help("Sequence number of the audit chain's last checkpoint")
            .Register(*registry_)
            .Add({});
+  recovery_dropped_records_ =
+      &prometheus::BuildCounter()
+           .Name("candor_recovery_dropped_records_total")
+           .Help("Torn final log records recovery dropped at start-up, by "
+                 "gallery (each logged with its file and offset)")
+           .Register(*registry_);
+  recovery_dropped_bytes_ =
+      &prometheus::BuildCounter()
+           .Name("candor_recovery_dropped_bytes_total")
+           .Help("Bytes of the torn final log records recovery dropped at "
+                 "start-up, by gallery")
+           .Register(*registry_);
+  quarantined_ = &prometheus::BuildGauge()
+                      .Name("candor_quarantined")
+                      .Help("What start-up found damaged and moved aside "
+                            "(never erased), by kind: gallery, audit_log, "
+                            "audit_checkpoint, calibration")
+                      .Register(*registry_);
   backend_info_ = &prometheus::BuildGauge()
                        .Name("candor_backend_info")
                        .Help("The index backend serving searches (value 1)")
@@ -550,6 +568,18 @@ void Metrics::CountAuditWriteFailure() { audit_write_failures_->Increment(); }
 
 void Metrics::SetAuditCheckpoint(uint64_t seq) {
   audit_checkpoint_seq_->Set(static_cast<double>(seq));
+}
+
+void Metrics::CountRecoveryDropped(const std::string& gallery,
+                                   uint64_t records, uint64_t bytes) {
+  recovery_dropped_records_->Add({{"gallery", gallery}})
+      .Increment(static_cast<double>(records));
+  recovery_dropped_bytes_->Add({{"gallery", gallery}})
+      .Increment(static_cast<double>(bytes));
+}
+
+void Metrics::SetQuarantined(const std::string& kind, uint64_t count) {
+  quarantined_->Add({{"kind", kind}}).Set(static_cast<double>(count));
 }
 
 void Metrics::SetBackendInfo(const std::string& backend, const std::string& device) {

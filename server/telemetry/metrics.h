@@ -145,6 +145,15 @@ class Metrics {
   // candor_audit_checkpoint_seq: the audit chain's last checkpointed record.
   void SetAuditCheckpoint(uint64_t seq);
 
+  // candor_recovery_dropped_records_total{gallery} and
+  // candor_recovery_dropped_bytes_total{gallery}: torn final log records
+  // recovery dropped at start-up (each also logged with file and offset).
+  void CountRecoveryDropped(const std::string& gallery, uint64_t records,
+                            uint64_t bytes);
+  // candor_quarantined{kind}: what start-up found damaged and moved aside,
+  // by kind ("gallery", "audit_log", "audit_checkpoint", "calibration").
+  void SetQuarantined(const std::string& kind, uint64_t count);
+
   // The Prometheus text exposition of every metric, as /metrics serves it
   // (the collect hook runs first).
   std::string RenderText();
@@ -177,6 +186,9 @@ class Metrics {
   prometheus::Histogram* threshold_;
   prometheus::Counter* audit_write_failures_;
   prometheus::Gauge* audit_checkpoint_seq_;
+  prometheus::Family<prometheus::Counter>* recovery_dropped_records_;
+  prometheus::Family<prometheus::Counter>* recovery_dropped_bytes_;
+  prometheus::Family<prometheus::Gauge>* quarantined_;
   std::array<prometheus::Counter*, 4> verdicts_;
   absl::Mutex backend_mu_;
   prometheus::Gauge* backend_ ABSL_GUARDED_BY(backend_mu_) = nullptr;

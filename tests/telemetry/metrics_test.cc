@@ -220,6 +220,11 @@ TEST(MetricsTest, ExportsExactlyTheExpectedMetrics) {
   metrics.CountVerdict(VerdictOutcome::kPass);
   metrics.CountAuditWriteFailure();
   metrics.SetAuditCheckpoint(1);
+  metrics.CountRecoveryDropped("g", 1, 10);
+  for (const char* kind :
+       {"gallery", "audit_log", "audit_checkpoint", "calibration"}) {
+    metrics.SetQuarantined(kind, 0);
+  }
   metrics.SetBackendInfo("faiss-cpu", "");
   metrics.SetBuildInfo("0.1.0", "abc", "OpenBLAS 0.3.21", "faiss-cpu");
 
