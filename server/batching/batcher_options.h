@@ -34,10 +34,12 @@ struct BatcherOptions {
   // Requests waiting (not yet in an index call), over all galleries. Submit
   // returns ResourceExhausted when full rather than queueing unboundedly.
   int max_queue_requests = 4096;
-  // Threads running index calls. One by default: the index call (a BLAS
-  // sgemm on the CPU) is the hot path and already uses the cores; a second
-  // worker would split each load into two half-size batches that compete
-  // for the same 2 cores. More help where the call waits on a device.
+  // Threads running index calls. A gallery runs one batch at a time (a
+  // second worker would split its load into two half-size batches that
+  // compete for the same cores: the index call, a BLAS sgemm on the CPU,
+  // already uses them), so a second worker serves other galleries: a slow
+  // gallery's batch then holds no other gallery's search. The server runs
+  // two.
   int worker_threads = 1;
 };
 

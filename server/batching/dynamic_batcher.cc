@@ -152,7 +152,21 @@ void DynamicBatcher::WorkerLoop() {
   RequestList batch, expired;
   while (NextWork(&batch, &expired)) {
     FailExpired(std::move(expired));
-    if (!batch.empty()) RunBatch(std::move(batch));
+    if (!batch.empty()) {
+      // The lane is busy until its batch is done (RequestQueue::Release).
+      const std::string key = batch.front()->key;
+      const int dim = batch.front()->dim;
+      RunBatch(std::move(batch));
+      absl::MutexLock lock(&mu_);
+      const bool waiting = queue_.Release(key, dim);
+      // On shutdown every idle worker must look again: the last lane may
+      // have just emptied.
+      if (stopping_) {
+        work_available_.SignalAll();
+      } else if (waiting) {
+        work_available_.Signal();
+      }
+    }
     batch.clear();
     expired.clear();
   }

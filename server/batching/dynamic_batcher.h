@@ -10,7 +10,9 @@
 // - Only requests with the same key and dimension share an index call.
 // - A request whose deadline passes while queued is answered
 //   DeadlineExceeded without being searched.
-// - FIFO per gallery, round-robin across galleries (see RequestQueue).
+// - FIFO per gallery, round-robin across galleries, one batch per gallery
+//   at a time (see RequestQueue): a search of another gallery waits for at
+//   most the batches the busy galleries are running, not their backlog.
 // - A request larger than max_batch_probes is searched alone, never split.
 #ifndef CANDOR_SERVER_BATCHING_DYNAMIC_BATCHER_H_
 #define CANDOR_SERVER_BATCHING_DYNAMIC_BATCHER_H_

@@ -8,7 +8,7 @@ namespace candor::batching {
 void RequestQueue::Push(std::unique_ptr<PendingRequest> request) {
   LaneKey lane_key(request->key, request->dim);
   Lane& lane = lanes_[lane_key];
-  if (lane.requests.empty()) order_.push_back(lane_key);
+  if (lane.requests.empty() && !lane.busy) order_.push_back(lane_key);
   ++requests_;
   probes_ += request->num_probes();
   lane.probes += request->num_probes();
@@ -54,7 +54,9 @@ RequestList RequestQueue::PopBatch(absl::Time now, const ReadyRule& rule,
     }
   }
 
-  if (lane.requests.empty()) {
+  if (!batch.empty()) {
+    lane.busy = true;  // back in line at Release
+  } else if (lane.requests.empty()) {
     lanes_.erase(lane_key);
   } else {
     order_.push_back(lane_key);
@@ -62,9 +64,23 @@ RequestList RequestQueue::PopBatch(absl::Time now, const ReadyRule& rule,
   return batch;
 }
 
+bool RequestQueue::Release(const std::string& key, int dim) {
+  LaneKey lane_key(key, dim);
+  auto it = lanes_.find(lane_key);
+  if (it == lanes_.end() || !it->second.busy) return false;
+  it->second.busy = false;
+  if (it->second.requests.empty()) {
+    lanes_.erase(it);
+    return false;
+  }
+  order_.push_back(std::move(lane_key));
+  return true;
+}
+
 absl::Time RequestQueue::NextDue(const ReadyRule& rule) const {
   absl::Time due = absl::InfiniteFuture();
   for (const auto& [key, lane] : lanes_) {
+    if (lane.busy || lane.requests.empty()) continue;
     const PendingRequest& oldest = *lane.requests.front();
     due = std::min({due, oldest.enqueued + rule.max_delay, oldest.deadline});
   }

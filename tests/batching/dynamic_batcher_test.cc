@@ -1,11 +1,13 @@
 #include "server/batching/dynamic_batcher.h"
 
+#include <atomic>
 #include <memory>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/batching/batcher_test_util.h"
@@ -237,8 +239,63 @@ TEST_F(DynamicBatcherTest, GalleriesAreServedRoundRobin) {
   done.Wait();
   std::vector<std::string> keys;
   for (const auto& call : search.calls()) keys.push_back(call.key);
-  EXPECT_THAT(keys, ElementsAre("busy", "busy", "quiet", "busy", "busy"));
+  // The quiet gallery, queued while the busy one's first batch ran, goes
+  // next: it waits for that one batch, not for the busy gallery's backlog.
+  EXPECT_THAT(keys, ElementsAre("busy", "quiet", "busy", "busy", "busy"));
   for (int i = 1; i <= 8; ++i) EXPECT_TRUE(done.result(i).ok()) << i;
+}
+
+// A slow gallery's backlog (here: five batches, each held until the end of
+// the test) holds no other gallery's search while a second worker is free:
+// a gallery runs one batch at a time, so the second worker takes the quick
+// gallery's probe at once. Bounded: the quick search is given 20 s.
+TEST_F(DynamicBatcherTest, SlowGalleryBacklogHoldsNoOtherGallerysSearch) {
+  absl::Notification slow_entered, release_slow;
+  std::atomic<int> slow_calls{0};
+  SearchFn search = [&](const std::string& key, absl::Span<const float>,
+                        absl::Span<const ProbeQuery> queries,
+                        uint64_t*) -> absl::StatusOr<CandidateLists> {
+    if (key == "slow") {
+      if (slow_calls.fetch_add(1) == 0) slow_entered.Notify();
+      release_slow.WaitForNotification();
+    }
+    return CandidateLists(queries.size());
+  };
+  BatcherOptions options;
+  options.max_batch_probes = 4;
+  options.worker_threads = 2;
+  auto batcher = DynamicBatcher::Create(options, search);
+  ASSERT_TRUE(batcher.ok()) << batcher.status();
+  constexpr int kSlowRequests = 5;
+  Completions slow_done(kSlowRequests);
+  for (int i = 0; i < kSlowRequests; ++i) {
+    ASSERT_TRUE((*batcher)
+                    ->Submit("slow", Probes(4), kDim, Queries(4), kNoDeadline,
+                             slow_done.For(i))
+                    .ok());
+  }
+  slow_entered.WaitForNotification();
+  absl::Notification quick_done;
+  absl::StatusOr<BatchResult> quick = absl::UnknownError("not run");
+  ASSERT_TRUE((*batcher)
+                  ->Submit("quick", Probes(1), kDim, Queries(1), kNoDeadline,
+                           [&](absl::StatusOr<BatchResult> result) {
+                             quick = std::move(result);
+                             quick_done.Notify();
+                           })
+                  .ok());
+  const bool quick_finished =
+      quick_done.WaitForNotificationWithTimeout(absl::Seconds(20));
+  const int slow_started = slow_calls.load();
+  release_slow.Notify();
+  slow_done.Wait();
+  ASSERT_TRUE(quick_finished)
+      << "the quick gallery's search waited behind the slow gallery's batches";
+  EXPECT_TRUE(quick.ok()) << quick.status();
+  // It finished while the slow gallery's first batch was still running.
+  EXPECT_EQ(slow_started, 1);
+  for (int i = 0; i < kSlowRequests; ++i) EXPECT_TRUE(slow_done.result(i).ok());
+  EXPECT_EQ((*batcher)->Stats().batches_run, kSlowRequests + 1);
 }
 
 TEST_F(DynamicBatcherTest, LargeRequestRunsAloneInItsTurn) {
