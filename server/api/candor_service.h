@@ -4,6 +4,13 @@
 // method returning absl::Status, mapped to grpc::Status once
 // (status_util.h). Every call, refused ones included, is answered only once
 // its audit record is durable.
+//
+// Work that blocks (a WAL or manifest fsync, compaction, erasing a gallery,
+// training, a calibration's searches) never runs on gRPC's callback
+// threads, which every call shares, health checks included: it runs on one
+// of two bounded executors of the service's own (blocking_executor.h), short
+// writes apart from long maintenance, and the reactor is finished from
+// there. Reads of in-memory state answer on the callback thread.
 #ifndef CANDOR_SERVER_API_CANDOR_SERVICE_H_
 #define CANDOR_SERVER_API_CANDOR_SERVICE_H_
 
@@ -13,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "candor/v1/candor.grpc.pb.h"
+#include "server/api/blocking_executor.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/api/status_util.h"
@@ -28,6 +36,14 @@ class CandorService final : public v1::Candor::CallbackService {
   CandorService(const ServerOptions& options, gallery::GalleryStore* store,
                 SearchRunner* runner, TelemetryHub* telemetry,
                 const security::CallGate* gate);
+  // Calls Shutdown().
+  ~CandorService() override;
+
+  // Refuses new blocking work (UNAVAILABLE), finishes the calls already
+  // queued for a thread and joins the threads. Call after the gRPC server
+  // has stopped taking calls and before the search runner stops (queued
+  // calibrations still search). Idempotent.
+  void Shutdown();
 
   grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
                                           const v1::CreateGalleryRequest* req,
@@ -86,24 +102,58 @@ class CandorService final : public v1::Candor::CallbackService {
   // (skipped when the gate refuses; it may add what the call touched to
   // the record), then metrics and the audit record. The call is answered
   // once its record is durable, or UNAVAILABLE when it cannot be written.
+  // For reads of in-memory state only.
   template <typename Work>
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx,
                                   const char* method,
                                   const std::string& gallery, Work&& work) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     CallRecord record;
-    record.rpc = method;
-    record.gallery = gallery;
-    record.start = absl::Now();
+    StartRecord(method, gallery, &record);
     absl::Status status = gate_->Admit(*ctx, method, &record.caller);
     if (status.ok()) status = work(&record);
-    record.status = status;
-    record.end = absl::Now();
-    telemetry_->Record(record, [reactor, status](absl::Status audit) {
-      reactor->Finish(ToGrpcStatus(audit.ok() ? status : audit));
-    });
+    Complete(reactor, record, std::move(status));
     return reactor;
   }
+
+  // Serve for work that blocks: the gate on this thread, then `work` on
+  // `executor`; this thread returns at once. `work` is called once, on an
+  // executor thread; it must capture what it uses by value (the request,
+  // response and context pointers stay valid until the reactor finishes).
+  // A call is refused RESOURCE_EXHAUSTED when the executor's queue is full,
+  // and answered DEADLINE_EXCEEDED without running when its deadline
+  // passed while it waited for a thread.
+  template <typename Work>
+  grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx,
+                                          const char* method,
+                                          const std::string& gallery,
+                                          BlockingExecutor* executor,
+                                          Work work) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    // Shared with the task: a refused task is destroyed uncalled.
+    auto record = std::make_shared<CallRecord>();
+    StartRecord(method, gallery, record.get());
+    absl::Status status = gate_->Admit(*ctx, method, &record->caller);
+    if (status.ok()) {
+      status = executor->Submit(
+          [this, reactor, ctx, record, work = std::move(work)]() mutable {
+            absl::Status result = StillWanted(*ctx);
+            if (result.ok()) result = work(record.get());
+            Complete(reactor, *record, std::move(result));
+          });
+      if (status.ok()) return reactor;
+    }
+    Complete(reactor, *record, std::move(status));
+    return reactor;
+  }
+
+  void StartRecord(const char* method, const std::string& gallery,
+                   CallRecord* record) const;
+  // Metrics and the audit record of a finished unary call, then Finish.
+  void Complete(grpc::ServerUnaryReactor* reactor, CallRecord& record,
+                absl::Status status);
+  // OK, or DEADLINE_EXCEEDED / CANCELLED for a call whose caller is gone.
+  static absl::Status StillWanted(const grpc::CallbackServerContext& ctx);
 
   absl::Status DoCreateGallery(const v1::CreateGalleryRequest& req,
                                v1::Gallery* resp, CallRecord* record);
@@ -143,6 +193,11 @@ class CandorService final : public v1::Candor::CallbackService {
   SearchRunner* const runner_;
   TelemetryHub* const telemetry_;
   const security::CallGate* const gate_;
+  // Enroll, Remove, CreateGallery, SetPolicy: short waits on an fsync.
+  std::unique_ptr<BlockingExecutor> writes_;
+  // Calibrate, CompactGallery, DeleteGallery, TrainIndex: long work, kept
+  // apart so that it cannot hold the writes up.
+  std::unique_ptr<BlockingExecutor> maintenance_;
 };
 
 }  // namespace candor::api

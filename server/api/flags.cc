@@ -90,6 +90,15 @@ ABSL_FLAG(std::string, trusted_forwarders, "",
           "comma-separated identities (routers) trusted to name the caller "
           "they forward in x-candor-forwarded-identity");
 ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection");
+ABSL_FLAG(int, write_threads, 16,
+          "threads for Enroll, Remove, CreateGallery and SetPolicy (they wait "
+          "on an fsync; never on gRPC's own threads)");
+ABSL_FLAG(int, maintenance_threads, 2,
+          "threads for Calibrate, CompactGallery, DeleteGallery and "
+          "TrainIndex (long work, apart from the writes)");
+ABSL_FLAG(int, blocking_queue, 256,
+          "calls that may wait for a write or maintenance thread, per pool; "
+          "one more is refused with RESOURCE_EXHAUSTED");
 
 namespace candor::api {
 namespace {
@@ -111,6 +120,22 @@ absl::Status Positive(const std::string& flag, int64_t value) {
   if (value > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat("--", flag, ": must be positive, got ", value));
+}
+
+// The threads blocking RPC work runs on: at least one each; the queue may
+// be empty (a call then needs an idle thread).
+absl::Status BlockingFromFlags(ServerOptions* options) {
+  BlockingOptions& blocking = options->blocking;
+  blocking.write_threads = absl::GetFlag(FLAGS_write_threads);
+  blocking.maintenance_threads = absl::GetFlag(FLAGS_maintenance_threads);
+  blocking.max_queue = absl::GetFlag(FLAGS_blocking_queue);
+  absl::Status s = Positive("write_threads", blocking.write_threads);
+  if (s.ok()) s = Positive("maintenance_threads", blocking.maintenance_threads);
+  if (s.ok() && blocking.max_queue < 0) {
+    s = absl::InvalidArgumentError(absl::StrCat(
+        "--blocking_queue: must be >= 0, got ", blocking.max_queue));
+  }
+  return s;
 }
 
 }  // namespace
@@ -142,6 +167,8 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
     absl::Status s = Positive(name, value);
     if (!s.ok()) return s;
   }
+  absl::Status blocking = BlockingFromFlags(&options);
+  if (!blocking.ok()) return blocking;
   auto backend = index::ParseBackend(absl::GetFlag(FLAGS_backend));
   if (!backend.ok()) return backend.status();
   options.backend = *backend;

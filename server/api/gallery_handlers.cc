@@ -1,9 +1,12 @@
 // Gallery administration RPCs.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/candor_service.h"
 #include "server/api/convert.h"
 #include "server/api/telemetry_proto.h"
+#include "server/api/unary.h"
 #include "server/api/validation.h"
 
 namespace candor::api {
@@ -13,6 +16,19 @@ namespace {
 telemetry::AuditJson PolicyJson(const v1::Policy& policy) {
   return telemetry::AuditJson::parse(
       telemetry::PolicyToJson(FromPolicyProto(policy)));
+}
+
+// One of the service's executors; options out of range are clamped (the
+// flags are checked at start-up).
+std::unique_ptr<BlockingExecutor> MakeExecutor(const std::string& name,
+                                               const std::string& flag,
+                                               int threads, int max_queue) {
+  BlockingExecutor::Options options;
+  options.name = name;
+  options.threads_flag = flag;
+  options.threads = std::max(1, threads);
+  options.max_queue = std::max(0, max_queue);
+  return *BlockingExecutor::Create(std::move(options));
 }
 
 }  // namespace
@@ -25,7 +41,49 @@ CandorService::CandorService(const ServerOptions& options,
       store_(store),
       runner_(runner),
       telemetry_(telemetry),
-      gate_(gate) {}
+      gate_(gate),
+      writes_(MakeExecutor("write", "write_threads",
+                           options.blocking.write_threads,
+                           options.blocking.max_queue)),
+      maintenance_(MakeExecutor("maintenance", "maintenance_threads",
+                                options.blocking.maintenance_threads,
+                                options.blocking.max_queue)) {}
+
+CandorService::~CandorService() { Shutdown(); }
+
+void CandorService::Shutdown() {
+  writes_->Shutdown();
+  maintenance_->Shutdown();
+}
+
+void CandorService::StartRecord(const char* method, const std::string& gallery,
+                                CallRecord* record) const {
+  record->rpc = method;
+  record->gallery = gallery;
+  record->start = absl::Now();
+}
+
+void CandorService::Complete(grpc::ServerUnaryReactor* reactor,
+                             CallRecord& record, absl::Status status) {
+  record.status = status;
+  record.end = absl::Now();
+  telemetry_->Record(record, [reactor, status](absl::Status audit) {
+    reactor->Finish(ToGrpcStatus(audit.ok() ? status : audit));
+  });
+}
+
+absl::Status CandorService::StillWanted(
+    const grpc::CallbackServerContext& ctx) {
+  if (absl::Now() >= DeadlineOf(ctx)) {
+    return absl::DeadlineExceededError(
+        "the caller's deadline passed while the call waited for a thread");
+  }
+  if (ctx.IsCancelled()) {
+    return absl::CancelledError(
+        "the caller cancelled while the call waited for a thread");
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::shared_ptr<gallery::Gallery>> CandorService::FindGallery(
     const std::string& name) const {
@@ -176,17 +234,17 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
 grpc::ServerUnaryReactor* CandorService::CreateGallery(
     grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
     v1::Gallery* resp) {
-  return Serve(ctx, "CreateGallery", req->name(), [&](CallRecord* record) {
-    return DoCreateGallery(*req, resp, record);
-  });
+  return ServeBlocking(ctx, "CreateGallery", req->name(), writes_.get(),
+                       [this, req, resp](CallRecord* record) {
+                         return DoCreateGallery(*req, resp, record);
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetGallery(
     grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
     v1::Gallery* resp) {
-  return Serve(ctx, "GetGallery", req->name(), [&](CallRecord*) {
-    return DoGetGallery(req->name(), resp);
-  });
+  return Serve(ctx, "GetGallery", req->name(),
+               [&](CallRecord*) { return DoGetGallery(req->name(), resp); });
 }
 
 grpc::ServerUnaryReactor* CandorService::ListGalleries(
@@ -206,38 +264,43 @@ grpc::ServerUnaryReactor* CandorService::ListGalleries(
 grpc::ServerUnaryReactor* CandorService::DeleteGallery(
     grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
     v1::DeleteGalleryResponse* resp) {
-  return Serve(ctx, "DeleteGallery", req->name(), [&](CallRecord* record) {
-    return DoDeleteGallery(*req, record);
-  });
+  return ServeBlocking(ctx, "DeleteGallery", req->name(), maintenance_.get(),
+                       [this, req](CallRecord* record) {
+                         return DoDeleteGallery(*req, record);
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::CompactGallery(
     grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
     v1::CompactGalleryResponse* resp) {
-  return Serve(ctx, "CompactGallery", req->name(), [&](CallRecord* record) {
-    absl::Status status = DoCompactGallery(*req, resp);
-    record->details["erased_entries"] = resp->erased_entries();
-    record->details["bytes_before"] = resp->bytes_before();
-    record->details["bytes_after"] = resp->bytes_after();
-    return status;
-  });
+  return ServeBlocking(ctx, "CompactGallery", req->name(), maintenance_.get(),
+                       [this, req, resp](CallRecord* record) {
+                         absl::Status status = DoCompactGallery(*req, resp);
+                         record->details["erased_entries"] =
+                             resp->erased_entries();
+                         record->details["bytes_before"] = resp->bytes_before();
+                         record->details["bytes_after"] = resp->bytes_after();
+                         return status;
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::SetPolicy(
     grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
     v1::Gallery* resp) {
-  return Serve(ctx, "SetPolicy", req->gallery(), [&](CallRecord* record) {
-    return DoSetPolicy(*req, resp, record);
-  });
+  return ServeBlocking(ctx, "SetPolicy", req->gallery(), writes_.get(),
+                       [this, req, resp](CallRecord* record) {
+                         return DoSetPolicy(*req, resp, record);
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::TrainIndex(
     grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
     v1::Gallery* resp) {
-  return Serve(ctx, "TrainIndex", req->gallery(), [&](CallRecord* record) {
-    record->details["nlist"] = req->nlist();
-    return DoTrainIndex(*req, resp);
-  });
+  return ServeBlocking(ctx, "TrainIndex", req->gallery(), maintenance_.get(),
+                       [this, req, resp](CallRecord* record) {
+                         record->details["nlist"] = req->nlist();
+                         return DoTrainIndex(*req, resp);
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetStats(

@@ -43,6 +43,20 @@ struct BatchingOptions {
   int max_queue_requests = 4096;
 };
 
+// Threads for the RPC work that blocks, so that it never runs on gRPC's
+// callback threads (which health checks and every other call share).
+struct BlockingOptions {
+  // Enroll, Remove, CreateGallery, SetPolicy: short waits on a WAL or
+  // manifest fsync. Enough threads that concurrent writes share a commit.
+  int write_threads = 16;
+  // Calibrate, CompactGallery, DeleteGallery, TrainIndex: long work, on
+  // threads of their own so that it cannot hold writes up.
+  int maintenance_threads = 2;
+  // Calls waiting for a thread, per pool; one more is refused with
+  // RESOURCE_EXHAUSTED.
+  int max_queue = 256;
+};
+
 struct AuditOptions {
   // A file past this size is closed and a new one begun (the hash chain
   // continues across files).
@@ -78,6 +92,7 @@ struct ServerOptions {
   BatchingOptions batching;
   AuditOptions audit;
   security::SecurityOptions security;
+  BlockingOptions blocking;
   // How long shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(30);
 };

@@ -209,14 +209,18 @@ absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
 grpc::ServerUnaryReactor* CandorService::Calibrate(
     grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
     v1::CalibrationReport* resp) {
-  return Serve(ctx, "Calibrate", req->gallery(), [&](CallRecord* record) {
-    // Calibration runs on this thread for as long as its searches take:
-    // it looks at the caller's deadline and cancellation between chunks.
-    CallLimits limits;
-    limits.deadline = DeadlineOf(*ctx);
-    limits.cancelled = [ctx] { return ctx->IsCancelled(); };
-    return DoCalibrate(*req, limits, resp, record);
-  });
+  return ServeBlocking(ctx, "Calibrate", req->gallery(), maintenance_.get(),
+                       [this, ctx, req, resp](CallRecord* record) {
+                         // Calibration holds a maintenance thread for as long
+                         // as its searches take: it looks at the caller's
+                         // deadline and cancellation between chunks.
+                         CallLimits limits;
+                         limits.deadline = DeadlineOf(*ctx);
+                         limits.cancelled = [ctx] {
+                           return ctx->IsCancelled();
+                         };
+                         return DoCalibrate(*req, limits, resp, record);
+                       });
 }
 
 grpc::ServerUnaryReactor* CandorService::GetCalibration(

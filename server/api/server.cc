@@ -49,8 +49,10 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   if (!telemetry.ok()) return telemetry.status();
   server->telemetry_ = *std::move(telemetry);
   server->telemetry_->SetBackend(server->backend_, "");
-  // One batcher worker: the index call (BLAS) already uses every core.
-  auto runner = MakeBatchedSearchRunner(options.batching, /*worker_threads=*/1,
+  // Two batcher workers: a gallery runs one batch at a time (its index
+  // call, BLAS, already uses every core), so the second serves the other
+  // galleries while a slow one runs.
+  auto runner = MakeBatchedSearchRunner(options.batching, /*worker_threads=*/2,
                                         server->store_.get(),
                                         server->telemetry_->batch_observer());
   if (!runner.ok()) return runner.status();
@@ -97,6 +99,7 @@ void CandorServer::Shutdown() {
   LogInfo("shutting down: draining in-flight calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  service_->Shutdown();  // its blocking work, before the runner it uses
   telemetry_->Detach();  // scrapes stop reading the runner and the store
   runner_->Shutdown();
   store_->Shutdown();

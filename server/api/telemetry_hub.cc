@@ -362,9 +362,16 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     auto calibration =
         telemetry::Calibration::Build(meta, obs->nonmated, obs->mated);
     if (!calibration.ok()) return calibration.status();
-    absl::Status saved = calibrations_->Save(
-        gallery->name(),
-        std::make_shared<const telemetry::Calibration>(*std::move(calibration)));
+    absl::Status saved;
+    {
+      // Calibrations of one gallery may end together (several maintenance
+      // threads): their files are replaced one at a time, as they share
+      // one temporary name.
+      absl::MutexLock lock(&save_mu_);
+      saved = calibrations_->Save(
+          gallery->name(), std::make_shared<const telemetry::Calibration>(
+                               *std::move(calibration)));
+    }
     if (!saved.ok()) return saved;
     RefreshPolicyFpir(*gallery);
     v1::GetCalibrationRequest report_request;
@@ -536,6 +543,8 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     std::set<std::string> groups;
   };
   static constexpr absl::Duration kGroupsMaxAge = absl::Seconds(10);
+  // Serializes calibration saves (Calibrate).
+  absl::Mutex save_mu_;
   absl::Mutex groups_mu_;
   std::map<std::string, TopGroups> top_groups_ ABSL_GUARDED_BY(groups_mu_);
 };
