@@ -235,6 +235,8 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       metrics_->SetGalleryEntries(name, info.size);
       metrics_->SetGalleryMemory(name, info.memory.host_bytes,
                                  info.memory.device_bytes);
+      metrics_->SetErasureBacklog(name, info.erasure_backlog_entries);
+      metrics_->SetCompactionFailures(name, info.compaction_failures);
       CalibrationPtr calibration = Find(name);
       const telemetry::CalibrationInfo described =
           telemetry::DescribeCalibration(calibration.get(),

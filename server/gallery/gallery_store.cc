@@ -112,8 +112,8 @@ class GalleryStore::Impl {
       return absl::AlreadyExistsError(
           absl::StrCat("gallery ", config.name, " already exists"));
     }
-    auto gallery = Gallery::Create(storage::JoinPath(root_, config.name), config,
-                                   options_.gallery);
+    auto gallery = Gallery::Create(storage::JoinPath(root_, config.name),
+                                   config, options_.gallery);
     if (!gallery.ok()) return gallery.status();
     std::shared_ptr<Gallery> shared(std::move(*gallery));
     galleries_[config.name] = shared;

@@ -217,6 +217,7 @@ struct Metrics::GallerySeries {
   };
   std::map<std::string, Gauges> gauges;
   std::map<std::string, prometheus::Counter*> probes;
+  std::map<std::string, prometheus::Counter*> compaction_failures;
   std::map<std::string, std::map<std::string, prometheus::Counter*>> candidates;
 
   void AddGauge(const std::string& gallery,
@@ -347,6 +348,18 @@ Metrics::Metrics()
            .Help("1 when the gallery's calibration is stale (its size moved "
                  "over 10% since) or missing: calibrate again")
            .Register(*registry_);
+  erasure_backlog_ =
+      &prometheus::BuildGauge()
+           .Name("candor_erasure_backlog_entries")
+           .Help("Removed entries whose vectors are still in files on disk, "
+                 "by gallery (erased by the next compaction that succeeds)")
+           .Register(*registry_);
+  compaction_failures_ =
+      &prometheus::BuildCounter()
+           .Name("candor_compaction_failures_total")
+           .Help("Automatic compactions that failed, by gallery (each "
+                 "logged; erasure waits for the next that succeeds)")
+           .Register(*registry_);
   queue_requests_ = &prometheus::BuildGauge()
                          .Name("candor_search_queue_requests")
                          .Help("Searches waiting for an index call")
@@ -470,8 +483,32 @@ void Metrics::SetCalibration(const std::string& gallery, bool calibrated,
   }
 }
 
+void Metrics::SetErasureBacklog(const std::string& gallery,
+                                uint64_t entries) {
+  absl::MutexLock lock(&series_mu_);
+  prometheus::Gauge* g = &erasure_backlog_->Add({{"gallery", gallery}});
+  g->Set(static_cast<double>(entries));
+  series_->AddGauge(gallery, erasure_backlog_, g);
+}
+
+void Metrics::SetCompactionFailures(const std::string& gallery,
+                                    uint64_t total) {
+  absl::MutexLock lock(&series_mu_);
+  prometheus::Counter* c = &compaction_failures_->Add({{"gallery", gallery}});
+  series_->compaction_failures[gallery] = c;
+  // The gallery counts; the counter follows it (a re-created gallery
+  // starts again at 0 under a new series).
+  const double delta = static_cast<double>(total) - c->Value();
+  if (delta > 0) c->Increment(delta);
+}
+
 void Metrics::ForgetGallery(const std::string& gallery) {
   absl::MutexLock lock(&series_mu_);
+  if (auto it = series_->compaction_failures.find(gallery);
+      it != series_->compaction_failures.end()) {
+    compaction_failures_->Remove(it->second);
+    series_->compaction_failures.erase(it);
+  }
   if (auto it = series_->gauges.find(gallery); it != series_->gauges.end()) {
     for (const auto& [family, gauge] : it->second.list) family->Remove(gauge);
     series_->gauges.erase(it);

@@ -120,6 +120,13 @@ class Metrics {
   // or missing (either way: calibrate), else 0.
   void SetCalibration(const std::string& gallery, bool calibrated,
                       double age_seconds, bool stale);
+  // candor_erasure_backlog_entries{gallery}: removed entries whose vectors
+  // are still in files on disk (the next compaction that succeeds erases
+  // them; a backlog that keeps growing means erasure has stalled).
+  void SetErasureBacklog(const std::string& gallery, uint64_t entries);
+  // candor_compaction_failures_total{gallery}: automatic compactions that
+  // failed (each also logged); `total` is the gallery's running count.
+  void SetCompactionFailures(const std::string& gallery, uint64_t total);
   // Removes every series labelled with the gallery.
   void ForgetGallery(const std::string& gallery);
   // Removes the series of every gallery not in `live`.
@@ -180,6 +187,8 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* gallery_memory_;
   prometheus::Family<prometheus::Gauge>* calibration_age_;
   prometheus::Family<prometheus::Gauge>* calibration_stale_;
+  prometheus::Family<prometheus::Gauge>* erasure_backlog_;
+  prometheus::Family<prometheus::Counter>* compaction_failures_;
   prometheus::Gauge* queue_requests_;
   prometheus::Gauge* queue_probes_;
   std::array<prometheus::Histogram*, kStages> stage_latency_;

@@ -97,6 +97,8 @@ TEST(MetricsTest, ForgettingAGalleryRemovesEverySeriesOfIt) {
     metrics.SetGalleryEntries(g, 10);
     metrics.SetGalleryMemory(g, 100, 0);
     metrics.SetCalibration(g, true, 5, false);
+    metrics.SetErasureBacklog(g, 4);
+    metrics.SetCompactionFailures(g, 2);
     metrics.SetPolicyThreshold(g, 0.5);
     metrics.SetPolicyFpir(g, "A", 0.01);
   }
@@ -112,6 +114,20 @@ TEST(MetricsTest, ForgettingAGalleryRemovesEverySeriesOfIt) {
   EXPECT_THAT(text, Not(HasSubstr("gallery=\"kept\"")));
   metrics.CountProbes("kept", 1);
   EXPECT_THAT(metrics.RenderText(), HasSubstr("candor_probes_total{gallery=\"kept\"} 1"));
+}
+
+TEST(MetricsTest, CompactionFailuresFollowTheGallerysCount) {
+  auto m = Metrics::Create({});
+  ASSERT_TRUE(m.ok());
+  (*m)->SetCompactionFailures("g", 2);
+  (*m)->SetCompactionFailures("g", 2);
+  (*m)->SetCompactionFailures("g", 5);
+  (*m)->SetErasureBacklog("g", 7);
+  const std::string text = (*m)->RenderText();
+  EXPECT_THAT(text,
+              HasSubstr("candor_compaction_failures_total{gallery=\"g\"} 5"));
+  EXPECT_THAT(text,
+              HasSubstr("candor_erasure_backlog_entries{gallery=\"g\"} 7"));
 }
 
 TEST(MetricsTest, UncalibratedIsStaleWithoutAnAge) {
@@ -215,6 +231,8 @@ TEST(MetricsTest, ExportsExactlyTheExpectedMetrics) {
   metrics.SetGalleryEntries("g", 1);
   metrics.SetGalleryMemory("g", 1, 0);
   metrics.SetCalibration("g", true, 1, false);
+  metrics.SetErasureBacklog("g", 2);
+  metrics.SetCompactionFailures("g", 1);
   metrics.SetPolicyThreshold("g", 0.5);
   metrics.SetPolicyFpir("g", "A", 0.1);
   metrics.CountVerdict(VerdictOutcome::kPass);
