@@ -27,6 +27,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/api/test_server.h"
+#include "tests/lib/loopback_http.h"
 
 namespace candor::testing {
 namespace {
@@ -415,6 +416,82 @@ TEST_F(DamagedCopiesTest, EveryStartServesWhatItCanAndReportsTheRest) {
   std::cout << "  removed entries served again after a reported torn "
                "tail (a removal record cut off): "
             << removed_back << "\n";
+}
+
+// The reports one by one: a gallery with a garbage MANIFEST is listed by
+// GetStats while the others serve; a truncated active log segment is
+// reported by GetGallery and the recovery metrics; a damaged calibration
+// and audit checkpoint are sealed aside and listed.
+TEST_F(DamagedCopiesTest, StatsGetGalleryAndMetricsReportWhatStartUpFound) {
+  const std::string dir = root_ + "/data";
+  {
+    Reference reference(dir);
+    reference.Build();
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  }
+  WriteAll(dir + "/galleries/alpha/MANIFEST", "garbage!");
+  const fs::path wal = dir + "/galleries/beta/wal-00000000000000000001.log";
+  const std::string bytes = ReadAll(wal);
+  WriteAll(wal, bytes.substr(0, bytes.size() - 5));
+  WriteAll(dir + "/calibrations/gamma.cal", "garbage!");
+  WriteAll(dir + "/audit-checkpoint.json", "{}");
+
+  api::ServerOptions options = OptionsFor(dir);
+  const int metrics_port = FreeLoopbackPort();
+  options.metrics_listen = absl::StrCat("127.0.0.1:", metrics_port);
+  auto server = api::CandorServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = StubFor(**server);
+
+  v1::Stats stats;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->GetStats(&ctx, v1::GetStatsRequest(), &stats).ok());
+  }
+  EXPECT_EQ(stats.galleries(), 2u);  // beta and gamma serve
+  std::map<std::string, v1::Quarantined> by_kind;
+  for (const v1::Quarantined& q : stats.quarantined()) by_kind[q.kind()] = q;
+  ASSERT_EQ(by_kind.size(), 3u) << stats.DebugString();
+  EXPECT_EQ(by_kind["gallery"].name(), "alpha");
+  EXPECT_THAT(by_kind["gallery"].path(),
+              ::testing::HasSubstr(dir + "/quarantine/alpha-"));
+  EXPECT_THAT(by_kind["gallery"].reason(), ::testing::HasSubstr("MANIFEST"));
+  EXPECT_TRUE(fs::exists(fs::path(by_kind["gallery"].path()) / "MANIFEST"));
+  EXPECT_EQ(by_kind["calibration"].name(), "gamma");
+  EXPECT_TRUE(fs::exists(by_kind["calibration"].path()));
+  EXPECT_EQ(by_kind["audit_checkpoint"].name(), "audit-checkpoint.json");
+
+  v1::Gallery beta;
+  {
+    grpc::ClientContext ctx;
+    v1::GetGalleryRequest req;
+    req.set_name("beta");
+    ASSERT_TRUE(stub->GetGallery(&ctx, req, &beta).ok());
+  }
+  EXPECT_EQ(beta.recovery_dropped_records(), 1u);
+  EXPECT_GT(beta.recovery_dropped_bytes(), 0u);
+  v1::Gallery gamma;
+  {
+    grpc::ClientContext ctx;
+    v1::GetGalleryRequest req;
+    req.set_name("gamma");
+    ASSERT_TRUE(stub->GetGallery(&ctx, req, &gamma).ok());
+  }
+  EXPECT_EQ(gamma.recovery_dropped_records(), 0u);
+  EXPECT_FALSE(gamma.calibrated());
+
+  const std::string metrics =
+      LoopbackHttpGet(metrics_port, "/metrics");
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "candor_recovery_dropped_records_total{gallery=\"beta\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr(absl::StrCat(
+                           "candor_recovery_dropped_bytes_total{gallery=\"beta\"} ",
+                           beta.recovery_dropped_bytes())));
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr("candor_quarantined{kind=\"gallery\"} 1"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr(
+                           "candor_quarantined{kind=\"calibration\"} 1"));
+  (*server)->Shutdown();
 }
 
 }  // namespace
