@@ -1,5 +1,7 @@
 // `candor audit verify DIR --key FILE [--checkpoint FILE]`: checks an audit
-// log offline (no server needed) and names the first break.
+// log offline (no server needed) and names the first break, or the breaks
+// the server recorded when it found the log damaged (exit status non-zero
+// either way).
 #include <iostream>
 #include <memory>
 #include <string>
@@ -43,7 +45,12 @@ void AddAuditCommand(CLI::App& app, Action* action) {
       for (const std::string& line : result.breaks)
         std::cout << "break: " << line << "\n";
       std::cout << "audit log " << options->dir << ": " << result.records
-                << " records, chain intact (HMAC-SHA-256), last seq "
+                << " records, chain intact"
+                << (result.breaks.empty()
+                        ? ""
+                        : absl::StrCat(" around ", result.breaks.size(),
+                                       " recorded break(s)"))
+                << " (HMAC-SHA-256), last seq "
                 << result.last_seq;
       if (result.checkpoint_seq > 0) {
         std::cout << ", checkpoint seq " << result.checkpoint_seq << " covered";

@@ -9,6 +9,9 @@
 #include "gtest/gtest.h"
 #include "server/telemetry/audit_checkpoint.h"
 #include "tests/telemetry/audit_test_util.h"
+#ifdef CANDOR_CLI_PATH
+#include "tests/clients/subprocess.h"
+#endif
 
 namespace candor::telemetry {
 namespace {
@@ -133,6 +136,35 @@ TEST_F(AuditDamageTest, AnotherKeyIsRefusedNotSealed) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("wrong --audit_key_file?"));
   EXPECT_TRUE(Sealed().empty());
 }
+
+#ifdef CANDOR_CLI_PATH
+// `candor audit verify` as a user runs it after the server sealed damage
+// aside: one "break:" line naming where, why and what was sealed, the
+// summary, and a non-zero exit.
+TEST_F(AuditDamageTest, CliVerifyNamesTheBreak) {
+  const std::string key_file = (root_ / "audit.key").string();
+  std::ofstream(key_file) << key_ << "\n";
+  AuditLog::Options o = Opts();
+  AppendRecords(o, 3);  // seq 1..4
+  std::vector<std::string> lines = ReadLines(Files()[0]);
+  lines[3][lines[3].find("case-") + 5] = 'X';
+  WriteLines(Files()[0], lines);
+  { ASSERT_TRUE(AuditLog::Open(o).ok()); }
+
+  test_util::CommandResult r = test_util::RunCommand(
+      {CANDOR_CLI_PATH, "audit", "verify", dir_.string(), "--key", key_file},
+      root_.string());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("break: chain break recorded at " +
+                               Files()[0].filename().string() +
+                               " line 1 (seq 4): "));
+  EXPECT_THAT(r.out, HasSubstr("line 4: "));
+  EXPECT_THAT(r.out, HasSubstr(".damaged-"));
+  EXPECT_THAT(r.out, HasSubstr("the last verified record, seq 3"));
+  EXPECT_THAT(r.out, HasSubstr("chain intact around 1 recorded break(s)"));
+  EXPECT_THAT(r.err, HasSubstr("1 recorded break(s) in the chain"));
+}
+#endif
 
 }  // namespace
 }  // namespace candor::telemetry
