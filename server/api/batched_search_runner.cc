@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
   batcher_options.max_batch_probes = options.max_batch_probes;
   batcher_options.max_queue_delay_us = options.max_queue_delay_us;
   batcher_options.max_queue_requests = options.max_queue_requests;
+  batcher_options.max_queued_bytes = options.max_queued_bytes;
   batcher_options.worker_threads = worker_threads;
   auto search = [store](const std::string& key, absl::Span<const float> probes,
                         absl::Span<const ProbeQuery> queries, uint64_t* version)

@@ -90,6 +90,44 @@ ABSL_FLAG(std::string, trusted_forwarders, "",
           "comma-separated identities (routers) trusted to name the caller "
           "they forward in x-candor-forwarded-identity");
 ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection");
+
+// Limits against careless or hostile clients: each refusal names its flag.
+ABSL_FLAG(int, max_calibration_groups, 256,
+          "most distinct group labels in one calibration (every later "
+          "search reports each group)");
+ABSL_FLAG(int, max_galleries, 256, "most galleries this server holds");
+ABSL_FLAG(int64_t, max_gallery_entries, 50'000'000,
+          "most live entries in one gallery");
+ABSL_FLAG(int64_t, max_gallery_bytes, int64_t{16} << 30,
+          "most bytes of vectors (entries x dimension x 4) in one gallery");
+ABSL_FLAG(int64_t, max_queued_bytes, int64_t{1} << 30,
+          "bytes of probes waiting for the batcher beyond which new searches "
+          "get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, grpc_max_memory_mb, 1024,
+          "memory gRPC may use for connection and call buffers, MiB");
+ABSL_FLAG(int, grpc_max_threads, 64, "most threads gRPC may run");
+ABSL_FLAG(int, max_concurrent_streams, 256,
+          "most concurrent calls on one client connection");
+ABSL_FLAG(int, min_ping_interval_s, 60,
+          "clients pinging more often without calls get strikes");
+ABSL_FLAG(int, max_ping_strikes, 2,
+          "strikes after which a pinging connection is closed");
+ABSL_FLAG(int, max_connection_idle_s, 300,
+          "a connection without calls for this long is closed");
+ABSL_FLAG(int, max_connection_age_s, 7200,
+          "every connection is closed after this long (clients reconnect)");
+ABSL_FLAG(int, max_connection_age_grace_s, 60,
+          "time calls on a connection past --max_connection_age may finish");
+ABSL_FLAG(int, handshake_timeout_s, 10,
+          "a connection that has not completed its handshake by then is "
+          "closed");
+ABSL_FLAG(int, reserved_fds, 256,
+          "file descriptors kept free of network connections for data files; "
+          "a connection accepted above the fd limit minus this is closed");
+ABSL_FLAG(int, metrics_max_connections, 32,
+          "most open connections to /metrics");
+ABSL_FLAG(int, metrics_connection_timeout_s, 10,
+          "a /metrics connection idle this long is closed");
 ABSL_FLAG(int, write_threads, 16,
           "threads for Enroll, Remove, CreateGallery and SetPolicy (they wait "
           "on an fsync; never on gRPC's own threads)");
@@ -136,6 +174,59 @@ absl::Status BlockingFromFlags(ServerOptions* options) {
         "--blocking_queue: must be >= 0, got ", blocking.max_queue));
   }
   return s;
+}
+
+// The limits against careless or hostile clients, all positive.
+absl::Status LimitsFromFlags(ServerOptions* options) {
+  LimitOptions& limits = options->limits;
+  limits.max_calibration_groups = absl::GetFlag(FLAGS_max_calibration_groups);
+  limits.max_galleries = absl::GetFlag(FLAGS_max_galleries);
+  limits.max_gallery_entries = absl::GetFlag(FLAGS_max_gallery_entries);
+  limits.max_gallery_bytes = absl::GetFlag(FLAGS_max_gallery_bytes);
+  options->batching.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
+  GrpcLimitOptions& grpc = options->grpc;
+  grpc.memory_bytes = absl::GetFlag(FLAGS_grpc_max_memory_mb) << 20;
+  grpc.max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
+  grpc.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  grpc.min_ping_interval = absl::Seconds(absl::GetFlag(FLAGS_min_ping_interval_s));
+  grpc.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
+  grpc.max_connection_idle =
+      absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_s));
+  grpc.max_connection_age =
+      absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_s));
+  grpc.max_connection_age_grace =
+      absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_grace_s));
+  grpc.handshake_timeout = absl::Seconds(absl::GetFlag(FLAGS_handshake_timeout_s));
+  grpc.reserved_fds = absl::GetFlag(FLAGS_reserved_fds);
+  options->metrics_http.max_connections =
+      absl::GetFlag(FLAGS_metrics_max_connections);
+  options->metrics_http.connection_timeout =
+      absl::Seconds(absl::GetFlag(FLAGS_metrics_connection_timeout_s));
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"max_calibration_groups",
+                                        limits.max_calibration_groups},
+        {"max_galleries", limits.max_galleries},
+        {"max_gallery_entries", limits.max_gallery_entries},
+        {"max_gallery_bytes", limits.max_gallery_bytes},
+        {"max_queued_bytes", options->batching.max_queued_bytes},
+        {"grpc_max_memory_mb", absl::GetFlag(FLAGS_grpc_max_memory_mb)},
+        {"grpc_max_threads", grpc.max_threads},
+        {"max_concurrent_streams", grpc.max_concurrent_streams},
+        {"min_ping_interval_s", absl::GetFlag(FLAGS_min_ping_interval_s)},
+        {"max_ping_strikes", grpc.max_ping_strikes},
+        {"max_connection_idle_s", absl::GetFlag(FLAGS_max_connection_idle_s)},
+        {"max_connection_age_s", absl::GetFlag(FLAGS_max_connection_age_s)},
+        {"max_connection_age_grace_s",
+         absl::GetFlag(FLAGS_max_connection_age_grace_s)},
+        {"handshake_timeout_s", absl::GetFlag(FLAGS_handshake_timeout_s)},
+        {"reserved_fds", grpc.reserved_fds},
+        {"metrics_max_connections", options->metrics_http.max_connections},
+        {"metrics_connection_timeout_s",
+         absl::GetFlag(FLAGS_metrics_connection_timeout_s)}}) {
+    absl::Status s = Positive(name, value);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -229,6 +320,8 @@ absl::StatusOr<ServerOptions> OptionsFromFlags() {
     absl::Status s = Positive(name, value);
     if (!s.ok()) return s;
   }
+  absl::Status limits = LimitsFromFlags(&options);
+  if (!limits.ok()) return limits;
   security::SecurityOptions& sec = options.security;
   sec.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   sec.tls_key = absl::GetFlag(FLAGS_tls_key);

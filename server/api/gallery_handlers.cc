@@ -107,6 +107,9 @@ absl::Status CandorService::DoCreateGallery(const v1::CreateGalleryRequest& req,
   if (!status.ok()) return status;
   status = ValidateDimension(req.dimension());
   if (!status.ok()) return status;
+  status = ValidateGalleryCount(store_->List().size(),
+                                options_.limits.max_galleries);
+  if (!status.ok()) return status;
   if (req.has_policy()) {
     status = CheckGalleryPolicy(req.policy());
     if (!status.ok()) return status;

@@ -19,6 +19,9 @@ absl::Status CandorService::DoEnroll(const v1::EnrollRequest& req,
   const int rows = static_cast<int>(req.vectors().rows());
   absl::Status status = ValidateEnrollLabels(req, rows);
   if (!status.ok()) return status;
+  status = ValidateGalleryCapacity((*gallery)->size(), dim, rows,
+                                   options_.limits);
+  if (!status.ok()) return status;
   status = kernels::L2NormalizeRowsInPlace(vectors->data(), rows, dim, "vectors");
   if (!status.ok()) return status;
 

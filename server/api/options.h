@@ -24,6 +24,51 @@ struct LimitOptions {
   int max_message_bytes = 64 << 20;
   // Longest `purpose` a search may state (it lands in every audit record).
   int max_purpose_bytes = 256;
+  // Distinct group labels one calibration may carry. Every later search's
+  // report has one entry per group, so the cap bounds their cost too.
+  int max_calibration_groups = 256;
+  // Galleries one server holds (each keeps files, and an fd, open).
+  int max_galleries = 256;
+  // Live entries, and bytes of vectors (entries x dimension x 4), one
+  // gallery may hold; an Enroll that would pass either is refused whole.
+  int64_t max_gallery_entries = 50'000'000;
+  int64_t max_gallery_bytes = int64_t{16} << 30;
+};
+
+// The gRPC server's own limits (both roles), against clients that open
+// connections and streams and never use them.
+struct GrpcLimitOptions {
+  // Memory gRPC may use for its buffers (ResourceQuota), and its threads.
+  int64_t memory_bytes = int64_t{1} << 30;
+  int max_threads = 64;
+  // Concurrent calls per connection.
+  int max_concurrent_streams = 256;
+  // A client pinging more often than this without calls in flight gets
+  // strikes; at max_ping_strikes its connection is closed (GOAWAY).
+  absl::Duration min_ping_interval = absl::Seconds(60);
+  int max_ping_strikes = 2;
+  // A connection without calls for this long is closed; every connection
+  // is closed after max_connection_age (plus the grace for calls still
+  // running), so that clients rebalance and none is held forever.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  absl::Duration max_connection_age = absl::Hours(2);
+  absl::Duration max_connection_age_grace = absl::Minutes(1);
+  // A connection that has not finished its HTTP/2 (and TLS) handshake by
+  // then is closed: a raw TCP connection holds its fd only this long.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // File descriptors kept free of network connections (for WAL segments,
+  // snapshots, the audit log): a connection accepted above the fd limit
+  // minus this is closed at once (server/api/accept_guard.h).
+  int reserved_fds = 256;
+};
+
+// The /metrics HTTP endpoint's limits.
+struct MetricsHttpOptions {
+  // Open connections at once; more wait or are closed.
+  int max_connections = 32;
+  // A connection idle (no request, or a request not read) this long is
+  // closed.
+  absl::Duration connection_timeout = absl::Seconds(10);
 };
 
 struct PolicyDefaults {
@@ -41,6 +86,9 @@ struct BatchingOptions {
   int max_batch_probes = 1024;
   int64_t max_queue_delay_us = 0;
   int max_queue_requests = 4096;
+  // Bytes of probes (rows x dimension x 4) waiting, over all galleries: a
+  // search that would pass it gets RESOURCE_EXHAUSTED.
+  int64_t max_queued_bytes = int64_t{1} << 30;
 };
 
 // Threads for the RPC work that blocks, so that it never runs on gRPC's
@@ -81,6 +129,7 @@ struct ServerOptions {
   // Per gallery, the largest groups (by live entries) that get their own
   // `group` label in metrics; the rest are counted as "other".
   int metrics_max_groups = 20;
+  MetricsHttpOptions metrics_http;
   // Empty: <data_dir>/audit.
   std::string audit_dir;
   // Worker threads that run index searches (and OpenBLAS's thread count).
@@ -92,6 +141,7 @@ struct ServerOptions {
   BatchingOptions batching;
   AuditOptions audit;
   security::SecurityOptions security;
+  GrpcLimitOptions grpc;
   BlockingOptions blocking;
   // How long shutdown waits for in-flight calls before cancelling them.
   absl::Duration drain_timeout = absl::Seconds(30);

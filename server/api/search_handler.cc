@@ -91,6 +91,10 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   const int rows = static_cast<int>(request.probes().rows());
   status = ValidateProbeInfo(request, rows);
   if (!status.ok()) return finish(status);
+  // Before any work: a response that could not be sent is not built.
+  status = ValidateSearchResponseSize(request, rows, (*gallery)->size(),
+                                      options_.limits.max_message_bytes);
+  if (!status.ok()) return finish(status);
 
   // A GPU flat gallery normalizes on the device, fused with its GEMM input
   // conversion; the rows are only checked here, with the same errors.
@@ -117,9 +121,15 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   runner_->Run(
       *gallery, *std::move(probes), std::move(queries), deadline,
       [call, finish, &request, response,
+       max_message_bytes = options_.limits.max_message_bytes,
        backend = (*gallery)->backend()](
           absl::StatusOr<SearchOutcome> outcome) {
         if (!outcome.ok()) return finish(outcome.status());
+        if (absl::Status size = ValidateSearchResults(
+                request, outcome->candidates, max_message_bytes);
+            !size.ok()) {
+          return finish(size);
+        }
         call->record.queue_time = outcome->queue_time;
         call->record.search_time = outcome->search_time;
         const absl::Time telemetry_start = absl::Now();
@@ -196,6 +206,20 @@ absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
                                         CallRecord* record) {
   auto gallery = FindGallery(req.gallery());
   if (!gallery.ok()) return gallery.status();
+  // Caps checked before any search: a calibration's groups are reported by
+  // every later search.
+  if (req.has_labeled()) {
+    absl::Status status = ValidateCalibrationLabels(
+        req.labeled(), options_.limits.max_calibration_groups);
+    if (!status.ok()) return status;
+  } else if (req.has_self_audit() &&
+             req.top_k() <= static_cast<uint32_t>(options_.limits.max_top_k)) {
+    // top_k 0: the default calibration depth, 10.
+    absl::Status status = ValidateSelfAudit(
+        (*gallery)->Entries(),
+        req.top_k() == 0 ? 10 : static_cast<int>(req.top_k()), options_.limits);
+    if (!status.ok()) return status;
+  }
   record->details["source"] =
       req.has_labeled() ? "labeled" : req.has_self_audit() ? "self_audit" : "";
   auto report = telemetry_->Calibrate(*gallery, runner_, req, limits);

@@ -1,9 +1,13 @@
 #include "server/api/validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace candor::api {
 namespace {
@@ -17,6 +21,61 @@ constexpr size_t kMaxGroupBytes = 64;
 constexpr size_t kMaxRequestIdBytes = 128;
 constexpr size_t kMaxRefBytes = 256;
 constexpr uint32_t kMaxDimension = 4096;
+
+// The subject id a typical candidate carries, for the estimate of a
+// response's size before the search (a UUID is 36 bytes; shorter ids are
+// rare enough that refusing a request they would have fitted is the
+// lesser harm than building a response that cannot be sent).
+constexpr size_t kTypicalSubjectIdBytes = 16;
+// Room for the threshold report: a few hundred bytes per group, at most
+// --max_calibration_groups groups.
+constexpr int64_t kReportAllowanceBytes = int64_t{64} << 10;
+
+size_t VarintSize(uint64_t value) {
+  return google::protobuf::io::CodedOutputStream::VarintSize64(value);
+}
+
+// Bytes of a length-delimited field with a one-byte tag (0 when empty:
+// proto3 leaves it out).
+size_t StringFieldBytes(size_t length) {
+  return length == 0 ? 0 : 1 + VarintSize(length) + length;
+}
+
+// A Candidate as it is encoded inside its ProbeResult (tag and length
+// included).
+size_t CandidateBytes(uint64_t entry_id, size_t subject_bytes,
+                      size_t group_bytes, float score) {
+  const size_t body = (entry_id == 0 ? 0 : 1 + VarintSize(entry_id)) +
+                      StringFieldBytes(subject_bytes) +
+                      StringFieldBytes(group_bytes) + (score == 0.0f ? 0 : 5);
+  return 1 + VarintSize(body) + body;
+}
+
+// A ProbeResult without its candidates (tag, length, index, ref, group);
+// the length prefix is taken at its largest.
+int64_t ProbeResultOverhead(const v1::SearchRequest& request, int row) {
+  size_t bytes = 1 + 5 + 1 + VarintSize(static_cast<uint64_t>(row));
+  if (row < request.probe_info_size()) {
+    bytes += StringFieldBytes(request.probe_info(row).ref().size()) +
+             StringFieldBytes(request.probe_info(row).group().size());
+  }
+  return static_cast<int64_t>(bytes);
+}
+
+int64_t FixedResponseBytes(const v1::SearchRequest& request) {
+  // gallery_version, backend, partial, and the report.
+  return 64 + (request.omit_report() ? 0 : kReportAllowanceBytes);
+}
+
+absl::Status ResponseTooLarge(const v1::SearchRequest& request, int rows,
+                              int64_t bytes, int max_message_bytes,
+                              const std::string& what) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "response: ", rows, " probes x top_k ", request.top_k(), " ", what,
+      " about ", bytes, " bytes, over the server's maximum message of ",
+      max_message_bytes, " bytes (--max_message_bytes): search fewer probes "
+      "per call or ask a smaller top_k"));
+}
 
 }  // namespace
 
@@ -134,6 +193,130 @@ absl::Status ValidateProbeInfo(const v1::SearchRequest& request, int rows) {
       return absl::InvalidArgumentError(
           absl::StrCat("probe_info[", i, "]: group or ref too long"));
     }
+  }
+  return absl::OkStatus();
+}
+
+int64_t EstimateSearchResponseBytes(const v1::SearchRequest& request, int rows,
+                                    uint64_t gallery_size) {
+  const int64_t per_probe_candidates = static_cast<int64_t>(
+      std::min<uint64_t>(request.top_k(), gallery_size));
+  // Entry ids are counted at four varint bytes (ids up to 2^28).
+  const int64_t candidate = static_cast<int64_t>(
+      CandidateBytes(uint64_t{1} << 27, kTypicalSubjectIdBytes, 0, 0.5f));
+  int64_t bytes = FixedResponseBytes(request);
+  for (int row = 0; row < rows; ++row) {
+    bytes += ProbeResultOverhead(request, row) +
+             per_probe_candidates * candidate;
+  }
+  return bytes;
+}
+
+absl::Status ValidateSearchResponseSize(const v1::SearchRequest& request,
+                                        int rows, uint64_t gallery_size,
+                                        int max_message_bytes) {
+  const int64_t bytes =
+      EstimateSearchResponseBytes(request, rows, gallery_size);
+  if (bytes <= max_message_bytes) return absl::OkStatus();
+  return ResponseTooLarge(request, rows, bytes, max_message_bytes,
+                          "would make a response of");
+}
+
+absl::Status ValidateSearchResults(
+    const v1::SearchRequest& request,
+    const std::vector<std::vector<Candidate>>& candidates,
+    int max_message_bytes) {
+  int64_t bytes = FixedResponseBytes(request);
+  for (size_t row = 0; row < candidates.size(); ++row) {
+    bytes += ProbeResultOverhead(request, static_cast<int>(row));
+    for (const Candidate& c : candidates[row]) {
+      bytes += static_cast<int64_t>(CandidateBytes(
+          c.entry_id, c.subject_id.size(), c.group.size(), c.score));
+    }
+  }
+  if (bytes <= max_message_bytes) return absl::OkStatus();
+  return ResponseTooLarge(request, static_cast<int>(candidates.size()), bytes,
+                          max_message_bytes, "found candidates making");
+}
+
+absl::Status ValidateCalibrationLabels(const v1::LabeledSet& set,
+                                       int max_groups) {
+  std::set<std::string> groups;
+  for (const auto* labels : {&set.nonmated_groups(), &set.mated_groups()}) {
+    const std::string field = labels == &set.nonmated_groups()
+                                  ? "labeled.nonmated_groups"
+                                  : "labeled.mated_groups";
+    for (int i = 0; i < labels->size(); ++i) {
+      const std::string& label = labels->Get(i);
+      if (label.size() > kMaxGroupBytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, "[", i, "]: length ", label.size(),
+                         " is over ", kMaxGroupBytes));
+      }
+      groups.insert(label);
+      if (groups.size() > static_cast<size_t>(max_groups)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ": more than ", max_groups, " distinct group labels, "
+            "over the server's maximum (--max_calibration_groups)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSelfAudit(const std::vector<gallery::EntryMeta>& entries,
+                               int top_k, const LimitOptions& limits) {
+  std::set<std::string> groups;
+  std::map<std::string, int> per_subject;
+  for (const gallery::EntryMeta& e : entries) {
+    groups.insert(e.group);
+    ++per_subject[e.subject_id];
+  }
+  if (groups.size() > static_cast<size_t>(limits.max_calibration_groups)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "self_audit: the gallery holds ", groups.size(),
+        " distinct group labels, over the server's maximum of ",
+        limits.max_calibration_groups, " (--max_calibration_groups)"));
+  }
+  // The search depth SearchSelfAudit uses: past every entry of the probe's
+  // own subject, and past top_k for the mate's rank; the probe's own entry
+  // (always found) is the one candidate beyond --max_top_k.
+  for (const auto& [subject, count] : per_subject) {
+    const int depth = std::max(count + 1, top_k + 1);
+    if (depth > limits.max_top_k + 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "self_audit: subject '", subject, "' has ", count,
+          " entries; a self-audit would search ", depth,
+          " candidates deep, over the server's maximum of ",
+          limits.max_top_k, " besides the probe itself",
+          " (--max_top_k): calibrate with a labeled set instead"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateGalleryCount(size_t galleries, int max_galleries) {
+  if (galleries < static_cast<size_t>(max_galleries)) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "this server holds ", galleries, " galleries, its maximum "
+      "(--max_galleries): delete one first"));
+}
+
+absl::Status ValidateGalleryCapacity(uint64_t size, int dimension, int rows,
+                                     const LimitOptions& limits) {
+  const uint64_t after = size + static_cast<uint64_t>(rows);
+  if (after > static_cast<uint64_t>(limits.max_gallery_entries)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "vectors: ", rows, " more entries would make the gallery ", after,
+        " entries, over the server's maximum of ", limits.max_gallery_entries,
+        " (--max_gallery_entries)"));
+  }
+  const uint64_t bytes = after * static_cast<uint64_t>(dimension) * sizeof(float);
+  if (bytes > static_cast<uint64_t>(limits.max_gallery_bytes)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "vectors: ", rows, " more entries would make the gallery's vectors ",
+        bytes, " bytes, over the server's maximum of ",
+        limits.max_gallery_bytes, " (--max_gallery_bytes)"));
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,7 @@
 #ifndef CANDOR_SERVER_API_VALIDATION_H_
 #define CANDOR_SERVER_API_VALIDATION_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "absl/status/statusor.h"
 #include "candor/v1/candor.pb.h"
 #include "server/api/options.h"
+#include "server/common/types.h"
+#include "server/gallery/gallery.h"
 
 namespace candor::api {
 
@@ -32,6 +35,47 @@ absl::Status ValidateDimension(uint32_t dimension);
 absl::Status ValidateEnrollLabels(const v1::EnrollRequest& request, int rows);
 // probe_info empty or one per row; groups at most 64 bytes, refs 256.
 absl::Status ValidateProbeInfo(const v1::SearchRequest& request, int rows);
+
+// Limits against careless or hostile clients. Each refusal names the flag
+// that sets the limit; all run before any work.
+
+// The encoded size of a search's response, estimated before the search:
+// per probe its ProbeResult (with the request's ref and group), per
+// candidate the proto's encoded size of a typical Candidate (a 16-byte
+// subject id, no group), min(top_k, gallery_size) candidates a probe, and
+// room for the threshold report.
+int64_t EstimateSearchResponseBytes(const v1::SearchRequest& request, int rows,
+                                    uint64_t gallery_size);
+// ResourceExhausted naming --max_message_bytes when that estimate is over.
+absl::Status ValidateSearchResponseSize(const v1::SearchRequest& request,
+                                        int rows, uint64_t gallery_size,
+                                        int max_message_bytes);
+// After the search, before the response is built: its exact candidate
+// bytes (plus the estimate's per-probe and report room) against the same
+// limit. The candidates already exist; the response would copy them again.
+absl::Status ValidateSearchResults(
+    const v1::SearchRequest& request,
+    const std::vector<std::vector<Candidate>>& candidates,
+    int max_message_bytes);
+
+// A labeled calibration set: at most max_groups distinct group labels
+// (InvalidArgument naming --max_calibration_groups), each at most 64 bytes.
+absl::Status ValidateCalibrationLabels(const v1::LabeledSet& set,
+                                       int max_groups);
+// A self-audit of a gallery whose live entries are `entries`: its groups
+// become the calibration's (FailedPrecondition naming
+// --max_calibration_groups), and each sampled entry is searched as deep as
+// its subject has entries (FailedPrecondition naming --max_top_k).
+absl::Status ValidateSelfAudit(const std::vector<gallery::EntryMeta>& entries,
+                               int top_k, const LimitOptions& limits);
+
+// CreateGallery on a server holding `galleries` (ResourceExhausted naming
+// --max_galleries).
+absl::Status ValidateGalleryCount(size_t galleries, int max_galleries);
+// Enroll of `rows` more entries into a gallery of `size` live entries
+// (ResourceExhausted naming --max_gallery_entries or --max_gallery_bytes).
+absl::Status ValidateGalleryCapacity(uint64_t size, int dimension, int rows,
+                                     const LimitOptions& limits);
 
 }  // namespace candor::api
 

@@ -34,6 +34,10 @@ struct BatcherOptions {
   // Requests waiting (not yet in an index call), over all galleries. Submit
   // returns ResourceExhausted when full rather than queueing unboundedly.
   int max_queue_requests = 4096;
+  // Bytes of probe rows waiting, over all galleries: a request that would
+  // pass it gets ResourceExhausted (a request larger than the whole bound
+  // is admitted only into an empty queue, so that it can run at all).
+  int64_t max_queued_bytes = int64_t{1} << 30;
   // Threads running index calls. A gallery runs one batch at a time (a
   // second worker would split its load into two half-size batches that
   // compete for the same cores: the index call, a BLAS sgemm on the CPU,

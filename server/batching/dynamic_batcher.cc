@@ -97,7 +97,16 @@ absl::Status DynamicBatcher::Submit(std::string key, std::vector<float> probes,
       dropped = absl::StatusCode::kResourceExhausted;
       status = absl::ResourceExhaustedError(
           absl::StrCat("search queue is full (", options_.max_queue_requests,
-                       " requests waiting)"));
+                       " requests waiting, --max_queue_requests)"));
+    } else if (!queue_.empty() &&
+               queue_.bytes() + request->probe_bytes() >
+                   options_.max_queued_bytes) {
+      ++counters_.rejected_queue_full;
+      dropped = absl::StatusCode::kResourceExhausted;
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "search queue is full (", queue_.bytes(), " bytes of probes "
+          "waiting; this search's ", request->probe_bytes(), " would pass ",
+          options_.max_queued_bytes, ", --max_queued_bytes)"));
     } else {
       queue_.Push(std::move(request));
       work_available_.Signal();

@@ -2,6 +2,7 @@
 #ifndef CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_
 #define CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct PendingRequest {
   DoneFn done;
 
   int num_probes() const { return static_cast<int>(queries.size()); }
+  int64_t probe_bytes() const {
+    return static_cast<int64_t>(probes.size() * sizeof(float));
+  }
 };
 
 }  // namespace candor::batching

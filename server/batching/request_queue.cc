@@ -11,6 +11,7 @@ void RequestQueue::Push(std::unique_ptr<PendingRequest> request) {
   if (lane.requests.empty() && !lane.busy) order_.push_back(lane_key);
   ++requests_;
   probes_ += request->num_probes();
+  bytes_ += request->probe_bytes();
   lane.probes += request->num_probes();
   lane.requests.push_back(std::move(request));
 }
@@ -45,6 +46,7 @@ RequestList RequestQueue::PopBatch(absl::Time now, const ReadyRule& rule,
     lane.requests.pop_front();
     --requests_;
     probes_ -= taken->num_probes();
+    bytes_ -= taken->probe_bytes();
     lane.probes -= taken->num_probes();
     if (is_expired) {
       expired->push_back(std::move(taken));

@@ -42,6 +42,8 @@ class RequestQueue {
   bool empty() const { return requests_ == 0; }
   int64_t requests() const { return requests_; }
   int64_t probes() const { return probes_; }
+  // Bytes of probe rows waiting (what a queue bound in bytes counts).
+  int64_t bytes() const { return bytes_; }
 
   // Takes the next batch from the first ready lane in round-robin order:
   // its oldest requests, in order, while their probes fit in
@@ -81,6 +83,7 @@ class RequestQueue {
   std::deque<LaneKey> order_;
   int64_t requests_ = 0;
   int64_t probes_ = 0;
+  int64_t bytes_ = 0;
 };
 
 }  // namespace candor::batching
