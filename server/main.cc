@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -18,12 +19,15 @@
 #include "absl/strings/str_cat.h"
 #include "candor_version.h"
 #include "cblas.h"
+#include "server/api/accept_guard.h"
 #include "server/api/flags.h"
 #include "server/api/server.h"
 #include "server/common/log.h"
 #include "server/index/faiss_threads.h"
 #include "server/router/router_flags.h"
 #include "server/router/router_server.h"
+
+ABSL_DECLARE_FLAG(int, reserved_fds);
 
 ABSL_FLAG(std::string, role, "server",
           "server (holds galleries) or router (fans out to --shards or "
@@ -85,6 +89,13 @@ int main(int argc, char** argv) {
   // process: the audit log then refuses calls (fail closed) and recovers
   // when the limit is raised, like on a full disk.
   signal(SIGXFSZ, SIG_IGN);
+
+  // Before any listener or file opens: the fd limit raised to its hard
+  // limit, with --reserved_fds kept free of connections for data files,
+  // and accept() hardened against connection floods (accept_guard.h).
+  const candor::api::FdLimits fd_limits =
+      candor::api::InstallAcceptGuard(absl::GetFlag(FLAGS_reserved_fds));
+  candor::LogInfo(candor::api::DescribeFdLimits(fd_limits));
 
   const std::string role = absl::GetFlag(FLAGS_role);
   if (role == "router") return RunRouter(&signals);

@@ -23,6 +23,13 @@ namespace candor::api {
 // callers are admitted, for the start-up log line.
 std::string SecuritySummary(const security::SecurityOptions& security);
 
+// The gRPC server limits of both roles: a ResourceQuota (memory, threads),
+// concurrent streams per connection, keepalive enforcement (pings without
+// calls refused, a minimum ping interval), connection idle and age limits,
+// and a handshake deadline.
+void ApplyGrpcLimits(const GrpcLimitOptions& limits,
+                     grpc::ServerBuilder* builder);
+
 // A ServerBuilder option that keeps the reflection plugin (enabled process
 // wide by InitProtoReflectionServerBuilderPlugin) off this server.
 class NoReflection final : public grpc::ServerBuilderOption {

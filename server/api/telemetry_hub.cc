@@ -96,6 +96,9 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     {  // The registry always exists; HTTP only with an address.
       telemetry::Metrics::Options metrics_options;
       metrics_options.listen_address = options_.metrics_listen;
+      metrics_options.max_connections = options_.metrics_http.max_connections;
+      metrics_options.connection_timeout_s = static_cast<int>(
+          absl::ToInt64Seconds(options_.metrics_http.connection_timeout));
       auto metrics = telemetry::Metrics::Create(metrics_options);
       if (!metrics.ok()) return metrics.status();
       metrics_ = *std::move(metrics);

@@ -53,6 +53,9 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   if (!options.server.metrics_listen.empty()) {
     telemetry::Metrics::Options metrics_options;
     metrics_options.listen_address = options.server.metrics_listen;
+    metrics_options.max_connections = options.server.metrics_http.max_connections;
+    metrics_options.connection_timeout_s = static_cast<int>(
+        absl::ToInt64Seconds(options.server.metrics_http.connection_timeout));
     auto metrics = telemetry::Metrics::Create(metrics_options);
     if (!metrics.ok()) return metrics.status();
     server->metrics_ = *std::move(metrics);
@@ -73,6 +76,7 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   builder.AddListeningPort(options.server.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.server.limits.max_message_bytes);
   builder.SetMaxSendMessageSize(options.server.limits.max_message_bytes);
+  api::ApplyGrpcLimits(options.server.grpc, &builder);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {

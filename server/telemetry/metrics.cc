@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -389,6 +390,10 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Create(const Options& options)
   MHD_Daemon* daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, nullptr, nullptr,
       &HandleHttp, metrics.get(), MHD_OPTION_SOCK_ADDR, &*addr,
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned int>(std::max(1, options.max_connections)),
+      MHD_OPTION_CONNECTION_TIMEOUT,
+      static_cast<unsigned int>(std::max(1, options.connection_timeout_s)),
       MHD_OPTION_END);
   if (daemon == nullptr) {
     return absl::UnavailableError(absl::StrCat(

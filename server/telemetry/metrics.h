@@ -61,6 +61,11 @@ class Metrics {
     // Unused since the HTTP server runs one internal polling thread; kept
     // for configuration compatibility (must be >= 1).
     int http_threads = 2;
+    // Open /metrics connections at once: more are closed on arrival, so
+    // that idle clients cannot hold the process's fds.
+    int max_connections = 32;
+    // A connection idle this long (no request, or one not read) is closed.
+    int connection_timeout_s = 10;
   };
 
   // Where a search spends its time (the whole call is

@@ -1,6 +1,7 @@
 #include "tests/integration/server_process.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,7 +22,8 @@ std::string ServerBinary() { return CANDOR_SERVER_BIN; }
 
 ServerProcess::ServerProcess(const std::string& binary,
                              const std::string& data_dir,
-                             std::vector<std::string> extra_flags) {
+                             std::vector<std::string> extra_flags,
+                             int nofile_limit) {
   log_path_ = data_dir + ".server.log";
   std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir,
@@ -34,6 +36,11 @@ ServerProcess::ServerProcess(const std::string& binary,
   if (pid_ == 0) {
     FILE* log = std::fopen(log_path_.c_str(), "w");
     if (log != nullptr) dup2(fileno(log), STDERR_FILENO);
+    if (nofile_limit > 0) {
+      const rlimit limit{static_cast<rlim_t>(nofile_limit),
+                         static_cast<rlim_t>(nofile_limit)};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

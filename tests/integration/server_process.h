@@ -17,12 +17,16 @@ class ServerProcess {
  public:
   // Starts `binary` with --listen=127.0.0.1:0 --data-dir=data_dir plus
   // `extra_flags`, and waits until it serves (its log names the port).
+  // nofile_limit > 0: the child's RLIMIT_NOFILE, soft and hard (a
+  // container's limit, for tests that run it out of fds).
   ServerProcess(const std::string& binary, const std::string& data_dir,
-                std::vector<std::string> extra_flags = {});
+                std::vector<std::string> extra_flags = {},
+                int nofile_limit = 0);
   ~ServerProcess();
 
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string address() const;
   std::unique_ptr<v1::Candor::Stub> NewStub() const;
 
