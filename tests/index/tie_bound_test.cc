@@ -5,6 +5,7 @@
 // first, ties by ascending entry id, at most top_k).
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "faiss/IndexIDMap.h"
 #include "gtest/gtest.h"
 #include "server/index/faiss_flat_index.h"
+#include "server/index/faiss_ivf_index.h"
 #include "server/index/faiss_search.h"
 
 namespace candor::index {
@@ -198,6 +200,40 @@ TEST(TieBound, FlatIndexAnswersTiesByAscendingId) {
   const std::vector<float> e = RowE();
   probes.insert(probes.end(), e.begin(), e.end());
   const std::vector<ProbeQuery> queries = {{0.5f, 1000, 0}, {-1.0f, 60, 0}};
+  auto hits = (*index)->Search(probes, queries);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ExpectHits((*hits)[0], Expected(g, false, queries[0]), 0);
+  ExpectHits((*hits)[1], Expected(g, true, queries[1]), 1);
+}
+
+TEST(TieBound, IvfIndexSettlesTiesWithItsOwnListsVisited) {
+  // A trained IVF index: the tie pass visits the lists the probe's nprobe
+  // names (here all four, so the answer is exact).
+  const TieGallery g = MakeTieGallery();
+  IndexConfig config;
+  config.dimension = kDim;
+  config.type = IndexType::kIvfFlat;
+  config.nlist = 4;
+  config.default_nprobe = 4;
+  auto index = FaissIvfIndex::Create(config);
+  ASSERT_TRUE(index.ok()) << index.status();
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> training(400 * kDim);
+  for (float& v : training) v = normal(rng);
+  for (int r = 0; r < 400; ++r) {
+    float norm = 0;
+    for (int c = 0; c < kDim; ++c)
+      norm += training[r * kDim + c] * training[r * kDim + c];
+    for (int c = 0; c < kDim; ++c) training[r * kDim + c] /= std::sqrt(norm);
+  }
+  ASSERT_TRUE((*index)->Train(training, 4).ok());
+  ASSERT_TRUE((*index)->trained());
+  ASSERT_TRUE((*index)->Add(g.ids, g.rows).ok());
+  std::vector<float> probes = RowX();
+  const std::vector<float> e = RowE();
+  probes.insert(probes.end(), e.begin(), e.end());
+  const std::vector<ProbeQuery> queries = {{-1.0f, 25, 4}, {0.25f, 80, 4}};
   auto hits = (*index)->Search(probes, queries);
   ASSERT_TRUE(hits.ok()) << hits.status();
   ExpectHits((*hits)[0], Expected(g, false, queries[0]), 0);
