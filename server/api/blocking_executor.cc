@@ -45,14 +45,16 @@ absl::Status BlockingExecutor::Submit(Task task) {
   const int64_t idle = options_.threads - stats_.running;
   if (static_cast<int64_t>(queue_.size()) - idle >= options_.max_queue) {
     ++stats_.rejected;
-    return absl::ResourceExhaustedError(
-        absl::StrCat("server busy: ", options_.threads, " ", options_.name,
-                     " calls running and ", queue_.size(),
-                     " waiting (the most is ", options_.max_queue,
-                     options_.threads_flag.empty()
-                         ? ""
-                         : absl::StrCat("; raise --", options_.threads_flag),
-                     "); retry later"));
+    std::string raise;
+    for (const std::string* flag :
+         {&options_.threads_flag, &options_.queue_flag}) {
+      if (flag->empty()) continue;
+      absl::StrAppend(&raise, raise.empty() ? "; raise --" : " or --", *flag);
+    }
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "server busy: ", options_.threads, " ", options_.name,
+        " calls running and ", queue_.size(), " waiting (the most is ",
+        options_.max_queue, raise, "); retry later"));
   }
   queue_.push_back(std::move(task));
   return absl::OkStatus();

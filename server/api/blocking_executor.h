@@ -31,9 +31,11 @@ namespace candor::api {
 class BlockingExecutor {
  public:
   struct Options {
-    // Names the pool in errors ("maintenance") and the flag that sizes it.
+    // Names the pool in errors ("maintenance"), and the flags that size
+    // its threads and its queue (named in a refusal; may be empty).
     std::string name = "blocking";
     std::string threads_flag;
+    std::string queue_flag;
     int threads = 4;
     // Tasks waiting for a thread (not counting those running).
     int max_queue = 64;

@@ -26,6 +26,7 @@ std::unique_ptr<BlockingExecutor> MakeExecutor(const std::string& name,
   BlockingExecutor::Options options;
   options.name = name;
   options.threads_flag = flag;
+  options.queue_flag = "blocking_queue";
   options.threads = std::max(1, threads);
   options.max_queue = std::max(0, max_queue);
   return *BlockingExecutor::Create(std::move(options));

@@ -19,6 +19,7 @@ std::unique_ptr<BlockingExecutor> Make(int threads, int max_queue) {
   BlockingExecutor::Options options;
   options.name = "test";
   options.threads_flag = "test_threads";
+  options.queue_flag = "test_queue";
   options.threads = threads;
   options.max_queue = max_queue;
   auto executor = BlockingExecutor::Create(options);
@@ -83,7 +84,7 @@ TEST(BlockingExecutor, AFullQueueRefusesWithResourceExhausted) {
         flag->flag = nullptr;
       });
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(refused.message(), HasSubstr("--test_threads"));
+  EXPECT_THAT(refused.message(), HasSubstr("--test_threads or --test_queue"));
   EXPECT_TRUE(destroyed_uncalled);
   EXPECT_EQ(executor->stats().rejected, 1);
   EXPECT_EQ(executor->stats().running, 2);

@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -178,6 +179,60 @@ TEST_F(IsolationTest, HealthAndStatsAnswerWhileBlockingCallsRun) {
   EXPECT_LT(p90_stats, kAnswerWithin);
   EXPECT_LT(worst_health, kNeverWaitsBehind);
   EXPECT_LT(worst_stats, kNeverWaitsBehind);
+}
+
+// The executors' queue is bounded: with one maintenance thread and no
+// queue, of two calibrations sent together (each runs for a second or
+// more) one runs and the other is refused at once, RESOURCE_EXHAUSTED
+// naming the flag to raise.
+TEST(IsolationLimits, AFullMaintenanceQueueRefusesWithResourceExhausted) {
+  api::ServerOptions options = TestServer::DefaultOptions();
+  options.limits.max_batch = kEnrollBatch;
+  options.limits.max_message_bytes = 64 << 20;
+  options.blocking.maintenance_threads = 1;
+  options.blocking.max_queue = 0;
+  TestServer server(options);
+  grpc::ClientContext create_ctx;
+  v1::CreateGalleryRequest create;
+  create.set_name("g");
+  create.set_dimension(kDim);
+  v1::Gallery created;
+  ASSERT_TRUE(server.stub().CreateGallery(&create_ctx, create, &created).ok());
+  for (int first = 0; first < 2 * kEnrollBatch; first += kEnrollBatch) {
+    v1::EnrollRequest enroll;
+    enroll.set_gallery("g");
+    *enroll.mutable_vectors() = PackRows(
+        RandomRows(kEnrollBatch, kDim, 100 + first), kEnrollBatch, kDim);
+    for (int i = 0; i < kEnrollBatch; ++i) {
+      enroll.add_subject_ids(absl::StrCat("s", first + i));
+    }
+    grpc::ClientContext ctx;
+    v1::EnrollResponse response;
+    ASSERT_TRUE(server.stub().Enroll(&ctx, enroll, &response).ok());
+  }
+  constexpr int kProbes = 16384;
+  v1::CalibrateRequest calibrate;
+  calibrate.set_gallery("g");
+  *calibrate.mutable_labeled()->mutable_nonmated() =
+      PackRows(RandomRows(kProbes, kDim, 7), kProbes, kDim);
+  grpc::Status results[2];
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 2; ++i) {
+    calls.emplace_back([&, i] {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(In(absl::Seconds(120)));
+      v1::CalibrationReport report;
+      results[i] = server.stub().Calibrate(&ctx, calibrate, &report);
+    });
+  }
+  for (std::thread& t : calls) t.join();
+  const int refused = results[0].ok() ? 1 : 0;
+  ASSERT_TRUE(results[refused].ok() != results[1 - refused].ok())
+      << results[0].error_message() << " / " << results[1].error_message();
+  EXPECT_EQ(results[refused].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << results[refused].error_message();
+  EXPECT_THAT(results[refused].error_message(),
+              ::testing::HasSubstr("--maintenance_threads"));
 }
 
 }  // namespace
