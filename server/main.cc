@@ -26,6 +26,8 @@
 #include "server/index/faiss_threads.h"
 #include "server/router/router_flags.h"
 #include "server/router/router_server.h"
+#include "server/storage/env.h"
+#include "server/storage/files.h"
 
 ABSL_DECLARE_FLAG(int, reserved_fds);
 
@@ -33,7 +35,27 @@ ABSL_FLAG(std::string, role, "server",
           "server (holds galleries) or router (fans out to --shards or "
           "--shards_dns, holds no vectors)");
 
+ABSL_FLAG(std::string, port_file, "",
+          "once listening, write the bound gRPC port (a decimal number and a "
+          "newline) to this file, atomically: for --listen=HOST:0, so that "
+          "scripts and tests need not read it from the log");
+
 namespace {
+
+// Writes --port_file, if set. Called after the listener is bound, so a
+// reader that sees the file can connect; written through a rename, so it
+// never sees a partial number.
+bool WritePortFile(int port) {
+  const std::string path = absl::GetFlag(FLAGS_port_file);
+  if (path.empty()) return true;
+  const absl::Status written = candor::storage::WriteFileAtomically(
+      candor::storage::Env::Default(), path, absl::StrCat(port, "\n"));
+  if (!written.ok()) {
+    candor::LogError(absl::StrCat("--port_file: ", written.ToString()));
+    return false;
+  }
+  return true;
+}
 
 // Runs the router until SIGINT/SIGTERM (already blocked in `signals`).
 int RunRouter(sigset_t* signals) {
@@ -45,6 +67,10 @@ int RunRouter(sigset_t* signals) {
   auto router = candor::router::RouterServer::Start(*std::move(options));
   if (!router.ok()) {
     candor::LogError(absl::StrCat("cannot start: ", router.status().ToString()));
+    return 1;
+  }
+  if (!WritePortFile((*router)->port())) {
+    (*router)->Shutdown();
     return 1;
   }
   int signal_number = 0;
@@ -120,6 +146,10 @@ int main(int argc, char** argv) {
   auto server = candor::api::CandorServer::Start(*std::move(options));
   if (!server.ok()) {
     candor::LogError(absl::StrCat("cannot start: ", server.status().ToString()));
+    return 1;
+  }
+  if (!WritePortFile((*server)->port())) {
+    (*server)->Shutdown();
     return 1;
   }
   int signal_number = 0;

@@ -44,19 +44,20 @@ cleanup() {
 trap cleanup EXIT
 
 # start NAME FLAGS...: starts candor-server on a free loopback port and
-# waits until it serves (its log names the port); sets STARTED_PORT and
-# STARTED_PID. Not called in $(...): the pid must stay in this shell.
+# waits until it serves (it writes the port to --port_file); sets
+# STARTED_PORT and STARTED_PID. Not called in $(...): the pid must stay in this shell.
 start() {
   local name=$1
   shift
-  local log="$WORK/$name.log"
+  local log="$WORK/$name.log" port_file="$WORK/$name.port"
+  rm -f "$port_file"
   "$SERVER" --listen=127.0.0.1:0 --data_dir="$WORK/$name" --metrics_listen= \
-    --threads=1 "$@" 2>"$log" &
+    --threads=1 --port_file="$port_file" "$@" 2>"$log" &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
   for _ in $(seq 1 300); do
-    if grep -qE '\(port [0-9]+\)' "$log"; then
-      STARTED_PORT=$(grep -oE '\(port [0-9]+\)' "$log" | head -1 | tr -dc '0-9')
+    if [[ -s "$port_file" ]]; then
+      STARTED_PORT=$(<"$port_file")
       return
     fi
     sleep 0.1

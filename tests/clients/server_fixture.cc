@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/client.h"
@@ -25,16 +26,11 @@ namespace {
 constexpr int kStartupPolls = 1200;
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
-// The port from the server's "serving ... (port N)" log line, or 0.
-int PortFromLog(const std::string& log) {
-  const std::string marker = "(port ";
-  const size_t at = log.find(marker);
-  if (at == std::string::npos) return 0;
-  const size_t start = at + marker.size();
-  const size_t end = log.find(')', start);
+// The port in the server's --port_file, or 0 while it has not written it.
+int PortFromFile(const std::string& path) {
   int port = 0;
-  if (end == std::string::npos ||
-      !absl::SimpleAtoi(log.substr(start, end - start), &port)) {
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadWholeFile(path)),
+                        &port)) {
     return 0;
   }
   return port;
@@ -48,9 +44,12 @@ std::string ServerFixture::ServerLog() {
 
 absl::StatusOr<StartedServer> StartServer(const std::vector<std::string>& flags,
                                           const std::string& log_path) {
+  // One left by an earlier server with this log would name a stale port.
+  const std::string port_path = log_path + ".port";
+  std::filesystem::remove(port_path);
   std::vector<std::string> argv = {CANDOR_SERVER_PATH, "--listen=127.0.0.1:0",
                                    "--metrics_listen=", "--backend=cpu",
-                                   "--threads=1"};
+                                   "--threads=1", "--port_file=" + port_path};
   argv.insert(argv.end(), flags.begin(), flags.end());
   StartedServer server;
   server.pid = StartProcess(argv, log_path);
@@ -64,12 +63,12 @@ absl::StatusOr<StartedServer> StartServer(const std::vector<std::string>& flags,
       return absl::InternalError("candor-server exited at startup:\n" +
                                  ReadWholeFile(log_path));
     }
-    port = PortFromLog(ReadWholeFile(log_path));
+    port = PortFromFile(port_path);
     if (port == 0) std::this_thread::sleep_for(kPollInterval);
   }
   if (port == 0) {
     StopProcess(server.pid);
-    return absl::InternalError("candor-server never said its port:\n" +
+    return absl::InternalError("candor-server never wrote its port file:\n" +
                                ReadWholeFile(log_path));
   }
   server.address = absl::StrCat("127.0.0.1:", port);

@@ -24,7 +24,8 @@ struct StartedServer {
 
 // Starts candor-server on 127.0.0.1 with a port of its choosing, the CPU
 // backend, one thread, no metrics endpoint and `flags` (--data_dir among
-// them), its output in `log_path`; returns once the log names the port.
+// them), its output in `log_path`; returns once it has written the port it
+// bound to --port_file (log_path + ".port").
 absl::StatusOr<StartedServer> StartServer(const std::vector<std::string>& flags,
                                           const std::string& log_path);
 
@@ -33,7 +34,7 @@ absl::Status WaitUntilServing(Client& client);
 
 class ServerFixture : public ::testing::Test {
  protected:
-  // Starts the server (port chosen by the server, read from its log) and
+  // Starts the server (port chosen by the server, read from its port file) and
   // waits until it answers GetStats; stops it at the end of the suite.
   static void SetUpTestSuite();
   static void TearDownTestSuite();

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -25,13 +24,15 @@ ServerProcess::ServerProcess(const std::string& binary,
                              std::vector<std::string> extra_flags,
                              int nofile_limit) {
   log_path_ = data_dir + ".server.log";
+  const std::string port_path = data_dir + ".port";
   std::vector<std::string> args = {binary, "--listen=127.0.0.1:0",
                                    "--data_dir=" + data_dir,
-                                   "--metrics_listen="};
+                                   "--metrics_listen=",
+                                   "--port_file=" + port_path};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-  // A log left by an earlier run on this data directory would name a stale
-  // port: start from none.
-  std::remove(log_path_.c_str());
+  // A port file left by an earlier run on this data directory would name a
+  // stale port: start from none.
+  std::remove(port_path.c_str());
   pid_ = fork();
   if (pid_ == 0) {
     FILE* log = std::fopen(log_path_.c_str(), "w");
@@ -47,25 +48,31 @@ ServerProcess::ServerProcess(const std::string& binary,
     execv(argv[0], argv.data());
     _exit(127);
   }
-  // The server logs "(port N)" once it listens; 30 s covers a slow start
-  // on a loaded 2-core machine (recovery of a large log included).
-  const std::regex port_line(R"(\(port (\d+)\))");
+  // The server writes --port_file once it listens; 30 s covers a slow
+  // start on a loaded 2-core machine (recovery of a large log included).
   for (int i = 0; i < 3000 && port_ == 0; ++i) {
-    std::ifstream in(log_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::smatch m;
-    const std::string s = text.str();
-    if (std::regex_search(s, m, port_line)) port_ = std::stoi(m[1]);
+    std::ifstream in(port_path);
+    int port = 0;
+    if (in >> port) port_ = port;
     int status = 0;
     if (port_ == 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-      ADD_FAILURE() << "candor-server exited during start:\n" << s;
+      ADD_FAILURE() << "candor-server exited during start:\n" << ReadLog();
       pid_ = -1;
       return;
     }
     if (port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (port_ == 0) ADD_FAILURE() << "candor-server did not report its port";
+  if (port_ == 0) {
+    ADD_FAILURE() << "candor-server did not write its port file:\n"
+                  << ReadLog();
+  }
+}
+
+std::string ServerProcess::ReadLog() const {
+  std::ifstream in(log_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 ServerProcess::~ServerProcess() {

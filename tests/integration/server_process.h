@@ -16,7 +16,8 @@ namespace candor::testing {
 class ServerProcess {
  public:
   // Starts `binary` with --listen=127.0.0.1:0 --data-dir=data_dir plus
-  // `extra_flags`, and waits until it serves (its log names the port).
+  // `extra_flags`, and waits until it serves (it writes the port it bound
+  // to --port_file=data_dir + ".port").
   // nofile_limit > 0: the child's RLIMIT_NOFILE, soft and hard (a
   // container's limit, for tests that run it out of fds).
   ServerProcess(const std::string& binary, const std::string& data_dir,
@@ -34,6 +35,9 @@ class ServerProcess {
   void Kill();
   // SIGTERM and wait: a clean shutdown. Returns the exit status.
   int Terminate();
+
+  // What the server has written to stderr so far.
+  std::string ReadLog() const;
 
  private:
   pid_t pid_ = -1;

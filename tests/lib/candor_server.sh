@@ -37,12 +37,14 @@ candor_cleanup() {
 start_candor_server() {
   local bin=$1 work=$2
   shift 2
-  "$bin" --listen=127.0.0.1:0 --data_dir="$work/data" "$@" \
-    2>"$work/server.log" &
+  rm -f "$work/server.port"
+  "$bin" --listen=127.0.0.1:0 --data_dir="$work/data" \
+    --port_file="$work/server.port" "$@" 2>"$work/server.log" &
   CANDOR_PID=$!
   local port=""
   for _ in $(seq 300); do
-    port=$(sed -n 's/.*serving candor.*(port \([0-9]*\)).*/\1/p' "$work/server.log" | head -n1)
+    # Written (atomically) once the server listens.
+    [[ -s "$work/server.port" ]] && port=$(<"$work/server.port")
     [[ -n "$port" ]] && break
     kill -0 "$CANDOR_PID" 2>/dev/null || break  # it exited: no point waiting
     sleep 0.1
