@@ -1,6 +1,7 @@
-// How the API layer runs an index search: directly on the calling thread,
-// or through the dynamic batcher. Free of gRPC types; completion through a
-// callback so the gRPC reactor never blocks a thread waiting for a batch.
+// How the API layer runs an index search: through the dynamic batcher
+// (disabled, it passes each request straight through). Free of gRPC types;
+// completion through a callback so the gRPC reactor never blocks a thread
+// waiting for a batch.
 #ifndef CANDOR_SERVER_API_SEARCH_RUNNER_H_
 #define CANDOR_SERVER_API_SEARCH_RUNNER_H_
 
@@ -39,9 +40,6 @@ class SearchRunner {
   // The queue as it is now and counters (zeros for a runner without one).
   virtual batching::BatcherStats Stats() const { return {}; }
 };
-
-// Runs each search on the calling thread.
-std::unique_ptr<SearchRunner> MakeDirectSearchRunner();
 
 // Runs searches through the dynamic batcher (options.enabled = false makes
 // it a pass-through with the same queue bound and deadline checks).

@@ -103,7 +103,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       if (!metrics.ok()) return metrics.status();
       metrics_ = *std::move(metrics);
       if (!options_.metrics_listen.empty()) {
-        // Not "(port N)": tests read the gRPC port from that phrase.
+        // Not "(port N)": that phrase names the gRPC port, and people read it.
         LogInfo(absl::StrCat("metrics on http://", options_.metrics_listen,
                              "/metrics, bound to tcp ", metrics_->http_port()));
       }
@@ -159,7 +159,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
                                 : std::nullopt,
         "run Calibrate first");
     if (!report.ok()) return report.status();
-    if (metrics_) metrics_->CountVerdict(report->verdict.outcome);
+    metrics_->CountVerdict(report->verdict.outcome);
     if (report->verdict.outcome == telemetry::VerdictOutcome::kReject) {
       return telemetry::ToRejectError(report->verdict);
     }
@@ -180,7 +180,6 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   // with the highest FPIR among them.
   void PublishPolicyFpir(const std::string& gallery,
                          const telemetry::ThresholdReport& report) {
-    if (!metrics_) return;
     metrics_->SetPolicyThreshold(gallery, report.threshold);
     std::map<std::string, double> fpir;
     for (const telemetry::GroupRates& g : report.groups) {
@@ -227,7 +226,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     // Held throughout: Detach waits for a scrape that uses the store.
     absl::ReaderMutexLock attached(&attach_mu_);
     gallery::GalleryStore* store = store_;
-    if (store == nullptr || !metrics_) return;
+    if (store == nullptr) return;
     std::set<std::string> live;
     std::map<std::string, TopGroups> tops;
     const absl::Time now = absl::Now();
@@ -269,7 +268,6 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       store_ = store;
       runner_ = runner;
     }
-    if (!metrics_) return;
     if (wal_fsync) metrics_->SetWalFsyncLatency(std::move(wal_fsync));
     metrics_->SetCollectHook([this] { Collect(); });
     // What start-up found damaged: counted once, here.
@@ -298,15 +296,11 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       absl::ReaderMutexLock lock(&attach_mu_);
       if (store_ != nullptr) out = store_->Quarantined();
     }
-    if (audit_) {
-      for (const telemetry::AuditLog::SealedFile& f : audit_->sealed()) {
-        out.push_back({f.kind, f.name, f.path, f.reason, f.at_us});
-      }
+    for (const telemetry::AuditLog::SealedFile& f : audit_->sealed()) {
+      out.push_back({f.kind, f.name, f.path, f.reason, f.at_us});
     }
-    if (calibrations_) {
-      for (gallery::QuarantineRecord& q : calibrations_->Damaged()) {
-        out.push_back(std::move(q));
-      }
+    for (gallery::QuarantineRecord& q : calibrations_->Damaged()) {
+      out.push_back(std::move(q));
     }
     return out;
   }
@@ -314,7 +308,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   void RefreshPolicyFpir(const gallery::Gallery& gallery) {
     CalibrationPtr calibration = Find(gallery.name());
     const telemetry::Policy policy = Policy(gallery);
-    if (!calibration || !metrics_) return;
+    if (!calibration) return;
     const telemetry::GalleryNow now = Now(gallery);
     auto t = telemetry::PolicyThreshold(policy, calibration.get(),
                                         gallery.name(), now.size);
@@ -408,13 +402,13 @@ class TelemetryHub::Impl : public batching::BatchObserver {
       absl::MutexLock lock(&groups_mu_);
       top_groups_.erase(name);
     }
-    if (metrics_) metrics_->ForgetGallery(name);
+    metrics_->ForgetGallery(name);
   }
 
   void Record(const CallRecord& r, std::function<void(absl::Status)> done) {
     const std::map<std::string, uint64_t> per_group =
         CandidatesPerGroup(r.search_response);
-    if (metrics_) RecordMetrics(r, per_group);
+    RecordMetrics(r, per_group);
     // The call's count and duration once its answer is known: the audit
     // record durable (the call's own status) or not (UNAVAILABLE).
     telemetry::Metrics* metrics = metrics_.get();
@@ -424,11 +418,9 @@ class TelemetryHub::Impl : public batching::BatchObserver {
          code = r.status.code()](absl::StatusOr<uint64_t> appended) {
           const absl::StatusCode answered =
               appended.ok() ? code : absl::StatusCode::kUnavailable;
-          if (metrics != nullptr) {
-            metrics->CountRequest(rpc, answered);
-            metrics->ObserveRequestDuration(
-                rpc, absl::ToDoubleSeconds(absl::Now() - start));
-          }
+          metrics->CountRequest(rpc, answered);
+          metrics->ObserveRequestDuration(
+              rpc, absl::ToDoubleSeconds(absl::Now() - start));
           if (appended.ok()) return done(absl::OkStatus());
           LogError(absl::StrCat("audit record not written, call refused: ",
                                 appended.status().message()));
@@ -441,13 +433,12 @@ class TelemetryHub::Impl : public batching::BatchObserver {
   const telemetry::Policy& floor() const { return defaults_; }
 
   void SetBackend(const std::string& backend, const std::string& device) {
-    if (!metrics_) return;
     metrics_->SetBackendInfo(backend, device);
     metrics_->SetBuildInfo(Version(), GitCommit(), BlasName(), backend);
   }
 
   void OnBatch(const batching::BatchEvent& event) override {
-    if (metrics_) metrics_->ObserveBatchProbes(event.probes);
+    metrics_->ObserveBatchProbes(event.probes);
   }
 
  private:
@@ -535,6 +526,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
 
   const ServerOptions options_;
   const telemetry::Policy defaults_;
+  // All three set by Init (Create fails otherwise), so never null.
   std::unique_ptr<CalibrationStore> calibrations_;
   std::unique_ptr<telemetry::Metrics> metrics_;
   std::unique_ptr<telemetry::AuditLog> audit_;
