@@ -66,15 +66,8 @@ class BatchedSearchRunner final : public SearchRunner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
-    const BatchingOptions& options, int worker_threads,
-    gallery::GalleryStore* store, batching::BatchObserver* observer) {
-  batching::BatcherOptions batcher_options;
-  batcher_options.enabled = options.enabled;
-  batcher_options.max_batch_probes = options.max_batch_probes;
-  batcher_options.max_queue_delay_us = options.max_queue_delay_us;
-  batcher_options.max_queue_requests = options.max_queue_requests;
-  batcher_options.max_queued_bytes = options.max_queued_bytes;
-  batcher_options.worker_threads = worker_threads;
+    const batching::BatcherOptions& options, gallery::GalleryStore* store,
+    batching::BatchObserver* observer) {
   auto search = [store](const std::string& key, absl::Span<const float> probes,
                         absl::Span<const ProbeQuery> queries, uint64_t* version)
       -> absl::StatusOr<std::vector<std::vector<Candidate>>> {
@@ -82,8 +75,7 @@ absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
     if (!gallery.ok()) return gallery.status();
     return (*gallery)->Search(probes, queries, version);
   };
-  auto batcher =
-      batching::DynamicBatcher::Create(batcher_options, search, observer);
+  auto batcher = batching::DynamicBatcher::Create(options, search, observer);
   if (!batcher.ok()) return batcher.status();
   return std::unique_ptr<SearchRunner>(
       new BatchedSearchRunner(*std::move(batcher)));

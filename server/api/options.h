@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "server/batching/batcher_options.h"
 #include "server/gallery/gallery_store.h"
 #include "server/index/index_factory.h"
 #include "server/security/security_options.h"
@@ -81,15 +82,16 @@ struct PolicyDefaults {
   bool require_purpose = false;
 };
 
-struct BatchingOptions {
-  bool enabled = true;
-  int max_batch_probes = 1024;
-  int64_t max_queue_delay_us = 0;
-  int max_queue_requests = 4096;
-  // Bytes of probes (rows x dimension x 4) waiting, over all galleries: a
-  // search that would pass it gets RESOURCE_EXHAUSTED.
-  int64_t max_queued_bytes = int64_t{1} << 30;
-};
+// The dynamic batcher as the server runs it: the batcher's own defaults
+// (server/batching/batcher_options.h says what each field does), with two
+// workers: a gallery runs one batch at a time (its index call, BLAS,
+// already uses every core), so the second serves the other galleries while
+// a slow one runs.
+inline batching::BatcherOptions ServerBatchingDefaults() {
+  batching::BatcherOptions options;
+  options.worker_threads = 2;
+  return options;
+}
 
 // Threads for the RPC work that blocks, so that it never runs on gRPC's
 // callback threads (which health checks and every other call share).
@@ -138,7 +140,7 @@ struct ServerOptions {
   gallery::StoreOptions store;
   LimitOptions limits;
   PolicyDefaults policy;
-  BatchingOptions batching;
+  batching::BatcherOptions batching = ServerBatchingDefaults();
   AuditOptions audit;
   security::SecurityOptions security;
   GrpcLimitOptions grpc;

@@ -43,11 +43,10 @@ class SearchRunner {
 
 // Runs searches through the dynamic batcher (options.enabled = false makes
 // it a pass-through with the same queue bound and deadline checks).
-// `worker_threads` run the index calls.
 // `observer` (may be null) sees every index call.
 absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
-    const BatchingOptions& options, int worker_threads,
-    gallery::GalleryStore* store, batching::BatchObserver* observer);
+    const batching::BatcherOptions& options, gallery::GalleryStore* store,
+    batching::BatchObserver* observer);
 
 }  // namespace candor::api
 

@@ -81,11 +81,8 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   if (!telemetry.ok()) return telemetry.status();
   server->telemetry_ = *std::move(telemetry);
   server->telemetry_->SetBackend(server->backend_, "");
-  // Two batcher workers: a gallery runs one batch at a time (its index
-  // call, BLAS, already uses every core), so the second serves the other
-  // galleries while a slow one runs.
-  auto runner = MakeBatchedSearchRunner(options.batching, /*worker_threads=*/2,
-                                        server->store_.get(),
+  // Two batcher workers (ServerBatchingDefaults in options.h says why).
+  auto runner = MakeBatchedSearchRunner(options.batching, server->store_.get(),
                                         server->telemetry_->batch_observer());
   if (!runner.ok()) return runner.status();
   server->runner_ = *std::move(runner);

@@ -22,8 +22,8 @@ class BatchedSearchRunnerTest : public ::testing::Test {
     auto store = gallery::GalleryStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    auto runner = MakeBatchedSearchRunner(BatchingOptions(), 1, store_.get(),
-                                          /*observer=*/nullptr);
+    auto runner = MakeBatchedSearchRunner(batching::BatcherOptions(),
+                                          store_.get(), /*observer=*/nullptr);
     ASSERT_TRUE(runner.ok()) << runner.status();
     runner_ = *std::move(runner);
   }
