@@ -106,12 +106,4 @@ v1::Matrix PackRows(const std::vector<float>& values, uint32_t rows,
   return m;
 }
 
-std::vector<float> RandomRows(int rows, int dim, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 2.0f);
-  std::vector<float> v(static_cast<size_t>(rows) * dim);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
 }  // namespace candor::testing

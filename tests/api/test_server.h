@@ -12,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "server/api/options.h"
 #include "server/api/server.h"
+#include "tests/lib/random_rows.h"
 
 namespace candor::testing {
 
@@ -51,10 +52,6 @@ std::vector<nlohmann::json> ReadAuditRecords(const std::string& data_dir,
 // Packs rows x cols floats into a Matrix (little-endian float32).
 v1::Matrix PackRows(const std::vector<float>& values, uint32_t rows,
                     uint32_t cols);
-
-// rows x dim values from N(0, 2^2), not normalized (the server normalizes),
-// from std::mt19937_64(seed).
-std::vector<float> RandomRows(int rows, int dim, uint64_t seed);
 
 }  // namespace candor::testing
 

@@ -57,7 +57,7 @@ TEST(DynamicBatcherStress, EveryCallbackOnceWithItsOwnAnswer) {
         s.key = keys[rng() % 3];
         const int dim = galleries.at(s.key)->dim();
         const int n = 1 + static_cast<int>(rng() % 6);
-        s.probes = RandomUnitRows(n, dim, &rng);
+        s.probes = RandomUnitRows(n, dim, rng);
         for (int p = 0; p < n; ++p) {
           s.queries.push_back(ProbeQuery{
               std::uniform_real_distribution<float>(-0.5f, 0.5f)(rng),

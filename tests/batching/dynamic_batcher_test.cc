@@ -56,7 +56,7 @@ class DynamicBatcherTest : public ::testing::Test {
     return *std::move(batcher);
   }
 
-  std::vector<float> Probes(int n) { return RandomUnitRows(n, kDim, &rng_); }
+  std::vector<float> Probes(int n) { return RandomUnitRows(n, kDim, rng_); }
 
   // Submits a one-probe request that holds the only worker in its search.
   void OccupyWorker(DynamicBatcher* batcher, RecordingSearch* search,

@@ -8,26 +8,10 @@
 
 namespace candor::batching::testing {
 
-std::vector<float> RandomUnitRows(int rows, int dim, std::mt19937* rng) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> out(static_cast<size_t>(rows) * dim);
-  for (int r = 0; r < rows; ++r) {
-    float* row = out.data() + static_cast<size_t>(r) * dim;
-    double norm = 0;
-    for (int c = 0; c < dim; ++c) {
-      row[c] = dist(*rng);
-      norm += double(row[c]) * row[c];
-    }
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (int c = 0; c < dim; ++c) row[c] *= inv;
-  }
-  return out;
-}
-
 BruteForceGallery::BruteForceGallery(int entries, int dim, uint32_t seed)
     : dim_(dim), entries_(entries) {
   std::mt19937 rng(seed);
-  vectors_ = RandomUnitRows(entries, dim, &rng);
+  vectors_ = RandomUnitRows(entries, dim, rng);
 }
 
 std::vector<float> BruteForceGallery::Row(int i) const {

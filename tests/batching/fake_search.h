@@ -20,11 +20,12 @@
 #include "server/batching/batcher_options.h"
 #include "server/batching/clock.h"
 #include "server/common/types.h"
+#include "tests/lib/random_rows.h"
 
 namespace candor::batching::testing {
 
-// rows x dim floats, each row a random unit vector.
-std::vector<float> RandomUnitRows(int rows, int dim, std::mt19937* rng);
+// Random unit rows, drawn as every test folder draws them.
+using ::candor::testing::RandomUnitRows;
 
 // `entries` random unit vectors; entry i has id 1000 + i, subject "s<i/2>",
 // group "g<i%3>". Search is exact (float dot products, full sort).

@@ -42,23 +42,6 @@ ScratchDir::ScratchDir() {
 
 ScratchDir::~ScratchDir() { RemoveTree(path_); }
 
-std::vector<float> RandomUnitRows(int rows, int dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> out(static_cast<size_t>(rows) * dim);
-  for (int r = 0; r < rows; ++r) {
-    float* row = out.data() + static_cast<size_t>(r) * dim;
-    double norm = 0;
-    for (int i = 0; i < dim; ++i) {
-      row[i] = normal(rng);
-      norm += double{row[i]} * row[i];
-    }
-    const float inv = static_cast<float>(1.0 / std::sqrt(norm));
-    for (int i = 0; i < dim; ++i) row[i] *= inv;
-  }
-  return out;
-}
-
 std::vector<std::string> FilesUnder(const std::string& dir) {
   std::vector<std::string> out;
   DIR* d = opendir(dir.c_str());

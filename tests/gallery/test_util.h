@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "tests/lib/random_rows.h"
 
 namespace candor::gallery::testing {
 
@@ -24,8 +25,8 @@ class ScratchDir {
   std::string path_;
 };
 
-// rows x dim floats, each row of unit L2 norm, from a fixed seed.
-std::vector<float> RandomUnitRows(int rows, int dim, uint32_t seed);
+// rows x dim floats, each row of unit L2 norm, from a seed or a generator.
+using ::candor::testing::RandomUnitRows;
 
 // Every regular file under `dir`, recursively.
 std::vector<std::string> FilesUnder(const std::string& dir);

@@ -18,11 +18,13 @@
 #include "kernels/select_topk.h"
 #include "server/index/gpu/gpu_backend.h"
 #include "tests/gpu/gpu_test_util.h"
+#include "tests/lib/random_rows.h"
 
 namespace candor::index::gpu {
 namespace {
 
 using candor::testing::GpuTest;
+using candor::testing::RandomUnitRows;
 
 // |GPU score - exact score| bounds. fp16 storage: each unit-vector component
 // is rounded with relative error <= 2^-11 (gallery and probe), so a cosine
@@ -32,20 +34,6 @@ constexpr float kFp16ScoreTolerance = 2e-3f;
 constexpr float kFp32ScoreTolerance = 1e-5f;
 
 constexpr int kDim = 512;
-
-std::vector<float> RandomUnitRows(int64_t rows, int dim, std::mt19937& rng) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(rows * dim));
-  for (float& x : v) x = dist(rng);
-  for (int64_t r = 0; r < rows; ++r) {
-    double norm = 0.0;
-    for (int c = 0; c < dim; ++c)
-      norm += double(v[r * dim + c]) * v[r * dim + c];
-    const double inv = 1.0 / std::sqrt(norm);
-    for (int c = 0; c < dim; ++c) v[r * dim + c] = float(v[r * dim + c] * inv);
-  }
-  return v;
-}
 
 // Probes: half are noisy copies of gallery rows (high scores, so k and the
 // threshold both bind), half random (only low scores).

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "server/common/types.h"
+#include "tests/lib/random_rows.h"
 
 namespace candor::testing {
 
@@ -15,9 +16,6 @@ std::vector<ScoredId> BruteForceSearch(const std::vector<float>& gallery,
                                        const std::vector<EntryId>& ids,
                                        int dim, const float* probe,
                                        const ProbeQuery& query);
-
-// rows x dim unit vectors from a fixed-seed generator.
-std::vector<float> RandomUnitRows(int64_t rows, int dim, std::mt19937_64& rng);
 
 }  // namespace candor::testing
 
