@@ -60,30 +60,7 @@ void CloseAll(std::vector<int>* fds) {
 // One GET /metrics that gives up after `timeout`; true on a 200 with the
 // exposition in it.
 bool ScrapeOnce(int port, std::chrono::milliseconds timeout) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  timeval tv{};
-  tv.tv_sec = timeout.count() / 1000;
-  tv.tv_usec = (timeout.count() % 1000) * 1000;
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request =
-        "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    if (write(fd, request.data(), request.size()) ==
-        static_cast<ssize_t>(request.size())) {
-      char buf[4096];
-      for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;) {
-        response.append(buf, static_cast<size_t>(n));
-      }
-    }
-  }
-  close(fd);
+  const std::string response = LoopbackHttpGet(port, "/metrics", timeout);
   return response.rfind("HTTP/1.", 0) == 0 &&
          response.find(" 200 ") != std::string::npos &&
          response.find("process_open_fds") != std::string::npos;

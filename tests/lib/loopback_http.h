@@ -1,6 +1,7 @@
 // Plain HTTP/1.0 on loopback for tests that read /metrics: a port that was
 // free a moment ago, and a GET returning the whole response (headers and
-// body), "" when nothing answered.
+// body), "" when nothing answered. With a timeout, a connect, send or
+// receive that takes longer gives up (what was read so far is returned).
 #ifndef CANDOR_TESTS_LIB_LOOPBACK_HTTP_H_
 #define CANDOR_TESTS_LIB_LOOPBACK_HTTP_H_
 
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -29,9 +31,18 @@ inline int FreeLoopbackPort() {
   return port;
 }
 
-inline std::string LoopbackHttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+inline std::string LoopbackHttpGet(
+    int port, const std::string& path,
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "";
+  if (timeout.count() > 0) {
+    timeval tv{};
+    tv.tv_sec = timeout.count() / 1000;
+    tv.tv_usec = (timeout.count() % 1000) * 1000;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
