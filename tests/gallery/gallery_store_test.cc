@@ -26,19 +26,8 @@ GalleryConfig Config(const std::string& name, int dim = kDim) {
   return c;
 }
 
-std::unique_ptr<GalleryStore> OpenStore(const std::string& dir) {
-  StoreOptions options;
-  options.data_dir = dir;
-  auto store = GalleryStore::Open(options);
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? std::move(*store) : nullptr;
-}
-
-std::vector<std::string> Names(const GalleryStore& store) {
-  std::vector<std::string> out;
-  for (const auto& g : store.List()) out.push_back(g->name());
-  return out;
-}
+using testing::Names;
+using testing::OpenStore;
 
 TEST(ValidateGalleryNameTest, AcceptsAndRejects) {
   for (const std::string& ok : std::vector<std::string>{"a", "Faces_2024.v1-eu", std::string(64, 'x'), "a..b"}) {

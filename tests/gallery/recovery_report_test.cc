@@ -26,19 +26,8 @@ using ::testing::UnorderedElementsAre;
 
 constexpr int kDim = 8;
 
-std::unique_ptr<GalleryStore> OpenStore(const std::string& dir) {
-  StoreOptions options;
-  options.data_dir = dir;
-  auto store = GalleryStore::Open(options);
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? std::move(*store) : nullptr;
-}
-
-std::vector<std::string> Names(const GalleryStore& store) {
-  std::vector<std::string> out;
-  for (const auto& g : store.List()) out.push_back(g->name());
-  return out;
-}
+using testing::Names;
+using testing::OpenStore;
 
 // Creates `name` with `records` enrollments of two rows each.
 void MakeGallery(GalleryStore* store, const std::string& name, int records) {

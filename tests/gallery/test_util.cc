@@ -87,4 +87,18 @@ int CountInFiles(const std::string& dir, absl::string_view needle) {
   return hits;
 }
 
+std::unique_ptr<GalleryStore> OpenStore(const std::string& dir) {
+  StoreOptions options;
+  options.data_dir = dir;
+  auto store = GalleryStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+std::vector<std::string> Names(const GalleryStore& store) {
+  std::vector<std::string> out;
+  for (const auto& g : store.List()) out.push_back(g->name());
+  return out;
+}
+
 }  // namespace candor::gallery::testing

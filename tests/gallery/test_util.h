@@ -4,10 +4,12 @@
 #define CANDOR_TESTS_GALLERY_TEST_UTIL_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "server/gallery/gallery_store.h"
 #include "tests/lib/random_rows.h"
 
 namespace candor::gallery::testing {
@@ -34,6 +36,12 @@ std::string ReadAll(const std::string& path);
 void WriteAll(const std::string& path, absl::string_view bytes);
 // Occurrences of `needle` in the bytes of every file under `dir`.
 int CountInFiles(const std::string& dir, absl::string_view needle);
+
+// The store on `dir` with default options; null, and a test failure, when
+// it does not open.
+std::unique_ptr<GalleryStore> OpenStore(const std::string& dir);
+// The names of the store's galleries, in List() order.
+std::vector<std::string> Names(const GalleryStore& store);
 
 }  // namespace candor::gallery::testing
 
