@@ -256,6 +256,16 @@ void SweepGallery(const std::string& name,
   ADD_FAILURE() << name << ": more than " << kMaxFaultPoints << " fault points";
 }
 
+// The first `n` live entries, by id.
+std::vector<EntryId> FirstLiveIds(Harness& h, size_t n) {
+  std::vector<EntryId> ids;
+  for (const auto& [id, row] : h.history().live) {
+    if (ids.size() == n) break;
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 TEST(StorageFaultSweepTest, Enroll) {
   SweepGallery(
       "enroll", [](Harness& h) { ASSERT_TRUE(h.Enroll(3, 1).ok()); },
@@ -266,10 +276,7 @@ TEST(StorageFaultSweepTest, Remove) {
   SweepGallery(
       "remove", [](Harness& h) { ASSERT_TRUE(h.Enroll(4, 1).ok()); },
       [](Harness& h) {
-        std::vector<EntryId> ids;
-        for (const auto& [id, row] : h.history().live) {
-          if (ids.size() < 2) ids.push_back(id);
-        }
+        const std::vector<EntryId> ids = FirstLiveIds(h, 2);
         return h.Remove(ids);
       });
 }
@@ -286,10 +293,7 @@ TEST(StorageFaultSweepTest, RemoveAfterAFailedWrite) {
         h.env().ClearFaults();
       },
       [](Harness& h) {
-        std::vector<EntryId> ids;
-        for (const auto& [id, row] : h.history().live) {
-          if (ids.size() < 2) ids.push_back(id);
-        }
+        const std::vector<EntryId> ids = FirstLiveIds(h, 2);
         return h.Remove(ids);
       });
 }
@@ -299,10 +303,7 @@ TEST(StorageFaultSweepTest, Compaction) {
       "compaction",
       [](Harness& h) {
         ASSERT_TRUE(h.Enroll(4, 1).ok());
-        std::vector<EntryId> ids;
-        for (const auto& [id, row] : h.history().live) {
-          if (ids.size() < 2) ids.push_back(id);
-        }
+        const std::vector<EntryId> ids = FirstLiveIds(h, 2);
         h.NoteRemovedVectors(ids);
         ASSERT_TRUE(h.Remove(ids).ok());
         // A second round, so the compaction also erases an old snapshot.
