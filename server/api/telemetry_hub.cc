@@ -94,12 +94,7 @@ class TelemetryHub::Impl : public batching::BatchObserver {
     if (!calibrations.ok()) return calibrations.status();
     calibrations_ = *std::move(calibrations);
     {  // The registry always exists; HTTP only with an address.
-      telemetry::Metrics::Options metrics_options;
-      metrics_options.listen_address = options_.metrics_listen;
-      metrics_options.max_connections = options_.metrics_http.max_connections;
-      metrics_options.connection_timeout_s = static_cast<int>(
-          absl::ToInt64Seconds(options_.metrics_http.connection_timeout));
-      auto metrics = telemetry::Metrics::Create(metrics_options);
+      auto metrics = telemetry::Metrics::Create(MetricsOptionsFor(options_));
       if (!metrics.ok()) return metrics.status();
       metrics_ = *std::move(metrics);
       if (!options_.metrics_listen.empty()) {
@@ -604,6 +599,15 @@ std::vector<gallery::QuarantineRecord> TelemetryHub::Quarantined() const {
 void TelemetryHub::Attach(gallery::GalleryStore* store, SearchRunner* runner,
                           std::shared_ptr<telemetry::SharedLatency> wal_fsync) {
   impl_->Attach(store, runner, std::move(wal_fsync));
+}
+
+telemetry::Metrics::Options MetricsOptionsFor(const ServerOptions& options) {
+  telemetry::Metrics::Options metrics;
+  metrics.listen_address = options.metrics_listen;
+  metrics.max_connections = options.metrics_http.max_connections;
+  metrics.connection_timeout_s = static_cast<int>(
+      absl::ToInt64Seconds(options.metrics_http.connection_timeout));
+  return metrics;
 }
 
 }  // namespace candor::api

@@ -68,6 +68,10 @@ struct CallRecord {
   telemetry::AuditJson details = telemetry::AuditJson::object();
 };
 
+// The metrics registry's options from the server's: the /metrics address,
+// its connection cap and idle timeout (both roles).
+telemetry::Metrics::Options MetricsOptionsFor(const ServerOptions& options);
+
 class TelemetryHub {
  public:
   static absl::StatusOr<std::unique_ptr<TelemetryHub>> Create(

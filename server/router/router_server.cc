@@ -51,12 +51,8 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   server->telemetry_ = std::make_unique<RouterTelemetry>(
       options.server.policy, options.server.store.data_dir);
   if (!options.server.metrics_listen.empty()) {
-    telemetry::Metrics::Options metrics_options;
-    metrics_options.listen_address = options.server.metrics_listen;
-    metrics_options.max_connections = options.server.metrics_http.max_connections;
-    metrics_options.connection_timeout_s = static_cast<int>(
-        absl::ToInt64Seconds(options.server.metrics_http.connection_timeout));
-    auto metrics = telemetry::Metrics::Create(metrics_options);
+    auto metrics =
+        telemetry::Metrics::Create(api::MetricsOptionsFor(options.server));
     if (!metrics.ok()) return metrics.status();
     server->metrics_ = *std::move(metrics);
     server->metrics_->SetBackendInfo("router", "");
