@@ -36,3 +36,19 @@ if ! dpkg -s "${DEBIAN_PACKAGES[@]}" >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${DEBIAN_PACKAGES[@]}"
 fi
+
+# The CPU flat index's GEMM: a current OpenBLAS from PyPI (scipy-openblas32,
+# the build numpy and SciPy ship; symbols prefixed scipy_), because Debian
+# 12's OpenBLAS 0.3.21 does not recognise current CPUs (server/index/
+# cpu_blas.h). Into a project-local folder (pip --target: no venv, no
+# system Python change), where CMake finds its pkg-config file
+# (cmake/FindScipyOpenBLAS.cmake). Pinned: the version CI measured. About
+# 8 MB, a few seconds; skipped when that version is already there.
+SCIPY_OPENBLAS_VERSION="0.3.34.481.3"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BLAS_DIR="${CANDOR_DEPS_DIR:-${ROOT}/.deps}/scipy-openblas32"
+if [[ ! -f "${BLAS_DIR}/scipy_openblas32-${SCIPY_OPENBLAS_VERSION}.dist-info/RECORD" ]]; then
+  rm -rf "${BLAS_DIR}"
+  python3 -m pip install --disable-pip-version-check -q --no-deps \
+    --target "${BLAS_DIR}" "scipy-openblas32==${SCIPY_OPENBLAS_VERSION}"
+fi
