@@ -1,6 +1,7 @@
 #include "server/index/index_factory.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/index/cpu_flat_index.h"
 #include "server/index/faiss_flat_index.h"
 #include "server/index/faiss_ivf_index.h"
 #if defined(CANDOR_HAVE_CUDA)
@@ -11,11 +12,13 @@ namespace candor::index {
 
 absl::StatusOr<Backend> ParseBackend(const std::string& name) {
   if (name == "auto") return Backend::kAuto;
-  if (name == "cpu" || name == "faiss-cpu") return Backend::kCpu;
+  if (name == "cpu" || name == "cpu-flat") return Backend::kCpu;
+  if (name == "faiss-cpu") return Backend::kFaissCpu;
   if (name == "faiss-gpu") return Backend::kFaissGpu;
   if (name == "gpu") return Backend::kGpu;
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown backend '", name, "': expected auto, cpu, faiss-gpu or gpu"));
+      "unknown backend '", name,
+      "': expected auto, cpu, faiss-cpu, faiss-gpu or gpu"));
 }
 
 std::string BackendName(Backend backend) {
@@ -24,6 +27,8 @@ std::string BackendName(Backend backend) {
       return "auto";
     case Backend::kCpu:
       return "cpu";
+    case Backend::kFaissCpu:
+      return "faiss-cpu";
     case Backend::kFaissGpu:
       return "faiss-gpu";
     case Backend::kGpu:
@@ -43,6 +48,8 @@ absl::StatusOr<Backend> ResolveBackend(Backend requested) {
       return have_device ? Backend::kGpu : Backend::kCpu;
     case Backend::kCpu:
       return Backend::kCpu;
+    case Backend::kFaissCpu:
+      return Backend::kFaissCpu;
     case Backend::kGpu:
       if (!have_device) {
         return absl::FailedPreconditionError(
@@ -83,6 +90,11 @@ absl::StatusOr<std::unique_ptr<Index>> CreateIndex(const IndexConfig& config,
     case Backend::kAuto:
       break;
     case Backend::kCpu: {
+      auto flat = CpuFlatIndex::Create(config.dimension);
+      if (!flat.ok()) return flat.status();
+      return std::unique_ptr<Index>(*std::move(flat));
+    }
+    case Backend::kFaissCpu: {
       auto flat = FaissFlatIndex::Create(config.dimension);
       if (!flat.ok()) return flat.status();
       return std::unique_ptr<Index>(*std::move(flat));

@@ -14,7 +14,10 @@ namespace candor::index {
 enum class IndexType { kFlat, kIvfFlat };
 enum class Storage { kDefault, kFp32, kFp16 };
 // kAuto: candor's GPU backend when a CUDA device is present, else the CPU.
-enum class Backend { kAuto, kCpu, kFaissGpu, kGpu };
+// kCpu: candor's CPU flat index (cpu_flat_index.h); kFaissCpu: FAISS's
+// IndexFlatIP, kept selectable for comparison. IVF galleries use FAISS on
+// either.
+enum class Backend { kAuto, kCpu, kFaissGpu, kGpu, kFaissCpu };
 
 struct IndexConfig {
   int dimension = 0;

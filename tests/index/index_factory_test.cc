@@ -8,6 +8,9 @@ namespace {
 TEST(IndexFactory, ParsesBackendNames) {
   EXPECT_EQ(*ParseBackend("auto"), Backend::kAuto);
   EXPECT_EQ(*ParseBackend("cpu"), Backend::kCpu);
+  EXPECT_EQ(*ParseBackend("cpu-flat"), Backend::kCpu);
+  EXPECT_EQ(*ParseBackend("faiss-cpu"), Backend::kFaissCpu);
+  EXPECT_EQ(BackendName(Backend::kFaissCpu), "faiss-cpu");
   EXPECT_EQ(*ParseBackend("gpu"), Backend::kGpu);
   EXPECT_EQ(*ParseBackend("faiss-gpu"), Backend::kFaissGpu);
   EXPECT_EQ(ParseBackend("tpu").status().code(),
@@ -30,7 +33,10 @@ TEST(IndexFactory, CreatesFlatAndIvf) {
   config.dimension = 8;
   auto flat = CreateIndex(config, Backend::kCpu);
   ASSERT_TRUE(flat.ok());
-  EXPECT_EQ((*flat)->backend(), "faiss-cpu");
+  EXPECT_EQ((*flat)->backend(), "cpu-flat");
+  auto faiss_flat = CreateIndex(config, Backend::kFaissCpu);
+  ASSERT_TRUE(faiss_flat.ok());
+  EXPECT_EQ((*faiss_flat)->backend(), "faiss-cpu");
   config.type = IndexType::kIvfFlat;
   auto ivf = CreateIndex(config, Backend::kCpu);
   ASSERT_TRUE(ivf.ok());
