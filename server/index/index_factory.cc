@@ -1,6 +1,8 @@
 #include "server/index/index_factory.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/index/bf16_flat_index.h"
+#include "server/index/cpu_blas.h"
 #include "server/index/cpu_flat_index.h"
 #include "server/index/faiss_flat_index.h"
 #include "server/index/faiss_ivf_index.h"
@@ -35,6 +37,17 @@ std::string BackendName(Backend backend) {
       return "gpu";
   }
   return "unknown";
+}
+
+absl::StatusOr<Precision> ParsePrecision(const std::string& name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown precision '", name, "': expected fp32 or bf16"));
+}
+
+std::string PrecisionName(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
 }
 
 absl::StatusOr<Backend> ResolveBackend(Backend requested) {
@@ -78,6 +91,28 @@ absl::StatusOr<std::unique_ptr<Index>> CreateIndex(const IndexConfig& config,
                                                    Backend backend) {
   if (backend == Backend::kAuto) {
     return absl::InvalidArgumentError("CreateIndex needs a resolved backend");
+  }
+  // bf16 is a CPU flat feature. Like IVF it is served by the CPU on any
+  // backend, so that a bf16 gallery still opens on a GPU server (creating
+  // one there is refused: gallery_store.cc).
+  if (config.precision == Precision::kBf16) {
+    if (config.type != IndexType::kFlat) {
+      return absl::InvalidArgumentError(
+          "precision bf16 needs a flat index (index.type FLAT): IVF galleries "
+          "are fp32");
+    }
+    Bf16FlatIndexOptions options;
+    options.dimension = config.dimension;
+    options.fp32_rows = config.fp32_rows;
+    // Rescoring through the fp32 flat index's GEMM gives the fp32
+    // gallery's very scores.
+    options.fp32_scores = [](int m, int n, int k, const float* probes,
+                             const float* rows, float* c) {
+      ServingBlas().Scores(m, n, k, probes, k, rows, k, c, n);
+    };
+    auto bf16 = Bf16FlatIndex::Create(options);
+    if (!bf16.ok()) return bf16.status();
+    return std::unique_ptr<Index>(*std::move(bf16));
   }
   // Approximate search is a CPU (FAISS IVF) feature; on a GPU server an IVF
   // gallery is still served by the CPU index.

@@ -19,6 +19,11 @@ enum class Storage { kDefault, kFp32, kFp16 };
 // either.
 enum class Backend { kAuto, kCpu, kFaissGpu, kGpu, kFaissCpu };
 
+// Precision of the vectors in the CPU flat index: kBf16 holds them as bf16
+// and answers exactly as kFp32 does (bf16_flat_index.h). Flat only.
+enum class Precision { kFp32, kBf16 };
+class Fp32RowSource;  // bf16_flat_index.h
+
 struct IndexConfig {
   int dimension = 0;
   IndexType type = IndexType::kFlat;
@@ -27,7 +32,15 @@ struct IndexConfig {
   int nlist = 0;
   int default_nprobe = 8;
   Storage storage = Storage::kDefault;
+  Precision precision = Precision::kFp32;
+  // kBf16: where the index reads the fp32 rows it rescores (the gallery's
+  // copy); null: the index keeps its own. Not persisted, not owned.
+  const Fp32RowSource* fp32_rows = nullptr;
 };
+
+// "fp32" / "bf16".
+absl::StatusOr<Precision> ParsePrecision(const std::string& name);
+std::string PrecisionName(Precision precision);
 
 absl::StatusOr<Backend> ParseBackend(const std::string& name);
 std::string BackendName(Backend backend);
