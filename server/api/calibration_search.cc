@@ -8,7 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
-#include "server/api/validation.h"
+#include "server/edge/validation.h"
 
 namespace candor::api {
 namespace {

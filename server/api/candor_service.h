@@ -23,8 +23,8 @@
 #include "server/api/blocking_executor.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
-#include "server/api/status_util.h"
 #include "server/api/telemetry_hub.h"
+#include "server/edge/status_util.h"
 #include "server/gallery/gallery_store.h"
 #include "server/security/call_gate.h"
 

@@ -5,9 +5,10 @@
 #include "absl/time/clock.h"
 #include "server/api/candor_service.h"
 #include "server/api/convert.h"
+#include "server/api/gallery_limits.h"
 #include "server/api/telemetry_proto.h"
-#include "server/api/unary.h"
-#include "server/api/validation.h"
+#include "server/edge/unary.h"
+#include "server/edge/validation.h"
 
 namespace candor::api {
 namespace {

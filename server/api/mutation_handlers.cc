@@ -4,7 +4,8 @@
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
 #include "server/api/candor_service.h"
-#include "server/api/validation.h"
+#include "server/api/gallery_limits.h"
+#include "server/edge/validation.h"
 
 namespace candor::api {
 

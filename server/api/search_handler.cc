@@ -10,9 +10,10 @@
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
 #include "server/api/candor_service.h"
-#include "server/api/search_stream.h"
-#include "server/api/unary.h"
-#include "server/api/validation.h"
+#include "server/api/gallery_limits.h"
+#include "server/edge/search_stream.h"
+#include "server/edge/unary.h"
+#include "server/edge/validation.h"
 
 namespace candor::api {
 namespace {

@@ -3,10 +3,8 @@
 #ifndef CANDOR_SERVER_API_SERVER_H_
 #define CANDOR_SERVER_API_SERVER_H_
 
-#include <algorithm>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
@@ -18,34 +16,6 @@
 #include "server/security/call_gate.h"
 
 namespace candor::api {
-
-// "TLS, client certificates, authorization policy", or "plaintext": how
-// callers are admitted, for the start-up log line.
-std::string SecuritySummary(const security::SecurityOptions& security);
-
-// The gRPC server limits of both roles: a ResourceQuota (memory, threads),
-// concurrent streams per connection, keepalive enforcement (pings without
-// calls refused, a minimum ping interval), connection idle and age limits,
-// and a handshake deadline.
-void ApplyGrpcLimits(const GrpcLimitOptions& limits,
-                     grpc::ServerBuilder* builder);
-
-// A ServerBuilder option that keeps the reflection plugin (enabled process
-// wide by InitProtoReflectionServerBuilderPlugin) off this server.
-class NoReflection final : public grpc::ServerBuilderOption {
- public:
-  void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
-    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
-                                  [](const auto& plugin) {
-                                    return plugin->name() ==
-                                           "proto_server_reflection";
-                                  }),
-                   plugins->end());
-  }
-};
 
 class CandorServer {
  public:

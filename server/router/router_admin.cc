@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/telemetry_proto.h"
-#include "server/api/unary.h"
+#include "server/edge/unary.h"
 #include "server/router/gallery_aggregate.h"
 #include "server/common/log.h"
 #include "server/router/router_service.h"

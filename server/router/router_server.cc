@@ -7,6 +7,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "server/api/server.h"
 #include "server/common/log.h"
+#include "server/edge/serving.h"
 #include "server/security/credentials.h"
 #include "server/router/shard_dns.h"
 

@@ -16,7 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "candor/v1/candor.grpc.pb.h"
-#include "server/api/status_util.h"
+#include "server/edge/status_util.h"
 #include "server/security/call_gate.h"
 #include "server/router/forwarding.h"
 #include "server/router/router_options.h"

@@ -11,7 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "server/api/unary.h"
+#include "server/edge/unary.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/placement.h"
 #include "server/router/router_service.h"

@@ -2,8 +2,8 @@
 // answer it, write its response, then read the next. Responses come in
 // request order. A failed request ends the stream with its status, as the
 // same request would fail a unary Search.
-#ifndef CANDOR_SERVER_API_SEARCH_STREAM_H_
-#define CANDOR_SERVER_API_SEARCH_STREAM_H_
+#ifndef CANDOR_SERVER_EDGE_SEARCH_STREAM_H_
+#define CANDOR_SERVER_EDGE_SEARCH_STREAM_H_
 
 #include <functional>
 
@@ -31,4 +31,4 @@ NewRefusedSearchStream();
 
 }  // namespace candor::api
 
-#endif  // CANDOR_SERVER_API_SEARCH_STREAM_H_
+#endif  // CANDOR_SERVER_EDGE_SEARCH_STREAM_H_

@@ -1,6 +1,6 @@
 // Small helpers of the unary and streaming handlers.
-#ifndef CANDOR_SERVER_API_UNARY_H_
-#define CANDOR_SERVER_API_UNARY_H_
+#ifndef CANDOR_SERVER_EDGE_UNARY_H_
+#define CANDOR_SERVER_EDGE_UNARY_H_
 
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -14,4 +14,4 @@ inline absl::Time DeadlineOf(const grpc::CallbackServerContext& ctx) {
 
 }  // namespace candor::api
 
-#endif  // CANDOR_SERVER_API_UNARY_H_
+#endif  // CANDOR_SERVER_EDGE_UNARY_H_

@@ -1,7 +1,9 @@
 // Request validation: every check names the field and the value, returns
-// the most specific code, and runs before anything changes.
-#ifndef CANDOR_SERVER_API_VALIDATION_H_
-#define CANDOR_SERVER_API_VALIDATION_H_
+// the most specific code, and runs before anything changes. Both roles run
+// these on the request alone (the router before it fans out); the checks
+// against a server's galleries are in server/api/gallery_limits.h.
+#ifndef CANDOR_SERVER_EDGE_VALIDATION_H_
+#define CANDOR_SERVER_EDGE_VALIDATION_H_
 
 #include <cstdint>
 #include <string>
@@ -10,9 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "candor/v1/candor.pb.h"
-#include "server/api/options.h"
 #include "server/common/types.h"
-#include "server/gallery/gallery.h"
 
 namespace candor::api {
 
@@ -62,21 +62,7 @@ absl::Status ValidateSearchResults(
 // (InvalidArgument naming --max_calibration_groups), each at most 64 bytes.
 absl::Status ValidateCalibrationLabels(const v1::LabeledSet& set,
                                        int max_groups);
-// A self-audit of a gallery whose live entries are `entries`: its groups
-// become the calibration's (FailedPrecondition naming
-// --max_calibration_groups), and each sampled entry is searched as deep as
-// its subject has entries (FailedPrecondition naming --max_top_k).
-absl::Status ValidateSelfAudit(const std::vector<gallery::EntryMeta>& entries,
-                               int top_k, const LimitOptions& limits);
-
-// CreateGallery on a server holding `galleries` (ResourceExhausted naming
-// --max_galleries).
-absl::Status ValidateGalleryCount(size_t galleries, int max_galleries);
-// Enroll of `rows` more entries into a gallery of `size` live entries
-// (ResourceExhausted naming --max_gallery_entries or --max_gallery_bytes).
-absl::Status ValidateGalleryCapacity(uint64_t size, int dimension, int rows,
-                                     const LimitOptions& limits);
 
 }  // namespace candor::api
 
-#endif  // CANDOR_SERVER_API_VALIDATION_H_
+#endif  // CANDOR_SERVER_EDGE_VALIDATION_H_

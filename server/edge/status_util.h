@@ -3,8 +3,8 @@
 // status that carries a reason (a policy rejection) also carries it as a
 // google.rpc.ErrorInfo in the standard status details, so clients can tell
 // a policy's refusal from any other FAILED_PRECONDITION.
-#ifndef CANDOR_SERVER_API_STATUS_UTIL_H_
-#define CANDOR_SERVER_API_STATUS_UTIL_H_
+#ifndef CANDOR_SERVER_EDGE_STATUS_UTIL_H_
+#define CANDOR_SERVER_EDGE_STATUS_UTIL_H_
 
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
@@ -15,4 +15,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace candor::api
 
-#endif  // CANDOR_SERVER_API_STATUS_UTIL_H_
+#endif  // CANDOR_SERVER_EDGE_STATUS_UTIL_H_

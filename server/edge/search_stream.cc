@@ -1,9 +1,9 @@
-#include "server/api/search_stream.h"
+#include "server/edge/search_stream.h"
 
 #include <atomic>
 #include <utility>
 
-#include "server/api/status_util.h"
+#include "server/edge/status_util.h"
 
 namespace candor::api {
 namespace {

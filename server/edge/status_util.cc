@@ -1,4 +1,4 @@
-#include "server/api/status_util.h"
+#include "server/edge/status_util.h"
 
 #include <optional>
 #include <string>
