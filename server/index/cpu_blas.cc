@@ -69,9 +69,9 @@ std::vector<std::string> ScipyOpenBlasCandidates() {
     paths.push_back(
         (exe.parent_path() / "../lib/candor/libscipy_openblas.so").string());
   }
-#if defined(CANDOR_SCIPY_OPENBLAS_PATH)
-  paths.push_back(CANDOR_SCIPY_OPENBLAS_PATH);
-#endif
+  if (!BuiltScipyOpenBlasPath().empty()) {
+    paths.push_back(BuiltScipyOpenBlasPath());
+  }
   return paths;
 }
 
@@ -81,7 +81,12 @@ std::unique_ptr<CpuBlas> LoadServingBlas() {
     if (!std::filesystem::exists(path, error)) continue;
     auto blas = CpuBlas::Load(CpuBlas::Flavor::kOpenBlas, path, "scipy_",
                               /*own_core_detection=*/true);
-    if (blas.ok()) return *std::move(blas);
+    if (blas.ok()) {
+      // The flat index runs its own workers, one GEMM call each
+      // (cpu_flat_index.h); this library's threads would only compete.
+      (*blas)->SetThreads(1);
+      return *std::move(blas);
+    }
     LogWarning(absl::StrCat("CPU GEMM: cannot use ", path, ": ",
                             blas.status().message()));
   }
@@ -97,6 +102,14 @@ std::unique_ptr<CpuBlas> LoadServingBlas() {
 }
 
 }  // namespace
+
+std::string BuiltScipyOpenBlasPath() {
+#if defined(CANDOR_SCIPY_OPENBLAS_PATH)
+  return CANDOR_SCIPY_OPENBLAS_PATH;
+#else
+  return "";
+#endif
+}
 
 std::string BlasInfo::Describe() const {
   std::string out = library;

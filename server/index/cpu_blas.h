@@ -82,8 +82,14 @@ class CpuBlas {
   BlasInfo info_;
 };
 
+// Where the build found scipy-openblas ("" = not found; the installed
+// server also looks in ../lib/candor beside itself).
+std::string BuiltScipyOpenBlasPath();
+
 // The library serving candor's CPU flat index: scipy-openblas where the
-// build found it (CANDOR_SCIPY_OPENBLAS), else the OpenBLAS FAISS links.
+// build found it (CANDOR_SCIPY_OPENBLAS), set to one thread (the index
+// runs its own workers), else the OpenBLAS FAISS links, threads untouched
+// (server/main.cc sizes them; the index then calls it from one thread).
 // Loaded on the first call, which main() makes before any other thread
 // runs (Load edits the environment). Never null.
 const CpuBlas& ServingBlas();

@@ -3,7 +3,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -11,11 +13,15 @@
 namespace candor::index {
 namespace {
 
-// Scores per tile (4 MiB): the tile is scanned right after the GEMM wrote
-// it, mostly from the last-level cache.
-constexpr int64_t kTileFloats = int64_t{1} << 20;
+// Scores per tile (1 MiB): each worker's tile stays in its core's L2
+// cache between the GEMM that writes it and the scan that reads it.
+constexpr int64_t kTileFloats = int64_t{1} << 18;
 constexpr int kMinTileRows = 256;
 constexpr int kMaxTileRows = 16384;
+// Searches below this many flops run on the calling thread alone.
+constexpr int64_t kParallelFlops = int64_t{1} << 24;
+
+std::atomic<int> g_threads{0};  // 0: every core
 // Probes per GEMM: bounds the score tile for very large batches.
 constexpr int64_t kMaxProbesPerPass = 4096;
 
@@ -105,6 +111,16 @@ ScanFn ChooseScan() {
 
 }  // namespace
 
+void SetCpuFlatThreads(int threads) {
+  g_threads.store(std::max(1, threads), std::memory_order_relaxed);
+}
+
+int CpuFlatThreads() {
+  const int threads = g_threads.load(std::memory_order_relaxed);
+  if (threads > 0) return threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 absl::StatusOr<std::unique_ptr<CpuFlatIndex>> CpuFlatIndex::Create(
     int dimension, const Options& options) {
   if (dimension <= 0) {
@@ -123,7 +139,12 @@ absl::StatusOr<std::unique_ptr<CpuFlatIndex>> CpuFlatIndex::Create(
 
 CpuFlatIndex::CpuFlatIndex(int dimension, const Options& options,
                            const CpuBlas& blas)
-    : dimension_(dimension), tile_rows_(options.tile_rows), blas_(blas) {}
+    : dimension_(dimension),
+      tile_rows_(options.tile_rows),
+      min_parallel_flops_(options.min_parallel_flops < 0
+                              ? kParallelFlops
+                              : options.min_parallel_flops),
+      blas_(blas) {}
 
 absl::Status CpuFlatIndex::Add(absl::Span<const EntryId> ids,
                                absl::Span<const float> vectors) {
@@ -197,39 +218,80 @@ absl::StatusOr<SearchHits> CpuFlatIndex::Search(
   SearchHits hits(static_cast<size_t>(m_total));
   if (m_total == 0 || n == 0) return hits;
 
-  static const ScanFn scan = ChooseScan();
-  // Reused across calls on this thread: a fresh 4 MiB buffer would be
-  // page-faulted in on every search.
-  thread_local std::vector<float> tile;
-
   for (int64_t p0 = 0; p0 < m_total; p0 += kMaxProbesPerPass) {
     const int64_t m = std::min(kMaxProbesPerPass, m_total - p0);
-    std::vector<Selection> selections;
-    selections.reserve(static_cast<size_t>(m));
-    bool any_open = false;
-    for (int64_t i = 0; i < m; ++i) {
-      selections.emplace_back(queries[p0 + i], n);
-      any_open = any_open || !selections.back().closed();
-    }
-    if (!any_open) continue;
-    const int64_t tile_rows = std::min<int64_t>(TileRows(m), n);
-    tile.resize(static_cast<size_t>(m * tile_rows));
-    for (int64_t r0 = 0; r0 < n; r0 += tile_rows) {
-      const int64_t rows = std::min(tile_rows, n - r0);
-      blas_.Scores(static_cast<int>(m), static_cast<int>(rows),
-                   static_cast<int>(d), probes.data() + p0 * d,
-                   static_cast<int>(d), rows_.data() + r0 * d,
-                   static_cast<int>(d), tile.data(), static_cast<int>(rows));
-      for (int64_t i = 0; i < m; ++i) {
-        if (selections[i].closed()) continue;
-        scan(tile.data() + i * rows, rows, ids_.data() + r0, &selections[i]);
-      }
-    }
-    for (int64_t i = 0; i < m; ++i) {
-      hits[p0 + i] = std::move(selections[i]).Finish();
-    }
+    SearchPass(probes.data() + p0 * d, queries.subspan(p0, m),
+               absl::MakeSpan(hits).subspan(p0, m));
   }
   return hits;
+}
+
+void CpuFlatIndex::SearchPass(const float* probes,
+                              absl::Span<const ProbeQuery> queries,
+                              absl::Span<std::vector<ScoredId>> out) const {
+  static const ScanFn scan = ChooseScan();
+  const int64_t m = static_cast<int64_t>(queries.size());
+  const int64_t n = size();
+  const int64_t d = dimension_;
+  const int64_t tile_rows = std::min<int64_t>(TileRows(m), n);
+  const int64_t tiles = (n + tile_rows - 1) / tile_rows;
+  // Small searches stay on the calling thread: a thread start costs more
+  // than they do.
+  const int64_t flops = 2 * m * n * d;
+  // A library running threads of its own gets each call alone.
+  const bool parallel = flops >= min_parallel_flops_ && blas_.threads() == 1;
+  const int workers = static_cast<int>(
+      std::min<int64_t>(parallel ? CpuFlatThreads() : 1, tiles));
+
+  // Each worker takes the next tile until none is left (a worker the
+  // scheduler holds back costs only its current tile), with its own
+  // selections; the answers are merged at the end.
+  // Worker w starts with tile w (so each has one, even when the calling
+  // thread could finish them all before a helper starts), then all share
+  // a counter.
+  std::atomic<int64_t> next_tile{workers};
+  std::vector<std::vector<Selection>> selections(workers);
+  const auto work = [&](int w) {
+    std::vector<Selection>& mine = selections[w];
+    mine.reserve(static_cast<size_t>(m));
+    for (int64_t i = 0; i < m; ++i) mine.emplace_back(queries[i], n);
+    // Reused across searches on this thread.
+    thread_local std::vector<float> tile;
+    tile.resize(static_cast<size_t>(m * tile_rows));
+    for (int64_t t = w; t < tiles; t = next_tile.fetch_add(1)) {
+      const int64_t r0 = t * tile_rows;
+      const int64_t rows = std::min(tile_rows, n - r0);
+      blas_.Scores(static_cast<int>(m), static_cast<int>(rows),
+                   static_cast<int>(d), probes, static_cast<int>(d),
+                   rows_.data() + r0 * d, static_cast<int>(d), tile.data(),
+                   static_cast<int>(rows));
+      for (int64_t i = 0; i < m; ++i) {
+        if (mine[i].closed()) continue;
+        scan(tile.data() + i * rows, rows, ids_.data() + r0, &mine[i]);
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  helpers.reserve(static_cast<size_t>(workers - 1));
+  for (int w = 1; w < workers; ++w) helpers.emplace_back(work, w);
+  work(0);
+  for (std::thread& t : helpers) t.join();
+
+  for (int64_t i = 0; i < m; ++i) {
+    std::vector<ScoredId> merged = std::move(selections[0][i]).Finish();
+    for (int w = 1; w < workers; ++w) {
+      std::vector<ScoredId> more = std::move(selections[w][i]).Finish();
+      merged.insert(merged.end(), more.begin(), more.end());
+    }
+    if (workers > 1) {
+      const size_t keep = std::min(
+          merged.size(), static_cast<size_t>(std::max(queries[i].top_k, 0)));
+      std::partial_sort(merged.begin(), merged.begin() + keep, merged.end(),
+                        BetterCandidate);
+      merged.resize(keep);
+    }
+    out[i] = std::move(merged);
+  }
 }
 
 MemoryBytes CpuFlatIndex::memory() const {

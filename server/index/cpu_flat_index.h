@@ -15,6 +15,14 @@
 // scan of the score tile that compares 8 scores at a time with the probe's
 // current bar (the top_k-th best so far, or the threshold), so only the
 // few scores above it reach the heap.
+//
+// Threads: the index runs its own workers, each taking the next tile and
+// calling the GEMM single-threaded, rather than one multi-threaded GEMM per
+// tile. Measured on 2 shared cores (bench/RESULTS.md), a BLAS call per
+// small tile pays its threads' barrier each time, and under load waits on
+// whichever thread the scheduler holds back; tiles taken one at a time by
+// workers pay one join per search, and each worker's tile stays in its own
+// core's cache for the scan.
 #ifndef CANDOR_SERVER_INDEX_CPU_FLAT_INDEX_H_
 #define CANDOR_SERVER_INDEX_CPU_FLAT_INDEX_H_
 
@@ -28,6 +36,12 @@
 
 namespace candor::index {
 
+// Threads one search uses (the server's --threads; default: every core).
+// Each runs the GEMM single-threaded over its own tiles, so the library's
+// own threads stay at one (ServingBlas() is set so at load).
+void SetCpuFlatThreads(int threads);
+int CpuFlatThreads();
+
 class CpuFlatIndex final : public Index {
  public:
   struct Options {
@@ -36,6 +50,10 @@ class CpuFlatIndex final : public Index {
     int tile_rows = 0;
     // Null: ServingBlas().
     const CpuBlas* blas = nullptr;
+    // Searches of fewer flops run on the calling thread alone (-1: about
+    // 16M, below which a thread start costs more than it saves). Tests set
+    // 0 to spread small searches over workers.
+    int64_t min_parallel_flops = -1;
   };
 
   static absl::StatusOr<std::unique_ptr<CpuFlatIndex>> Create(
@@ -62,9 +80,14 @@ class CpuFlatIndex final : public Index {
   CpuFlatIndex(int dimension, const Options& options, const CpuBlas& blas);
 
   int TileRows(int64_t probes) const;
+  // Up to CpuFlatThreads() workers over the gallery's tiles for one pass
+  // of at most kMaxProbesPerPass probes.
+  void SearchPass(const float* probes, absl::Span<const ProbeQuery> queries,
+                  absl::Span<std::vector<ScoredId>> out) const;
 
   const int dimension_;
   const int tile_rows_;
+  const int64_t min_parallel_flops_;
   const CpuBlas& blas_;
   // Row r holds the vector of ids_[r]; position_ maps an id back to r.
   std::vector<float> rows_;

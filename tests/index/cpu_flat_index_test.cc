@@ -88,6 +88,9 @@ class CpuFlatVsOracle
 TEST_P(CpuFlatVsOracle, SameAnswerUpToRounding) {
   const auto [shape, gemm] = GetParam();
   const auto [dim, rows, probes, tile_rows] = shape;
+  // More workers than tiles on some shapes, several tiles each on others
+  // (a multi-threaded BLAS gets one worker: kProcessOpenBlas).
+  SetCpuFlatThreads(3);
   std::mt19937_64 rng(77 + dim * 3 + rows * 5 + probes);
   std::vector<float> gallery = RandomUnitRows(rows, dim, rng);
   std::vector<EntryId> ids(rows);
@@ -96,6 +99,7 @@ TEST_P(CpuFlatVsOracle, SameAnswerUpToRounding) {
   CpuFlatIndex::Options options;
   options.tile_rows = tile_rows;
   options.blas = &BlasFor(gemm);
+  options.min_parallel_flops = 0;  // workers even on the small shapes
   auto index = CpuFlatIndex::Create(dim, options);
   ASSERT_TRUE(index.ok()) << index.status();
   ASSERT_TRUE((*index)->Add(ids, gallery).ok());
@@ -150,10 +154,14 @@ TEST(CpuFlatIndex, TiesAtTheBoundaryGoToTheSmallestIdsAcrossTiles) {
     gallery.insert(gallery.end(), row.begin(), row.end());
     ids.push_back(10000 - i);
   }
+  // Tiles of 7 rows over three workers: each worker's heap sees only some
+  // of the tied entries, and the merge must still pick the smallest ids.
+  SetCpuFlatThreads(3);
   for (int tile : {0, 7}) {
     SCOPED_TRACE(::testing::Message() << "tile " << tile);
     CpuFlatIndex::Options options;
     options.tile_rows = tile;
+    options.min_parallel_flops = 0;
     auto index = CpuFlatIndex::Create(4, options);
     ASSERT_TRUE(index.ok());
     ASSERT_TRUE((*index)->Add(ids, gallery).ok());
@@ -293,11 +301,12 @@ TEST(CpuBlas, ServingLibraryNamesItselfAndItsCore) {
   EXPECT_FALSE(info.version.empty());
   EXPECT_FALSE(info.core.empty());
   EXPECT_NE(info.Describe().find(info.core), std::string::npos);
-#if defined(CANDOR_SCIPY_OPENBLAS_PATH)
-  // The build found scipy-openblas: it serves, on its own CPU detection.
-  EXPECT_EQ(info.library, "scipy-openblas");
-  EXPECT_FALSE(info.read_forced_core);
-#endif
+  if (!BuiltScipyOpenBlasPath().empty()) {
+    // The build found scipy-openblas: it serves, on its own CPU detection.
+    EXPECT_EQ(info.library, "scipy-openblas");
+    EXPECT_EQ(info.path, BuiltScipyOpenBlasPath());
+    EXPECT_FALSE(info.read_forced_core);
+  }
   // Whatever the load did to the environment, it put it back.
   EXPECT_EQ(info.forced_core, std::getenv("OPENBLAS_CORETYPE") == nullptr
                                   ? ""
