@@ -69,21 +69,24 @@ void BM_BatcherRoundTrip(benchmark::State& state) {
   batching::BatcherOptions options;
   options.enabled = state.range(1) != 0;
   auto batcher = batching::DynamicBatcher::Create(
-      options, [](const std::string&, absl::Span<const float>,
-                  absl::Span<const ProbeQuery> queries, uint64_t*) {
-        return absl::StatusOr<CandidateLists>(CandidateLists(queries.size()));
+      options, [](const batching::BatchKey&, absl::Span<const float>,
+                  absl::Span<const ProbeQuery> queries) {
+        SearchOutcome outcome;
+        outcome.candidates.resize(queries.size());
+        return absl::StatusOr<SearchOutcome>(std::move(outcome));
       });
   if (!batcher.ok()) {
     state.SkipWithError(batcher.status().ToString().c_str());
     return;
   }
   const std::vector<float> probe = GaussianRows(1, kDim, 3, true);
+  const batching::BatchKey key(std::make_shared<int>(0), "g");
   for (auto _ : state) {
     absl::BlockingCounter done(in_flight);
     for (int i = 0; i < in_flight; ++i) {
       absl::Status status = (*batcher)->Submit(
-          "g", probe, kDim, {ProbeQuery{}}, absl::InfiniteFuture(),
-          [&done](absl::StatusOr<batching::BatchResult>) {
+          key, probe, kDim, {ProbeQuery{}}, absl::InfiniteFuture(),
+          [&done](absl::StatusOr<SearchOutcome>) {
             done.DecrementCount();
           });
       if (!status.ok()) {

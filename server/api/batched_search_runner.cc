@@ -7,22 +7,25 @@
 namespace candor::api {
 namespace {
 
-// The batcher's key names one gallery incarnation: its name and creation
-// time. A search queued for a gallery that is deleted, and perhaps created
-// again under the same name, before its batch runs gets NotFound instead
-// of the new gallery's answer.
-std::string BatchKey(const gallery::Gallery& gallery) {
-  return absl::StrCat(gallery.name(), "@", gallery.created_at_us());
+// The batcher's key is the gallery object itself: a gallery deleted, and
+// perhaps created again under its name, while a search waits is a different
+// key, and the search finds its own gallery gone.
+batching::BatchKey BatchKeyOf(std::shared_ptr<gallery::Gallery> gallery) {
+  std::string name = gallery->name();
+  return batching::BatchKey(std::move(gallery), std::move(name));
 }
 
-absl::StatusOr<std::shared_ptr<gallery::Gallery>> GalleryOf(
-    const gallery::GalleryStore& store, const std::string& key) {
-  const size_t at = key.rfind('@');
-  const std::string name = key.substr(0, at);
-  auto gallery = store.Get(name);
-  if (gallery.ok() && BatchKey(**gallery) == key) return gallery;
+// The gallery a key holds, while the store still holds it: a search queued
+// for a gallery deleted meanwhile gets NotFound, not an answer from files
+// that are gone.
+absl::StatusOr<std::shared_ptr<const gallery::Gallery>> GalleryOf(
+    const gallery::GalleryStore& store, const batching::BatchKey& key) {
+  std::shared_ptr<const gallery::Gallery> gallery =
+      key.target<gallery::Gallery>();
+  auto current = store.Get(key.name());
+  if (current.ok() && current->get() == gallery.get()) return gallery;
   return absl::NotFoundError(absl::StrCat(
-      "gallery '", name, "' was deleted while the search was queued"));
+      "gallery '", key.name(), "' was deleted while the search was queued"));
 }
 
 class BatchedSearchRunner final : public SearchRunner {
@@ -39,20 +42,8 @@ class BatchedSearchRunner final : public SearchRunner {
     // report a refusal (full queue, passed deadline, shutdown).
     Done on_refusal = done;
     absl::Status submitted = batcher_->Submit(
-        BatchKey(*gallery), std::move(probes), dim, std::move(queries),
-        deadline,
-        [done = std::move(done)](absl::StatusOr<batching::BatchResult> result) {
-          if (!result.ok()) {
-            done(result.status());
-            return;
-          }
-          SearchOutcome outcome;
-          outcome.candidates = std::move(result->candidates);
-          outcome.version = result->version;
-          outcome.queue_time = result->queue_time;
-          outcome.search_time = result->search_time;
-          done(std::move(outcome));
-        });
+        BatchKeyOf(std::move(gallery)), std::move(probes), dim,
+        std::move(queries), deadline, std::move(done));
     if (!submitted.ok()) on_refusal(submitted);
   }
 
@@ -68,12 +59,13 @@ class BatchedSearchRunner final : public SearchRunner {
 absl::StatusOr<std::unique_ptr<SearchRunner>> MakeBatchedSearchRunner(
     const batching::BatcherOptions& options, gallery::GalleryStore* store,
     batching::BatchObserver* observer) {
-  auto search = [store](const std::string& key, absl::Span<const float> probes,
-                        absl::Span<const ProbeQuery> queries, uint64_t* version)
-      -> absl::StatusOr<std::vector<std::vector<Candidate>>> {
+  auto search = [store](const batching::BatchKey& key,
+                        absl::Span<const float> probes,
+                        absl::Span<const ProbeQuery> queries)
+      -> absl::StatusOr<SearchOutcome> {
     auto gallery = GalleryOf(*store, key);
     if (!gallery.ok()) return gallery.status();
-    return (*gallery)->Search(probes, queries, version);
+    return (*gallery)->Search(probes, queries);
   };
   auto batcher = batching::DynamicBatcher::Create(options, search, observer);
   if (!batcher.ok()) return batcher.status();

@@ -20,19 +20,12 @@
 
 namespace candor::api {
 
-struct SearchOutcome {
-  std::vector<std::vector<Candidate>> candidates;  // one list per probe
-  uint64_t version = 0;
-  absl::Duration queue_time;
-  absl::Duration search_time;
-};
-
 class SearchRunner {
  public:
   using Done = std::function<void(absl::StatusOr<SearchOutcome>)>;
   virtual ~SearchRunner() = default;
   // probes: queries.size() normalized rows (host). `done` is called exactly
-  // once, on any thread.
+  // once, on any thread, with the answer (candor::SearchOutcome).
   virtual void Run(std::shared_ptr<gallery::Gallery> gallery,
                    std::vector<float> probes, std::vector<ProbeQuery> queries,
                    absl::Time deadline, Done done) = 0;

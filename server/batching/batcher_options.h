@@ -1,6 +1,6 @@
-// The dynamic batcher's configuration, its per-request result, and the
-// hooks it calls out through. Free of gRPC and Protobuf types: the API layer
-// maps its messages onto these.
+// The dynamic batcher's configuration and the hooks it calls out through.
+// Free of gRPC and Protobuf types: the API layer maps its messages onto
+// these.
 #ifndef CANDOR_SERVER_BATCHING_BATCHER_OPTIONS_H_
 #define CANDOR_SERVER_BATCHING_BATCHER_OPTIONS_H_
 
@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "server/batching/batch_key.h"
 #include "server/common/types.h"
 
 namespace candor::batching {
@@ -47,38 +48,26 @@ struct BatcherOptions {
   int worker_threads = 1;
 };
 
-// One index call over a batch. key: the gallery name. probes:
-// queries.size() rows of L2-normalized floats (host memory). Returns one
-// candidate list per probe, each already cut to its query's threshold and
-// top_k; `version` receives the gallery version searched. Called from
-// worker threads (concurrently when worker_threads > 1) or, when batching
-// is off, from the submitting threads: it must be thread-safe.
-using SearchFn =
-    std::function<absl::StatusOr<std::vector<std::vector<Candidate>>>(
-        const std::string& key, absl::Span<const float> probes,
-        absl::Span<const ProbeQuery> queries, uint64_t* version)>;
-
-// What one request gets back.
-struct BatchResult {
-  // One list per probe of this request, in the request's order.
-  std::vector<std::vector<Candidate>> candidates;
-  uint64_t version = 0;
-  // From Submit to the start of the index call.
-  absl::Duration queue_time;
-  // The index call that served this request (shared with its batch).
-  absl::Duration search_time;
-  // Probes in that index call, this request's included.
-  int batch_probes = 0;
-};
+// One index call over a batch. key: the one all its requests were
+// submitted with. probes: queries.size() rows of L2-normalized floats (host
+// memory). Returns one candidate list per probe, each already cut to its
+// query's threshold and top_k, and the version searched; the batcher stamps
+// the timings. Called from worker threads (concurrently when
+// worker_threads > 1) or, when batching is off, from the submitting
+// threads: it must be thread-safe.
+using SearchFn = std::function<absl::StatusOr<SearchOutcome>(
+    const BatchKey& key, absl::Span<const float> probes,
+    absl::Span<const ProbeQuery> queries)>;
 
 // Called exactly once per accepted request, from a worker thread (or the
-// submitting thread when batching is off), never under the batcher's lock.
-// It must not call Shutdown() or destroy the batcher.
-using DoneFn = absl::AnyInvocable<void(absl::StatusOr<BatchResult>)>;
+// submitting thread when batching is off), never under the batcher's lock,
+// with this request's own probes' lists in the request's order. It must
+// not call Shutdown() or destroy the batcher.
+using DoneFn = absl::AnyInvocable<void(absl::StatusOr<SearchOutcome>)>;
 
 // One index call, as the observer sees it.
 struct BatchEvent {
-  const std::string* key = nullptr;
+  const BatchKey* key = nullptr;
   int requests = 0;
   int probes = 0;
   absl::Duration search_time;
@@ -93,7 +82,7 @@ class BatchObserver {
   // After each index call.
   virtual void OnBatch(const BatchEvent& event) = 0;
   // A request dropped before its index call: queue full, deadline passed.
-  virtual void OnDropped(const std::string& key, absl::StatusCode code) {}
+  virtual void OnDropped(const BatchKey& key, absl::StatusCode code) {}
 };
 
 // Counters since creation, and the queue as it is now.

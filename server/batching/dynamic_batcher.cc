@@ -58,7 +58,7 @@ DynamicBatcher::DynamicBatcher(const BatcherOptions& options, SearchFn search,
 
 DynamicBatcher::~DynamicBatcher() { Shutdown(); }
 
-absl::Status DynamicBatcher::Submit(std::string key, std::vector<float> probes,
+absl::Status DynamicBatcher::Submit(BatchKey key, std::vector<float> probes,
                                     int dim, std::vector<ProbeQuery> queries,
                                     absl::Time deadline, DoneFn done) {
   if (queries.empty()) {
@@ -163,7 +163,7 @@ void DynamicBatcher::WorkerLoop() {
     FailExpired(std::move(expired));
     if (!batch.empty()) {
       // The lane is busy until its batch is done (RequestQueue::Release).
-      const std::string key = batch.front()->key;
+      const BatchKey key = batch.front()->key;
       const int dim = batch.front()->dim;
       RunBatch(std::move(batch));
       absl::MutexLock lock(&mu_);
@@ -224,7 +224,7 @@ void DynamicBatcher::FailExpired(RequestList expired) {
 }
 
 void DynamicBatcher::RunBatch(RequestList batch) {
-  const std::string& key = batch.front()->key;
+  const BatchKey& key = batch.front()->key;
   std::vector<int> request_probes;
   request_probes.reserve(batch.size());
   for (const auto& request : batch) {
@@ -239,14 +239,13 @@ void DynamicBatcher::RunBatch(RequestList batch) {
       batch.size() > 1 ? merged.queries : batch.front()->queries;
 
   const absl::Time start = clock_->Now();
-  uint64_t version = 0;
-  absl::StatusOr<CandidateLists> found =
-      search_(key, probes, queries, &version);
+  absl::StatusOr<SearchOutcome> found = search_(key, probes, queries);
   const absl::Duration search_time = clock_->Now() - start;
 
   absl::StatusOr<std::vector<CandidateLists>> split =
-      found.ok() ? SplitResults(*std::move(found), request_probes)
-                 : absl::StatusOr<std::vector<CandidateLists>>(found.status());
+      found.ok()
+          ? SplitResults(std::move(found->candidates), request_probes)
+          : absl::StatusOr<std::vector<CandidateLists>>(found.status());
 
   if (observer_ != nullptr) {
     BatchEvent event;
@@ -263,13 +262,13 @@ void DynamicBatcher::RunBatch(RequestList batch) {
       request.done(split.status());
       continue;
     }
-    BatchResult result;
-    result.candidates = std::move((*split)[i]);
-    result.version = version;
-    result.queue_time = start - request.enqueued;
-    result.search_time = search_time;
-    result.batch_probes = static_cast<int>(queries.size());
-    request.done(std::move(result));
+    SearchOutcome outcome;
+    outcome.candidates = std::move((*split)[i]);
+    outcome.version = found->version;
+    outcome.queue_time = start - request.enqueued;
+    outcome.search_time = search_time;
+    outcome.batch_probes = static_cast<int>(queries.size());
+    request.done(std::move(outcome));
   }
 }
 

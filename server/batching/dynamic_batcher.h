@@ -7,7 +7,8 @@
 // Guarantees:
 // - Submit returning OK means `done` runs exactly once; any other status
 //   means the request was not taken and `done` is destroyed uncalled.
-// - Only requests with the same key and dimension share an index call.
+// - Only requests with the same key (the same object: see BatchKey) and
+//   dimension share an index call.
 // - A request whose deadline passes while queued is answered
 //   DeadlineExceeded without being searched.
 // - FIFO per gallery, round-robin across galleries, one batch per gallery
@@ -55,7 +56,7 @@ class DynamicBatcher {
   // ResourceExhausted when max_queue_requests are waiting, Unavailable
   // after Shutdown() has begun. With batching off, the search and `done`
   // run on the calling thread before Submit returns.
-  absl::Status Submit(std::string key, std::vector<float> probes, int dim,
+  absl::Status Submit(BatchKey key, std::vector<float> probes, int dim,
                       std::vector<ProbeQuery> queries, absl::Time deadline,
                       DoneFn done);
 

@@ -3,7 +3,6 @@
 #define CANDOR_SERVER_BATCHING_PENDING_REQUEST_H_
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -13,7 +12,7 @@
 namespace candor::batching {
 
 struct PendingRequest {
-  std::string key;
+  BatchKey key;
   int dim = 0;
   // queries.size() rows of dim floats, host memory, L2-normalized.
   std::vector<float> probes;

@@ -66,7 +66,7 @@ RequestList RequestQueue::PopBatch(absl::Time now, const ReadyRule& rule,
   return batch;
 }
 
-bool RequestQueue::Release(const std::string& key, int dim) {
+bool RequestQueue::Release(const BatchKey& key, int dim) {
   LaneKey lane_key(key, dim);
   auto it = lanes_.find(lane_key);
   if (it == lanes_.end() || !it->second.busy) return false;

@@ -1,4 +1,4 @@
-// The batcher's waiting requests: one FIFO lane per (gallery, dimension),
+// The batcher's waiting requests: one FIFO lane per (key, dimension),
 // served round-robin across lanes. Not thread-safe; the batcher guards it.
 //
 // Fairness: within a lane, requests leave in arrival order and a batch stops
@@ -16,7 +16,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -58,7 +57,7 @@ class RequestQueue {
   // The batch PopBatch took from lane (key, dim) is done: the lane takes
   // its turn again, at the end of the line. Returns whether it has requests
   // waiting (a worker may take them).
-  bool Release(const std::string& key, int dim);
+  bool Release(const BatchKey& key, int dim);
 
   // The earliest time a lane that is not busy becomes ready without new
   // arrivals (its oldest request's delay runs out or its deadline passes);
@@ -67,7 +66,7 @@ class RequestQueue {
   absl::Time NextDue(const ReadyRule& rule) const;
 
  private:
-  using LaneKey = std::pair<std::string, int>;
+  using LaneKey = std::pair<BatchKey, int>;
   struct Lane {
     std::deque<std::unique_ptr<PendingRequest>> requests;
     int64_t probes = 0;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace candor {
 
 // Server-assigned, unique within a gallery, never reused.
@@ -43,6 +45,23 @@ struct Candidate {
   std::string subject_id;
   std::string group;
   float score = 0.0f;
+};
+
+// The answer to one search, the one type that carries it from the gallery
+// through the batcher to the handler.
+struct SearchOutcome {
+  // One list per probe, in the probes' order, each as Index::Search orders
+  // it and cut to its query's threshold and top_k.
+  std::vector<std::vector<Candidate>> candidates;
+  // The gallery version searched.
+  uint64_t version = 0;
+  // Stamped by the batcher (zero straight from the gallery): from Submit to
+  // the start of the index call, and that call's duration, which the
+  // requests of one batch share.
+  absl::Duration queue_time;
+  absl::Duration search_time;
+  // Probes in that index call, this request's included.
+  int batch_probes = 0;
 };
 
 // Bytes a structure holds, by where they live.

@@ -146,10 +146,9 @@ absl::StatusOr<RemoveResult> Gallery::RemoveSubject(
   return impl_->RemoveSubject(subject_id);
 }
 
-absl::StatusOr<std::vector<std::vector<Candidate>>> Gallery::Search(
-    absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
-    uint64_t* version) const {
-  return impl_->Search(probes, queries, version);
+absl::StatusOr<SearchOutcome> Gallery::Search(
+    absl::Span<const float> probes, absl::Span<const ProbeQuery> queries) const {
+  return impl_->Search(probes, queries);
 }
 
 absl::StatusOr<CompactResult> Gallery::Compact() { return impl_->Compact(); }

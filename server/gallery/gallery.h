@@ -133,11 +133,11 @@ class Gallery {
 
   // probes: queries.size() rows, L2-normalized (or only checked, when
   // normalizes_probes(): see Index::NormalizesProbes). Candidates per probe,
-  // with metadata, as Index::Search orders them. `version` receives the gallery
-  // version searched.
-  absl::StatusOr<std::vector<std::vector<Candidate>>> Search(
-      absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
-      uint64_t* version = nullptr) const;
+  // with metadata, as Index::Search orders them, and the gallery version
+  // searched (no timings: the batcher stamps those).
+  absl::StatusOr<SearchOutcome> Search(
+      absl::Span<const float> probes,
+      absl::Span<const ProbeQuery> queries) const;
 
   // Writes a new snapshot of the live entries, then deletes every older
   // snapshot and log segment: afterwards no removed vector is in any file.

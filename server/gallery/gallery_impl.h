@@ -57,9 +57,9 @@ class Gallery::Impl {
   absl::StatusOr<RemoveResult> RemoveEntries(absl::Span<const EntryId> ids);
   absl::StatusOr<RemoveResult> RemoveSubject(const std::string& subject_id);
 
-  absl::StatusOr<std::vector<std::vector<Candidate>>> Search(
-      absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
-      uint64_t* version) const;
+  absl::StatusOr<SearchOutcome> Search(
+      absl::Span<const float> probes,
+      absl::Span<const ProbeQuery> queries) const;
   GalleryInfo Info() const;
   uint64_t size() const;
   std::string backend() const;

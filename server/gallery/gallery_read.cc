@@ -6,18 +6,20 @@
 
 namespace candor::gallery {
 
-absl::StatusOr<std::vector<std::vector<Candidate>>> Gallery::Impl::Search(
-    absl::Span<const float> probes, absl::Span<const ProbeQuery> queries,
-    uint64_t* version) const {
+absl::StatusOr<SearchOutcome> Gallery::Impl::Search(
+    absl::Span<const float> probes,
+    absl::Span<const ProbeQuery> queries) const {
   if (probes.size() != queries.size() * static_cast<size_t>(dimension_)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "search has ", probes.size(), " values for ", queries.size(),
         " probes of ", dimension_, " (gallery ", name_, ")"));
   }
   absl::ReaderMutexLock lock(&mu_);
-  if (version != nullptr) *version = version_;
-  std::vector<std::vector<Candidate>> out(queries.size());
-  if (table_.size() == 0 || queries.empty()) return out;
+  SearchOutcome outcome;
+  outcome.version = version_;
+  std::vector<std::vector<Candidate>>& out = outcome.candidates;
+  out.resize(queries.size());
+  if (table_.size() == 0 || queries.empty()) return outcome;
   auto hits = index_->Search(probes, queries);
   if (!hits.ok()) return hits.status();
   if (hits->size() != queries.size()) {
@@ -35,11 +37,11 @@ absl::StatusOr<std::vector<std::vector<Candidate>>> Gallery::Impl::Search(
             " does not hold"));
       }
       const size_t r = static_cast<size_t>(row);
-      out[q].push_back(
-          Candidate{hit.id, table_.subject_at(r), table_.group_at(r), hit.score});
+      out[q].push_back(Candidate{hit.id, table_.subject_at(r),
+                                 table_.group_at(r), hit.score});
     }
   }
-  return out;
+  return outcome;
 }
 
 GalleryInfo Gallery::Impl::Info() const {

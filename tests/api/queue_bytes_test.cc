@@ -15,6 +15,7 @@ namespace {
 
 using testing::BruteForceGallery;
 using testing::Completions;
+using testing::KeyOf;
 using testing::RandomUnitRows;
 using testing::RecordingSearch;
 
@@ -30,7 +31,7 @@ TEST(QueueBytesTest, RequestQueueCountsProbeBytes) {
   std::mt19937 rng(1);
   for (int rows : {2, 5}) {
     auto request = std::make_unique<PendingRequest>();
-    request->key = "g";
+    request->key = KeyOf("g");
     request->dim = kDim;
     request->probes = RandomUnitRows(rows, kDim, rng);
     request->queries = Queries(rows);
@@ -55,24 +56,24 @@ TEST(QueueBytesTest, SearchPastQueuedBytesRefused) {
   Completions done(3);
   // The first search holds the only worker; the queue is empty behind it.
   ASSERT_TRUE((*batcher)
-                  ->Submit("g", RandomUnitRows(1, kDim, rng), kDim,
+                  ->Submit(KeyOf("g"), RandomUnitRows(1, kDim, rng), kDim,
                            Queries(1), absl::InfiniteFuture(), done.For(0))
                   .ok());
   search.WaitForFirstCall();
   ASSERT_TRUE((*batcher)
-                  ->Submit("g", RandomUnitRows(8, kDim, rng), kDim,
+                  ->Submit(KeyOf("g"), RandomUnitRows(8, kDim, rng), kDim,
                            Queries(8), absl::InfiniteFuture(), done.For(1))
                   .ok());
   // 8 + 3 rows would pass 10 rows' bytes: refused, whatever the count.
   const absl::Status full =
-      (*batcher)->Submit("g", RandomUnitRows(3, kDim, rng), kDim, Queries(3),
-                         absl::InfiniteFuture(), done.For(9));
+      (*batcher)->Submit(KeyOf("g"), RandomUnitRows(3, kDim, rng), kDim,
+                         Queries(3), absl::InfiniteFuture(), done.For(9));
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
   EXPECT_NE(full.message().find("--max_queued_bytes"), std::string::npos)
       << full;
   // 8 + 2 fit.
   ASSERT_TRUE((*batcher)
-                  ->Submit("g", RandomUnitRows(2, kDim, rng), kDim,
+                  ->Submit(KeyOf("g"), RandomUnitRows(2, kDim, rng), kDim,
                            Queries(2), absl::InfiniteFuture(), done.For(2))
                   .ok());
   search.ReleaseFirstCall();

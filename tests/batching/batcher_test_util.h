@@ -19,7 +19,7 @@ class Completions {
   explicit Completions(int expected) : pending_(expected) {}
 
   DoneFn For(int id) {
-    return [this, id](absl::StatusOr<BatchResult> result) {
+    return [this, id](absl::StatusOr<SearchOutcome> result) {
       {
         absl::MutexLock lock(&mu_);
         ++calls_[id];
@@ -34,7 +34,7 @@ class Completions {
     auto it = calls_.find(id);
     return it == calls_.end() ? 0 : it->second;
   }
-  absl::StatusOr<BatchResult> result(int id) const {
+  absl::StatusOr<SearchOutcome> result(int id) const {
     absl::MutexLock lock(&mu_);
     auto it = results_.find(id);
     if (it == results_.end()) return absl::NotFoundError("no callback");
@@ -45,7 +45,7 @@ class Completions {
   absl::BlockingCounter pending_;
   mutable absl::Mutex mu_;
   std::map<int, int> calls_ ABSL_GUARDED_BY(mu_);
-  std::map<int, absl::StatusOr<BatchResult>> results_ ABSL_GUARDED_BY(mu_);
+  std::map<int, absl::StatusOr<SearchOutcome>> results_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace candor::batching::testing

@@ -65,9 +65,9 @@ TEST(DynamicBatcherStress, EveryCallbackOnceWithItsOwnAnswer) {
         }
         // A full queue is an answer, not a failure: retry until taken.
         while (true) {
-          absl::Status status =
-              (*batcher)->Submit(s.key, s.probes, dim, s.queries,
-                                 absl::InfiniteFuture(), done.For(id));
+          absl::Status status = (*batcher)->Submit(
+              testing::KeyOf(s.key), s.probes, dim, s.queries,
+              absl::InfiniteFuture(), done.For(id));
           if (status.ok()) break;
           ASSERT_EQ(status.code(), absl::StatusCode::kResourceExhausted)
               << status;

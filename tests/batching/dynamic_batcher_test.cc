@@ -18,6 +18,7 @@ namespace {
 
 using testing::BruteForceGallery;
 using testing::Completions;
+using testing::KeyOf;
 using ::testing::ElementsAre;
 using testing::FakeClock;
 using testing::RandomUnitRows;
@@ -63,8 +64,8 @@ class DynamicBatcherTest : public ::testing::Test {
                     Completions* done, int id = 0,
                     const std::string& key = "g") {
     ASSERT_TRUE(batcher
-                    ->Submit(key, Probes(1), kDim, Queries(1), kNoDeadline,
-                             done->For(id))
+                    ->Submit(KeyOf(key), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done->For(id))
                     .ok());
     search->WaitForFirstCall();
   }
@@ -80,10 +81,10 @@ TEST_F(DynamicBatcherTest, RequestsQueuedBehindABusyWorkerShareOneCall) {
   Completions done(kRequests + 1);
   OccupyWorker(batcher.get(), &search, &done);
   for (int i = 1; i <= kRequests; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
   }
   EXPECT_EQ(batcher->Stats().queued_requests, kRequests);
   search.ReleaseFirstCall();
@@ -130,7 +131,7 @@ TEST_F(DynamicBatcherTest, EachRequestKeepsItsOwnThresholdAndTopK) {
     const std::vector<float> row = gallery_.Row(static_cast<int>(i));
     std::copy(row.begin(), row.end(), sent.back().end() - kDim);
     ASSERT_TRUE(batcher
-                    ->Submit("g", sent.back(), kDim,
+                    ->Submit(KeyOf("g"), sent.back(), kDim,
                              Queries(specs[i].probes, specs[i].threshold,
                                      specs[i].top_k),
                              kNoDeadline, done.For(static_cast<int>(i)))
@@ -162,13 +163,13 @@ TEST_F(DynamicBatcherTest, FullQueueRejectsAtOnce) {
   Completions done(3);
   OccupyWorker(batcher.get(), &search, &done);
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
   }
-  const absl::Status full = batcher->Submit("g", Probes(1), kDim, Queries(1),
-                                            kNoDeadline, done.For(3));
+  const absl::Status full = batcher->Submit(
+      KeyOf("g"), Probes(1), kDim, Queries(1), kNoDeadline, done.For(3));
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
   EXPECT_EQ(batcher->Stats().rejected_queue_full, 1);
   search.ReleaseFirstCall();
@@ -187,20 +188,20 @@ TEST_F(DynamicBatcherTest, RequestWhoseDeadlinePassesInTheQueueIsNotSearched) {
   const std::vector<float> late_probe = Probes(1);
   const std::vector<float> patient_probe = Probes(1);
   ASSERT_TRUE(batcher
-                  ->Submit("g", late_probe, kDim, Queries(1),
+                  ->Submit(KeyOf("g"), late_probe, kDim, Queries(1),
                            clock.Now() + absl::Milliseconds(1), done.For(1))
                   .ok());
   ASSERT_TRUE(batcher
-                  ->Submit("g", patient_probe, kDim, Queries(1), kNoDeadline,
-                           done.For(2))
+                  ->Submit(KeyOf("g"), patient_probe, kDim, Queries(1),
+                           kNoDeadline, done.For(2))
                   .ok());
   clock.Advance(absl::Milliseconds(2));
   // Already past: refused at the door.
-  EXPECT_EQ(
-      batcher
-          ->Submit("g", Probes(1), kDim, Queries(1), clock.Now(), done.For(3))
-          .code(),
-      absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(batcher
+                ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1), clock.Now(),
+                         done.For(3))
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
   search.ReleaseFirstCall();
   done.Wait();
 
@@ -214,6 +215,56 @@ TEST_F(DynamicBatcherTest, RequestWhoseDeadlinePassesInTheQueueIsNotSearched) {
   EXPECT_EQ(batcher->Stats().expired_deadline, 2);
 }
 
+// The key is the object, not its name: requests for two objects that share
+// a name (a gallery deleted and created again while searches wait) never
+// share an index call, and each call gets its own requests' key.
+TEST_F(DynamicBatcherTest, KeysWithOneNameButTwoTargetsNeverShareACall) {
+  RecordingSearch search({{"g", &gallery_}}, /*hold_first_call=*/true);
+  std::vector<const void*> searched;
+  absl::Mutex searched_mu;
+  SearchFn recording = search.AsSearchFn();
+  auto batcher = DynamicBatcher::Create(
+      BatcherOptions{},
+      [&](const BatchKey& key, absl::Span<const float> probes,
+          absl::Span<const ProbeQuery> queries) {
+        {
+          absl::MutexLock lock(&searched_mu);
+          searched.push_back(key.target<int>().get());
+        }
+        return recording(key, probes, queries);
+      });
+  ASSERT_TRUE(batcher.ok()) << batcher.status();
+  const auto old_target = std::make_shared<int>(1);
+  const auto new_target = std::make_shared<int>(2);
+  const BatchKey old_key(old_target, "g"), new_key(new_target, "g");
+  EXPECT_FALSE(old_key == new_key);
+  Completions done(5);
+  ASSERT_TRUE((*batcher)
+                  ->Submit(old_key, Probes(1), kDim, Queries(1), kNoDeadline,
+                           done.For(0))
+                  .ok());
+  search.WaitForFirstCall();
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_TRUE((*batcher)
+                    ->Submit(i % 2 == 0 ? old_key : new_key, Probes(1), kDim,
+                             Queries(1), kNoDeadline, done.For(i))
+                    .ok());
+  }
+  search.ReleaseFirstCall();
+  done.Wait();
+  (*batcher)->Shutdown();
+  // The held call, then one call per target for the four waiting requests.
+  const auto calls = search.calls();
+  ASSERT_THAT(calls, SizeIs(3));
+  EXPECT_THAT(calls[1].queries, SizeIs(2));
+  EXPECT_THAT(calls[2].queries, SizeIs(2));
+  absl::MutexLock lock(&searched_mu);
+  ASSERT_THAT(searched, SizeIs(3));
+  EXPECT_EQ(searched[0], old_target.get());
+  EXPECT_NE(searched[1], searched[2]);
+  for (int i = 0; i <= 4; ++i) EXPECT_TRUE(done.result(i).ok()) << i;
+}
+
 TEST_F(DynamicBatcherTest, GalleriesAreServedRoundRobin) {
   BruteForceGallery other(32, kDim, 12);
   RecordingSearch search({{"busy", &gallery_}, {"quiet", &other}},
@@ -225,14 +276,14 @@ TEST_F(DynamicBatcherTest, GalleriesAreServedRoundRobin) {
   OccupyWorker(batcher.get(), &search, &done, 0, "busy");
   for (int i = 1; i <= 6; ++i) {
     ASSERT_TRUE(batcher
-                    ->Submit("busy", Probes(1), kDim, Queries(1), kNoDeadline,
-                             done.For(i))
+                    ->Submit(KeyOf("busy"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
                     .ok());
   }
   for (int i = 7; i <= 8; ++i) {
     ASSERT_TRUE(batcher
-                    ->Submit("quiet", Probes(1), kDim, Queries(1), kNoDeadline,
-                             done.For(i))
+                    ->Submit(KeyOf("quiet"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
                     .ok());
   }
   search.ReleaseFirstCall();
@@ -252,14 +303,16 @@ TEST_F(DynamicBatcherTest, GalleriesAreServedRoundRobin) {
 TEST_F(DynamicBatcherTest, SlowGalleryBacklogHoldsNoOtherGallerysSearch) {
   absl::Notification slow_entered, release_slow;
   std::atomic<int> slow_calls{0};
-  SearchFn search = [&](const std::string& key, absl::Span<const float>,
-                        absl::Span<const ProbeQuery> queries,
-                        uint64_t*) -> absl::StatusOr<CandidateLists> {
-    if (key == "slow") {
+  SearchFn search = [&](const BatchKey& key, absl::Span<const float>,
+                        absl::Span<const ProbeQuery> queries)
+      -> absl::StatusOr<SearchOutcome> {
+    if (key.name() == "slow") {
       if (slow_calls.fetch_add(1) == 0) slow_entered.Notify();
       release_slow.WaitForNotification();
     }
-    return CandidateLists(queries.size());
+    SearchOutcome outcome;
+    outcome.candidates.resize(queries.size());
+    return outcome;
   };
   BatcherOptions options;
   options.max_batch_probes = 4;
@@ -270,16 +323,17 @@ TEST_F(DynamicBatcherTest, SlowGalleryBacklogHoldsNoOtherGallerysSearch) {
   Completions slow_done(kSlowRequests);
   for (int i = 0; i < kSlowRequests; ++i) {
     ASSERT_TRUE((*batcher)
-                    ->Submit("slow", Probes(4), kDim, Queries(4), kNoDeadline,
-                             slow_done.For(i))
+                    ->Submit(KeyOf("slow"), Probes(4), kDim, Queries(4),
+                             kNoDeadline, slow_done.For(i))
                     .ok());
   }
   slow_entered.WaitForNotification();
   absl::Notification quick_done;
-  absl::StatusOr<BatchResult> quick = absl::UnknownError("not run");
+  absl::StatusOr<SearchOutcome> quick = absl::UnknownError("not run");
   ASSERT_TRUE((*batcher)
-                  ->Submit("quick", Probes(1), kDim, Queries(1), kNoDeadline,
-                           [&](absl::StatusOr<BatchResult> result) {
+                  ->Submit(KeyOf("quick"), Probes(1), kDim, Queries(1),
+                           kNoDeadline,
+                           [&](absl::StatusOr<SearchOutcome> result) {
                              quick = std::move(result);
                              quick_done.Notify();
                            })
@@ -308,8 +362,9 @@ TEST_F(DynamicBatcherTest, LargeRequestRunsAloneInItsTurn) {
   const std::vector<int> sizes = {1, 10, 1, 2};
   for (size_t i = 0; i < sizes.size(); ++i) {
     ASSERT_TRUE(batcher
-                    ->Submit("g", Probes(sizes[i]), kDim, Queries(sizes[i]),
-                             kNoDeadline, done.For(static_cast<int>(i) + 1))
+                    ->Submit(KeyOf("g"), Probes(sizes[i]), kDim,
+                             Queries(sizes[i]), kNoDeadline,
+                             done.For(static_cast<int>(i) + 1))
                     .ok());
   }
   search.ReleaseFirstCall();
@@ -331,10 +386,10 @@ TEST_F(DynamicBatcherTest, DelayWaitsForCompanyUntilTheBatchIsFull) {
   auto batcher = Make(options, &search);
   Completions done(4);
   for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
   }
   done.Wait();
   ASSERT_THAT(search.calls(), SizeIs(1));
@@ -350,17 +405,17 @@ TEST_F(DynamicBatcherTest, OffSwitchSearchesEachRequestOnTheCallersThread) {
   // The first request holds its own thread in the search; the others are
   // not queued behind it.
   std::thread held([&] {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline, done.For(0))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(2), kDim, Queries(2),
+                             kNoDeadline, done.For(0))
+                    .ok());
   });
   search.WaitForFirstCall();
   for (int i = 1; i <= 2; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
     EXPECT_EQ(done.calls(i), 1) << "done ran before Submit returned";
   }
   EXPECT_EQ(done.calls(0), 0);
@@ -385,23 +440,23 @@ TEST_F(DynamicBatcherTest, ShutdownFinishesQueuedRequestsThenRefuses) {
   constexpr int kQueued = 5;
   Completions done(kQueued + 1);
   // With a one-hour delay only a full batch runs: two probes.
-  ASSERT_TRUE(
-      batcher
-          ->Submit("g", Probes(2), kDim, Queries(2), kNoDeadline, done.For(0))
-          .ok());
+  ASSERT_TRUE(batcher
+                  ->Submit(KeyOf("g"), Probes(2), kDim, Queries(2), kNoDeadline,
+                           done.For(0))
+                  .ok());
   search.WaitForFirstCall();
   for (int i = 1; i <= kQueued; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
   }
   std::thread stopper([&] { batcher->Shutdown(); });
   // Submit until the shutdown is visible; whatever got in is answered too.
   int accepted = 0;
   while (true) {
-    absl::Status status = batcher->Submit("g", Probes(1), kDim, Queries(1),
-                                          kNoDeadline, [](auto) {});
+    absl::Status status = batcher->Submit(KeyOf("g"), Probes(1), kDim,
+                                          Queries(1), kNoDeadline, [](auto) {});
     if (status.code() == absl::StatusCode::kUnavailable) break;
     if (status.ok()) ++accepted;
     std::this_thread::yield();
@@ -415,11 +470,11 @@ TEST_F(DynamicBatcherTest, ShutdownFinishesQueuedRequestsThenRefuses) {
   }
   EXPECT_EQ(batcher->Stats().requests_searched, kQueued + 1 + accepted);
   EXPECT_EQ(batcher->Stats().queued_requests, 0);
-  EXPECT_EQ(
-      batcher
-          ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, [](auto) {})
-          .code(),
-      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(batcher
+                ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1), kNoDeadline,
+                         [](auto) {})
+                .code(),
+            absl::StatusCode::kUnavailable);
   batcher->Shutdown();  // Idempotent.
 }
 
@@ -430,10 +485,10 @@ TEST_F(DynamicBatcherTest, SearchErrorReachesEveryRequestOfTheBatch) {
   OccupyWorker(batcher.get(), &search, &done);
   search.FailWith(absl::UnavailableError("device lost"));
   for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(
-        batcher
-            ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(i))
-            .ok());
+    ASSERT_TRUE(batcher
+                    ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                             kNoDeadline, done.For(i))
+                    .ok());
   }
   search.ReleaseFirstCall();
   done.Wait();
@@ -445,13 +500,14 @@ TEST_F(DynamicBatcherTest, SearchErrorReachesEveryRequestOfTheBatch) {
 TEST_F(DynamicBatcherTest, RejectsMalformedRequestsAndOptions) {
   RecordingSearch search({{"g", &gallery_}}, /*hold_first_call=*/false);
   auto batcher = Make(BatcherOptions{}, &search);
-  EXPECT_EQ(batcher->Submit("g", {}, kDim, {}, kNoDeadline, [](auto) {}).code(),
+  EXPECT_EQ(batcher->Submit(KeyOf("g"), {}, kDim, {}, kNoDeadline, [](auto) {})
+                .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      batcher
-          ->Submit("g", Probes(2), kDim, Queries(3), kNoDeadline, [](auto) {})
-          .code(),
-      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(batcher
+                ->Submit(KeyOf("g"), Probes(2), kDim, Queries(3), kNoDeadline,
+                         [](auto) {})
+                .code(),
+            absl::StatusCode::kInvalidArgument);
   BatcherOptions bad;
   bad.max_batch_probes = 0;
   EXPECT_EQ(DynamicBatcher::Create(bad, search.AsSearchFn()).status().code(),
@@ -466,7 +522,7 @@ class CountingObserver : public BatchObserver {
     absl::MutexLock lock(&mu_);
     probes_.push_back(event.probes);
   }
-  void OnDropped(const std::string& key, absl::StatusCode code) override {
+  void OnDropped(const BatchKey& key, absl::StatusCode code) override {
     absl::MutexLock lock(&mu_);
     dropped_.push_back(code);
   }
@@ -495,14 +551,14 @@ TEST_F(DynamicBatcherTest, ObserverSeesEveryBatchAndDrop) {
   ASSERT_TRUE(batcher.ok());
   Completions done(2);
   OccupyWorker(batcher->get(), &search, &done);
-  ASSERT_TRUE(
-      (*batcher)
-          ->Submit("g", Probes(3), kDim, Queries(3), kNoDeadline, done.For(1))
-          .ok());
-  EXPECT_FALSE(
-      (*batcher)
-          ->Submit("g", Probes(1), kDim, Queries(1), kNoDeadline, done.For(2))
-          .ok());
+  ASSERT_TRUE((*batcher)
+                  ->Submit(KeyOf("g"), Probes(3), kDim, Queries(3), kNoDeadline,
+                           done.For(1))
+                  .ok());
+  EXPECT_FALSE((*batcher)
+                   ->Submit(KeyOf("g"), Probes(1), kDim, Queries(1),
+                            kNoDeadline, done.For(2))
+                   .ok());
   search.ReleaseFirstCall();
   done.Wait();
   (*batcher)->Shutdown();

@@ -8,6 +8,16 @@
 
 namespace candor::batching::testing {
 
+BatchKey KeyOf(const std::string& name) {
+  static absl::Mutex mu(absl::kConstInit);
+  // Never freed: keys handed out stay valid until the process ends.
+  static auto* const targets = new std::map<std::string, std::shared_ptr<int>>;
+  absl::MutexLock lock(&mu);
+  std::shared_ptr<int>& target = (*targets)[name];
+  if (target == nullptr) target = std::make_shared<int>(0);
+  return BatchKey(target, name);
+}
+
 BruteForceGallery::BruteForceGallery(int entries, int dim, uint32_t seed)
     : dim_(dim), entries_(entries) {
   std::mt19937 rng(seed);
@@ -59,9 +69,9 @@ RecordingSearch::RecordingSearch(
     : galleries_(std::move(galleries)), hold_first_call_(hold_first_call) {}
 
 SearchFn RecordingSearch::AsSearchFn() {
-  return [this](const std::string& key, absl::Span<const float> probes,
-                absl::Span<const ProbeQuery> queries, uint64_t* version) {
-    return Search(key, probes, queries, version);
+  return [this](const BatchKey& key, absl::Span<const float> probes,
+                absl::Span<const ProbeQuery> queries) {
+    return Search(key, probes, queries);
   };
 }
 
@@ -75,16 +85,16 @@ void RecordingSearch::FailWith(absl::Status status) {
   fail_with_ = std::move(status);
 }
 
-absl::StatusOr<CandidateLists> RecordingSearch::Search(
-    const std::string& key, absl::Span<const float> probes,
-    absl::Span<const ProbeQuery> queries, uint64_t* version) {
+absl::StatusOr<SearchOutcome> RecordingSearch::Search(
+    const BatchKey& key, absl::Span<const float> probes,
+    absl::Span<const ProbeQuery> queries) {
   bool first = false;
   absl::Status fail_with;
   {
     absl::MutexLock lock(&mu_);
     first = calls_.empty();
     calls_.push_back(
-        Call{key, std::vector<float>(probes.begin(), probes.end()),
+        Call{key.name(), std::vector<float>(probes.begin(), probes.end()),
              std::vector<ProbeQuery>(queries.begin(), queries.end())});
     fail_with = fail_with_;
   }
@@ -93,12 +103,16 @@ absl::StatusOr<CandidateLists> RecordingSearch::Search(
     release_first_call_.WaitForNotification();
   }
   if (!fail_with.ok()) return fail_with;
-  auto it = galleries_.find(key);
+  auto it = galleries_.find(key.name());
   if (it == galleries_.end()) {
-    return absl::NotFoundError(absl::StrCat("no gallery ", key));
+    return absl::NotFoundError(absl::StrCat("no gallery ", key.name()));
   }
-  *version = 7;
-  return it->second->Search(probes, queries);
+  absl::StatusOr<CandidateLists> found = it->second->Search(probes, queries);
+  if (!found.ok()) return found.status();
+  SearchOutcome outcome;
+  outcome.candidates = *std::move(found);
+  outcome.version = 7;
+  return outcome;
 }
 
 absl::Time FakeClock::Now() const {

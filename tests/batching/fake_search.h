@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@
 #include "tests/lib/random_rows.h"
 
 namespace candor::batching::testing {
+
+// The key a test's gallery `name` is submitted under: the same key for the
+// same name throughout the process, a different one for another name.
+BatchKey KeyOf(const std::string& name);
 
 // Random unit rows, drawn as every test folder draws them.
 using ::candor::testing::RandomUnitRows;
@@ -45,13 +50,14 @@ class BruteForceGallery {
   std::vector<float> vectors_;
 };
 
-// A SearchFn over named galleries that records every call. With
+// A SearchFn over named galleries (keys from KeyOf, found by their names)
+// that records every call. With
 // hold_first_call, the first call signals first_call_entered() and then
 // waits for ReleaseFirstCall(), so a test can fill the queue behind it.
 class RecordingSearch {
  public:
   struct Call {
-    std::string key;
+    std::string key;  // the key's name
     std::vector<float> probes;
     std::vector<ProbeQuery> queries;
   };
@@ -67,10 +73,9 @@ class RecordingSearch {
   void FailWith(absl::Status status);
 
  private:
-  absl::StatusOr<CandidateLists> Search(const std::string& key,
-                                        absl::Span<const float> probes,
-                                        absl::Span<const ProbeQuery> queries,
-                                        uint64_t* version);
+  absl::StatusOr<SearchOutcome> Search(const BatchKey& key,
+                                       absl::Span<const float> probes,
+                                       absl::Span<const ProbeQuery> queries);
 
   const std::map<std::string, const BruteForceGallery*> galleries_;
   const bool hold_first_call_;

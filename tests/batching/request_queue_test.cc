@@ -1,5 +1,6 @@
 #include "server/batching/request_queue.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,12 +16,21 @@ using ::testing::IsEmpty;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
 
+// One key per gallery name, for the whole test: keys are equal only when
+// they hold the same object.
+BatchKey KeyOf(const std::string& name) {
+  static auto* const targets = new std::map<std::string, std::shared_ptr<int>>;
+  std::shared_ptr<int>& target = (*targets)[name];
+  if (target == nullptr) target = std::make_shared<int>(0);
+  return BatchKey(target, name);
+}
+
 // A request tagged by its first probe value, so batches can be read back.
 std::unique_ptr<PendingRequest> Request(
     const std::string& key, int probes, float tag, absl::Time enqueued = kT0,
     absl::Time deadline = absl::InfiniteFuture()) {
   auto request = std::make_unique<PendingRequest>();
-  request->key = key;
+  request->key = KeyOf(key);
   request->dim = 1;
   request->probes.assign(probes, tag);
   request->queries.resize(probes);
@@ -152,8 +162,8 @@ TEST(RequestQueue, ALaneRunsOneBatchAtATime) {
   EXPECT_EQ(queue.NextDue(rule), kT0);
   RequestList quick = queue.PopBatch(kT0, rule, &expired);
   EXPECT_THAT(Tags(quick), ElementsAre(100));
-  EXPECT_FALSE(queue.Release("quick", 1));
-  EXPECT_TRUE(queue.Release("slow", 1));
+  EXPECT_FALSE(queue.Release(KeyOf("quick"), 1));
+  EXPECT_TRUE(queue.Release(KeyOf("slow"), 1));
   EXPECT_THAT(Tags(Take(&queue, kT0, rule, &expired)), ElementsAre(1));
   EXPECT_THAT(expired, IsEmpty());
 }
@@ -169,7 +179,7 @@ TEST(RequestQueue, AQuietGalleryGoesAheadOfABusyOnesBacklog) {
   ASSERT_THAT(Tags(running), ElementsAre(0));
   for (int i = 1; i <= 3; ++i) queue.Push(Request("busy", 2, float(i)));
   queue.Push(Request("quiet", 1, 100));
-  queue.Release("busy", 1);
+  queue.Release(KeyOf("busy"), 1);
   EXPECT_THAT(Tags(Take(&queue, kT0, rule, &expired)), ElementsAre(100));
   EXPECT_THAT(Tags(Take(&queue, kT0, rule, &expired)), ElementsAre(1));
   EXPECT_THAT(Tags(Take(&queue, kT0, rule, &expired)), ElementsAre(2));
@@ -183,8 +193,8 @@ TEST(RequestQueue, ReleaseOfAnEmptyLaneForgetsIt) {
   RequestList expired;
   const ReadyRule rule{absl::ZeroDuration(), 2, false};
   ASSERT_THAT(Tags(queue.PopBatch(kT0, rule, &expired)), ElementsAre(1));
-  EXPECT_FALSE(queue.Release("a", 1));
-  EXPECT_FALSE(queue.Release("a", 1));  // not busy any more: no effect
+  EXPECT_FALSE(queue.Release(KeyOf("a"), 1));
+  EXPECT_FALSE(queue.Release(KeyOf("a"), 1));  // not busy any more: no effect
   queue.Push(Request("a", 1, 2));
   EXPECT_THAT(Tags(Take(&queue, kT0, rule, &expired)), ElementsAre(2));
   EXPECT_TRUE(queue.empty());

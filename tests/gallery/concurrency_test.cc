@@ -130,9 +130,9 @@ TEST(ConcurrencyTest, ConcurrentEnrollRemoveSearchCompact) {
         q[0].top_k = 1;
         q[0].threshold = 0.5f;
         auto hits = g.Search(probe, q);
-        if (!hits.ok() || (*hits)[0].size() != 1 ||
-            (*hits)[0][0].entry_id != probe_id ||
-            (*hits)[0][0].subject_id != "t0") {
+        if (!hits.ok() || hits->candidates[0].size() != 1 ||
+            hits->candidates[0][0].entry_id != probe_id ||
+            hits->candidates[0][0].subject_id != "t0") {
           ++failures;
         }
       }

@@ -162,13 +162,13 @@ TEST_F(GalleryTest, SearchMatchesBruteForce) {
     queries[q].threshold = q == 0 ? -1.0f : 0.1f * q;
     queries[q].top_k = 3 + q;
   }
-  uint64_t version = 0;
-  auto result = g->Search(probes, queries, &version);
+  auto result = g->Search(probes, queries);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(version, 1u);
+  EXPECT_EQ(result->version, 1u);
+  ASSERT_EQ(result->candidates.size(), 5u);
   for (int q = 0; q < 5; ++q) {
     std::vector<EntryId> got;
-    for (const Candidate& c : (*result)[q]) {
+    for (const Candidate& c : result->candidates[q]) {
       got.push_back(c.entry_id);
       EXPECT_EQ(c.subject_id, model_.rows[c.entry_id].subject);
       EXPECT_EQ(c.group, model_.rows[c.entry_id].group);
@@ -387,8 +387,8 @@ TEST_F(GalleryTest, TrainIndexOnIvfSurvivesReopen) {
   q[0].nprobe = 4;
   auto hits = g->Search(probe, q);
   ASSERT_TRUE(hits.ok()) << hits.status();
-  ASSERT_EQ((*hits)[0].size(), 1u);
-  EXPECT_EQ((*hits)[0][0].entry_id, 17u);
+  ASSERT_EQ(hits->candidates[0].size(), 1u);
+  EXPECT_EQ(hits->candidates[0][0].entry_id, 17u);
 }
 
 TEST_F(GalleryTest, TrainIndexOnFlatIsFailedPrecondition) {
