@@ -82,6 +82,20 @@ class Gallery::Impl {
   // ticket; the caller then calls Commit with it, always.
   absl::StatusOr<uint64_t> AppendLocked(const std::string& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Enroll's steps: its arguments checked (InvalidArgument, nothing
+  // written); the answer to a request id already applied, once the
+  // original is; the rows of a durable record added to the table and the
+  // index (none of them when the index refuses).
+  absl::Status ValidateEnroll(absl::Span<const float> vectors,
+                              const std::vector<std::string>& subjects,
+                              const std::vector<std::string>& groups) const;
+  absl::StatusOr<EnrollResult> AnswerReplay(
+      const RequestIdCache::Applied& applied);
+  absl::Status ApplyEnrollLocked(EntryId first_id,
+                                 absl::Span<const float> vectors,
+                                 const std::vector<std::string>& subjects,
+                                 const std::vector<std::string>& groups)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits for `ticket` to be durable, then runs `apply` under the exclusive
   // lock once every earlier ticket is applied. Returns the version after it.
   absl::StatusOr<uint64_t> Commit(uint64_t ticket,

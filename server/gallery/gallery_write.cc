@@ -1,6 +1,7 @@
 // Enroll and Remove: validate and append under write_mu_, wait for the
 // record to be durable without any lock, then apply in log order.
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -117,6 +118,48 @@ absl::StatusOr<uint64_t> Gallery::Impl::Commit(
 absl::StatusOr<EnrollResult> Gallery::Impl::Enroll(
     absl::Span<const float> vectors, const std::vector<std::string>& subjects,
     const std::vector<std::string>& groups, const std::string& request_id) {
+  if (absl::Status s = ValidateEnroll(vectors, subjects, groups); !s.ok()) {
+    return s;
+  }
+  const size_t rows = subjects.size();
+  std::optional<RequestIdCache::Applied> replay;
+  uint64_t ticket = 0;
+  EntryId first_id = 0;
+  {
+    absl::MutexLock lock(&write_mu_);
+    if (auto s = WritableLocked(); !s.ok()) return s;
+    const RequestIdCache::Applied* applied =
+        request_id.empty() ? nullptr : request_ids_.Find(request_id);
+    if (applied != nullptr) {
+      replay = *applied;
+    } else {
+      first_id = next_id_;
+      auto appended = AppendLocked(
+          EncodeEnrollRecord(first_id, request_id, subjects, groups, vectors));
+      if (!appended.ok()) return appended.status();
+      ticket = *appended;
+      next_id_ += rows;
+      if (!request_id.empty()) {
+        request_ids_.Insert(request_id,
+                            {first_id, static_cast<uint32_t>(rows), ticket});
+      }
+    }
+  }
+  if (replay.has_value()) return AnswerReplay(*replay);
+
+  auto version = Commit(ticket, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ApplyEnrollLocked(first_id, vectors, subjects, groups);
+  });
+  if (!version.ok()) return version.status();
+  EnrollResult result;
+  result.entry_ids = IdRange(first_id, static_cast<uint32_t>(rows));
+  result.version = *version;
+  return result;
+}
+
+absl::Status Gallery::Impl::ValidateEnroll(
+    absl::Span<const float> vectors, const std::vector<std::string>& subjects,
+    const std::vector<std::string>& groups) const {
   const size_t rows = subjects.size();
   const size_t dim = static_cast<size_t>(dimension_);
   if (rows == 0) return absl::InvalidArgumentError("enroll has no rows");
@@ -148,64 +191,45 @@ absl::StatusOr<EnrollResult> Gallery::Impl::Enroll(
           absl::StrCat("enroll row ", i / dim, ": non-finite value"));
     }
   }
+  return absl::OkStatus();
+}
 
+absl::StatusOr<EnrollResult> Gallery::Impl::AnswerReplay(
+    const RequestIdCache::Applied& applied) {
+  // The original may still be on its way: answer once it is applied.
+  if (applied.ticket > 0) {
+    if (auto s = wal_->WaitDurable(applied.ticket); !s.ok()) return s;
+  }
+  const uint64_t ticket = applied.ticket;
+  auto done = [this, ticket]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return applied_ticket_ >= ticket;
+  };
   EnrollResult result;
-  uint64_t ticket = 0;
-  EntryId first_id = 0;
-  {
-    absl::MutexLock lock(&write_mu_);
-    if (auto s = WritableLocked(); !s.ok()) return s;
-    const RequestIdCache::Applied* applied =
-        request_id.empty() ? nullptr : request_ids_.Find(request_id);
-    if (applied != nullptr) {
-      result.entry_ids = IdRange(applied->first_id, applied->count);
-      result.replayed = true;
-      ticket = applied->ticket;
-    } else {
-      first_id = next_id_;
-      auto appended = AppendLocked(
-          EncodeEnrollRecord(first_id, request_id, subjects, groups, vectors));
-      if (!appended.ok()) return appended.status();
-      ticket = *appended;
-      next_id_ += rows;
-      if (!request_id.empty()) {
-        request_ids_.Insert(request_id,
-                            {first_id, static_cast<uint32_t>(rows), ticket});
-      }
-    }
-  }
-
-  if (result.replayed) {
-    // The original may still be on its way: answer once it is applied.
-    if (ticket > 0) {
-      if (auto s = wal_->WaitDurable(ticket); !s.ok()) return s;
-    }
-    auto done = [this, ticket]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return applied_ticket_ >= ticket;
-    };
-    mu_.ReaderLockWhen(absl::Condition(&done));
-    result.version = version_;
-    mu_.ReaderUnlock();
-    return result;
-  }
-
-  auto version = Commit(ticket, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    static const std::string kNoGroup;
-    for (size_t i = 0; i < rows; ++i) {
-      table_.Add(first_id + i, subjects[i], groups.empty() ? kNoGroup : groups[i],
-                 vectors.data() + i * dim);
-    }
-    std::vector<EntryId> ids = IdRange(first_id, static_cast<uint32_t>(rows));
-    absl::Status s = index_->Add(ids, vectors);
-    if (!s.ok()) {
-      for (EntryId id : ids) table_.Remove(id);
-    }
-    return s;
-  });
-  if (!version.ok()) return version.status();
-  result.entry_ids = IdRange(first_id, static_cast<uint32_t>(rows));
-  result.version = *version;
+  result.entry_ids = IdRange(applied.first_id, applied.count);
+  result.replayed = true;
+  mu_.ReaderLockWhen(absl::Condition(&done));
+  result.version = version_;
+  mu_.ReaderUnlock();
   return result;
+}
+
+absl::Status Gallery::Impl::ApplyEnrollLocked(
+    EntryId first_id, absl::Span<const float> vectors,
+    const std::vector<std::string>& subjects,
+    const std::vector<std::string>& groups) {
+  static const std::string kNoGroup;
+  const size_t rows = subjects.size();
+  const size_t dim = static_cast<size_t>(dimension_);
+  for (size_t i = 0; i < rows; ++i) {
+    table_.Add(first_id + i, subjects[i], groups.empty() ? kNoGroup : groups[i],
+               vectors.data() + i * dim);
+  }
+  std::vector<EntryId> ids = IdRange(first_id, static_cast<uint32_t>(rows));
+  absl::Status s = index_->Add(ids, vectors);
+  if (!s.ok()) {
+    for (EntryId id : ids) table_.Remove(id);
+  }
+  return s;
 }
 
 absl::StatusOr<uint64_t> Gallery::Impl::AppendRemoveLocked(
