@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "server/common/quarantine.h"
 #include "server/gallery/gallery.h"
 #include "server/gallery/recovery.h"
 
@@ -19,16 +20,7 @@ namespace candor::gallery {
 // that the server serves everything else: a gallery that could not be
 // opened, or a folder under galleries/ that is not a gallery. Also used by
 // the server for a damaged audit log or calibration file.
-struct QuarantineRecord {
-  // "gallery", "audit_log", "audit_checkpoint" or "calibration".
-  std::string kind;
-  // The gallery's name, or the file's.
-  std::string name;
-  // Where it lies now; where it was when it could not be moved.
-  std::string path;
-  std::string reason;
-  int64_t at_us = 0;
-};
+using QuarantineRecord = ::candor::QuarantineRecord;
 
 // "quarantine": the folder of data_dir that damaged galleries are moved to,
 // as quarantine/<name>-<UTC time>/ (e.g. faces-20260102T030405Z).

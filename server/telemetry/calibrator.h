@@ -18,6 +18,8 @@
 #include "absl/time/time.h"
 #include "candor/v1/candor.pb.h"
 #include "server/common/types.h"
+#include "server/telemetry/calibration.h"
+#include "server/telemetry/policy.h"
 
 namespace candor::telemetry {
 
@@ -103,6 +105,47 @@ struct CalibrationBackend {
   int max_batch = kCalibrationChunk;
   // Highest top_k a request may ask (--max_top_k).
   int max_top_k = 0;
+};
+
+// What a calibration's searches observed.
+struct Observations {
+  std::vector<NonMatedObservation> nonmated;
+  std::vector<MatedObservation> mated;
+};
+
+class Calibrator {
+ public:
+  // Neither pointer is owned; both outlive the calibrator.
+  Calibrator(CalibrationStore* store, PolicyUnit* policy)
+      : store_(store), policy_(policy) {}
+
+  // Calibrate RPC: checks the request, searches the set (labeled or
+  // self-audit) through `backend`, builds and stores the calibration (a
+  // failed save fails the call) and reports it under the gallery's
+  // effective policy (`override_policy` merged with the floor). Stops
+  // between chunks of searches, storing nothing, with DEADLINE_EXCEEDED or
+  // CANCELLED when `limits` says the caller is gone.
+  absl::StatusOr<v1::CalibrationReport> Calibrate(
+      const CalibrationBackend& backend, const v1::CalibrateRequest& request,
+      const CallLimits& limits, const Policy& override_policy);
+
+  // An operator-supplied set: non-mated probes' top-1 scores, and mated
+  // probes' mate score and rank (the rank of the mate subject's best entry
+  // among the top_k candidates).
+  static absl::StatusOr<Observations> SearchLabeledSet(
+      const CalibrationBackend& backend, const v1::LabeledSet& set, int top_k,
+      const CallLimits& limits);
+  // A self-audit: sample_size entries drawn with `seed`; each is searched
+  // for the best entry of another subject (non-mated) and, when its subject
+  // has other entries, for the best of them (mated, rank counted without
+  // the entry itself).
+  static absl::StatusOr<Observations> SearchSelfAudit(
+      const CalibrationBackend& backend, const v1::SelfAudit& audit, int top_k,
+      const CallLimits& limits);
+
+ private:
+  CalibrationStore* const store_;
+  PolicyUnit* const policy_;
 };
 
 }  // namespace candor::telemetry
