@@ -1,76 +1,48 @@
-// Everything the API layer asks of telemetry: the threshold a search uses
-// and what it costs (calibrations, policy), plus metrics and the audit log.
-// Owns per-gallery calibrations (kept in <data_dir>/calibrations/).
+// The server's wiring of the telemetry units (server/telemetry/
+// telemetry_units.h), which a router runs too: each call maps a gallery of
+// this server to what the units take (its name, size and stored policy
+// override; its searches and sample for a calibration) and hands over.
+// Calibrations are kept in <data_dir>/calibrations/.
 #ifndef CANDOR_SERVER_API_TELEMETRY_HUB_H_
 #define CANDOR_SERVER_API_TELEMETRY_HUB_H_
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "absl/synchronization/mutex.h"
 #include "candor/v1/candor.pb.h"
-#include "server/api/calibration_search.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/batching/batcher_options.h"
 #include "server/gallery/gallery.h"
 #include "server/gallery/gallery_store.h"
-#include "server/security/identity.h"
-#include "server/telemetry/audit_chain.h"
+#include "server/telemetry/call_record.h"
+#include "server/telemetry/calibrator.h"
 #include "server/telemetry/metrics.h"
 #include "server/telemetry/policy.h"
-#include "server/telemetry/verdict.h"
+#include "server/telemetry/telemetry_units.h"
 
 namespace candor::api {
 
-// The threshold a search runs at, decided before it runs.
-struct ThresholdDecision {
-  float threshold = 0.0f;
-  v1::ThresholdReport::Source source = v1::ThresholdReport::REQUEST;
-  // The cost report at that threshold, verdict included (WARN or PASS; a
-  // REJECT never gets here, it is the error instead). The search moves it
-  // into its response.
-  v1::ThresholdReport report;
-  // The same verdict, for the audit log.
-  telemetry::Verdict verdict;
-};
-
-// What the audit log and metrics learn of one finished RPC.
-struct CallRecord {
-  std::string rpc;  // the method's short name: "Search", "SetPolicy", ...
-  security::Caller caller;
-  std::string purpose;
-  std::string gallery;
-  uint64_t gallery_version = 0;
-  absl::Time start;
-  absl::Time end;
-  absl::Status status;
-  int probes = 0;
-  // Search only.
-  const v1::SearchRequest* search_request = nullptr;
-  const v1::SearchResponse* search_response = nullptr;
-  const ThresholdDecision* decision = nullptr;
-  absl::Duration queue_time;
-  // The check alone where the index normalizes on the device (its work is
-  // then part of search_time).
-  absl::Duration normalize_time;
-  absl::Duration search_time;
-  absl::Duration telemetry_time;
-  // Enroll / Remove: the entry ids touched, and the gallery's size after
-  // (-1 when unknown).
-  std::vector<uint64_t> entry_ids;
-  int64_t gallery_size = -1;
-  // What else the call touched, for the audit record: counts, the policy
-  // before and after a SetPolicy, ... Never an embedding.
-  telemetry::AuditJson details = telemetry::AuditJson::object();
-};
+using CallLimits = telemetry::CallLimits;
+using CallRecord = telemetry::CallRecord;
+using ThresholdDecision = telemetry::ThresholdDecision;
 
 // The metrics registry's options from the server's: the /metrics address,
 // its connection cap and idle timeout (both roles).
 telemetry::Metrics::Options MetricsOptionsFor(const ServerOptions& options);
+// The server's policy flags as a policy ("warn" or else reject).
+telemetry::Policy FromPolicyDefaults(const PolicyDefaults& defaults);
+// The telemetry units' options from the server's (both roles): the policy
+// floor, metrics, and the audit log under data_dir unless flags say
+// otherwise. `calibration_dir`: where calibrations are kept ("" = memory).
+telemetry::TelemetryOptions TelemetryOptionsFor(
+    const ServerOptions& options, const std::string& calibration_dir,
+    const std::string& how_to_calibrate);
 
 class TelemetryHub {
  public:
@@ -80,17 +52,11 @@ class TelemetryHub {
 
   // The server policy merged with the gallery's override.
   v1::Policy EffectivePolicy(const gallery::Gallery& gallery) const;
-
-  // Resolves the threshold (request, else the policy threshold), builds its
-  // report and applies the policy: FailedPrecondition on a REJECT breach or
-  // when the policy needs a calibration the gallery lacks.
+  // telemetry::PolicyUnit::Decide for the gallery as it is now.
   absl::StatusOr<ThresholdDecision> Decide(const gallery::Gallery& gallery,
                                            const v1::SearchRequest& request);
-
-  // Calibrate RPC: searches the set (labeled or self-audit) through `runner`
-  // and stores the calibration. Stops between chunks of searches, storing
-  // nothing, with DEADLINE_EXCEEDED or CANCELLED when `limits` says the
-  // caller is gone.
+  // telemetry::Calibrator::Calibrate over the gallery, searched through
+  // `runner`.
   absl::StatusOr<v1::CalibrationReport> Calibrate(
       std::shared_ptr<gallery::Gallery> gallery, SearchRunner* runner,
       const v1::CalibrateRequest& request, const CallLimits& limits);
@@ -99,26 +65,21 @@ class TelemetryHub {
   // Whether a calibration is stored, and whether it is stale.
   void DescribeCalibration(const gallery::Gallery& gallery, bool* calibrated,
                            bool* stale) const;
-  // Drops the gallery's calibration (gallery deleted).
+  // Drops the gallery's calibration and series (gallery deleted).
   void ForgetGallery(const std::string& name);
-
-  // Metrics and the audit record of a finished call. The record is
-  // appended off this thread (group commit); `done` runs once it is
-  // durable, with OK, or with Unavailable when it could not be written:
-  // the call must then fail and return nothing (the log fails closed).
-  // `record` is read before Record returns.
+  // telemetry::AuditSink::Record.
   void Record(const CallRecord& record, std::function<void(absl::Status)> done);
+  // telemetry::PolicyUnit::CheckOverride.
+  absl::Status CheckPolicyOverride(const v1::Policy& policy) const;
   // The server's policy flags (the floor a gallery may only tighten).
   const telemetry::Policy& policy_floor() const;
   // Also sets candor_build_info (version, commit, BLAS, backend).
   void SetBackend(const std::string& backend, const std::string& device);
-  // Feeds candor_batch_probes; owned by the hub, lives as long as it.
+  // Feeds candor_batch_probes; lives as long as the hub.
   batching::BatchObserver* batch_observer();
-  // Where each scrape reads the per-gallery gauges (entries, memory,
-  // calibration age and staleness: every gallery has them from start-up),
-  // the search queue and the WAL fsync times the store's galleries record
-  // into `wal_fsync` (may be null). Not owned; both outlive the hub's use:
-  // call once, after the store and runner exist.
+  // Where each scrape reads the per-gallery gauges, the search queue and
+  // the WAL fsync times (`wal_fsync` may be null). Not owned; both outlive
+  // the hub's use: call once, after the store and runner exist.
   void Attach(gallery::GalleryStore* store, SearchRunner* runner,
               std::shared_ptr<telemetry::SharedLatency> wal_fsync);
   // Forgets the store and runner (before they are destroyed); waits for a
@@ -130,9 +91,14 @@ class TelemetryHub {
   std::vector<gallery::QuarantineRecord> Quarantined() const;
 
  private:
-  class Impl;
-  explicit TelemetryHub(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  TelemetryHub(const ServerOptions& options,
+               std::unique_ptr<telemetry::TelemetryUnits> units)
+      : limits_(options.limits), units_(std::move(units)) {}
+
+  const LimitOptions limits_;
+  const std::unique_ptr<telemetry::TelemetryUnits> units_;
+  mutable absl::Mutex store_mu_;
+  gallery::GalleryStore* store_ ABSL_GUARDED_BY(store_mu_) = nullptr;
 };
 
 }  // namespace candor::api
