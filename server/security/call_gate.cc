@@ -17,6 +17,15 @@ std::string Metadata(const grpc::ServerContextBase& ctx, const char* key) {
   return std::string(it->second.data(), it->second.size());
 }
 
+// A peer on this host: gRPC names it "ipv4:127.x.x.x:port",
+// "ipv6:[::1]:port" (or the v4-mapped form) or "unix:path".
+bool IsLoopbackPeer(const std::string& peer) {
+  return absl::StartsWith(peer, "ipv4:127.") ||
+         absl::StartsWith(peer, "ipv6:[::1]:") ||
+         absl::StartsWith(peer, "ipv6:[::ffff:127.") ||
+         absl::StartsWith(peer, "unix:");
+}
+
 }  // namespace
 
 CallGate::CallGate(const SecurityOptions& options)
@@ -143,6 +152,10 @@ absl::Status CallGate::Decide(const Request& request, Caller* caller) const {
           "authenticates every call"));
     }
   }
+  if (request.method == kSampleEntriesMethod) {
+    status = AdmitSample(request, *caller);
+    if (!status.ok()) return status;
+  }
   if (policy_ == nullptr) return absl::OkStatus();
   const std::string path = absl::StrCat(kServicePath, method);
   std::string why;
@@ -153,6 +166,46 @@ absl::Status CallGate::Decide(const Request& request, Caller* caller) const {
       caller->identity.empty() ? "an unauthenticated caller"
                                : absl::StrCat("'", caller->identity, "'"),
       " may not call ", method, ": ", why));
+}
+
+absl::Status CallGate::AdmitSample(const Request& request,
+                                  const Caller& caller) const {
+  const bool forwarded = !caller.forwarded_by.empty();
+  // Whoever receives the vectors: the router itself when it forwards.
+  const std::string& holder = forwarded ? caller.forwarded_by : caller.identity;
+  const std::string who =
+      holder.empty() ? "an unauthenticated caller" : absl::StrCat("'", holder, "'");
+  if (forwarded && request.forwarded_method != kSampleForMethod) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " may draw a sample of entries on behalf of a caller only for ",
+        kSampleForMethod, ", not for '", request.forwarded_method, "'"));
+  }
+  if (policy_ != nullptr) {
+    std::string why;
+    if (policy_->Current()->Allows(
+            holder, absl::StrCat(kServicePath, kSampleEntriesMethod), &why)) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " may not call ", kSampleEntriesMethod,
+        " (it returns embeddings): ", why));
+  }
+  if (require_identity_) {
+    if (!holder.empty() && trusted_forwarders_.contains(holder)) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        who, " may not call ", kSampleEntriesMethod,
+        " (it returns embeddings): without --authz_policy only a trusted "
+        "forwarder (--trusted_forwarders) may"));
+  }
+  // No caller has an identity here; the host's own processes are the
+  // operator's.
+  if (IsLoopbackPeer(request.peer)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      kSampleEntriesMethod, " (it returns embeddings) from '", request.peer,
+      "': a server that identifies no caller (neither --tls_client_ca nor "
+      "--token_file) serves it to loopback callers only"));
 }
 
 }  // namespace candor::security

@@ -23,6 +23,13 @@ namespace candor::security {
 // The gRPC service whose methods the policy's paths name.
 inline constexpr char kServicePath[] = "/candor.v1.Candor/";
 
+// The method that hands out a gallery's embeddings (a router's self-audit
+// sample). Its grant is narrower than the other methods': see
+// CallGate::Decide.
+inline constexpr char kSampleEntriesMethod[] = "SampleEntries";
+// The one method a trusted forwarder may draw a sample on behalf of.
+inline constexpr char kSampleForMethod[] = "Calibrate";
+
 class CallGate {
  public:
   // Loads the token file and the authorization policy named in `options`.
@@ -43,6 +50,15 @@ class CallGate {
   // calling `forwarded_method` (what the caller invoked at the router, e.g.
   // Calibrate, which the router carries out as Searches) when one is given,
   // else `method`.
+  //
+  // SampleEntries returns embeddings, so on top of that: the identity that
+  // receives them (the forwarder's own, for a forwarded call) must be
+  // granted SampleEntries by the policy (the shipped roles: admin and the
+  // router); without a policy, it must be a trusted forwarder (the
+  // router); and on a server that identifies no caller (neither
+  // --tls_client_ca nor --token_file), the call must come from loopback.
+  // A forwarded sample is only for a self-audit: its forwarded method must
+  // be Calibrate, which the forwarded identity must be granted.
   struct Request {
     std::string certificate_identity;
     std::string peer;
@@ -57,6 +73,10 @@ class CallGate {
 
  private:
   explicit CallGate(const SecurityOptions& options);
+
+  // The extra conditions on SampleEntries (see Decide); `caller` is the
+  // authenticated caller after forwarding.
+  absl::Status AdmitSample(const Request& request, const Caller& caller) const;
 
   absl::Status Authenticate(const std::string& certificate_identity,
                             bool secure_transport,
