@@ -86,6 +86,10 @@ class CandorService final : public v1::Candor::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
                                      const v1::GetStatsRequest* req,
                                      v1::Stats* resp) override;
+  // sample_handler.cc
+  grpc::ServerUnaryReactor* SampleEntries(
+      grpc::CallbackServerContext* ctx, const v1::SampleEntriesRequest* req,
+      v1::SampleEntriesResponse* resp) override;
 
   // The search path, shared by Search and SearchStream: validates, resolves
   // the threshold and policy, runs the search and fills the response.
