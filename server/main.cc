@@ -23,6 +23,8 @@
 #include "server/api/flags.h"
 #include "server/api/server.h"
 #include "server/common/log.h"
+#include "server/index/cpu_blas.h"
+#include "server/index/cpu_flat_index.h"
 #include "server/index/faiss_threads.h"
 #include "server/router/router_flags.h"
 #include "server/router/router_server.h"
@@ -142,6 +144,12 @@ int main(int argc, char** argv) {
   // (server/index/faiss_threads.h).
   openblas_set_num_threads(options->threads);
   candor::index::SetFaissOpenMpThreads(1);
+  // candor's CPU flat index (server/index/cpu_flat_index.h): its GEMM
+  // loads here, before the server's threads start (the load hides
+  // OPENBLAS_CORETYPE for a moment), and its workers per search are
+  // --threads.
+  candor::index::SetCpuFlatThreads(options->threads);
+  candor::LogInfo(candor::index::DescribeServingBlas());
 
   auto server = candor::api::CandorServer::Start(*std::move(options));
   if (!server.ok()) {

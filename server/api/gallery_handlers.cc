@@ -6,9 +6,10 @@
 #include "server/api/candor_service.h"
 #include "server/api/convert.h"
 #include "server/api/gallery_limits.h"
-#include "server/telemetry/telemetry_proto.h"
+#include "server/api/telemetry_proto.h"
 #include "server/edge/unary.h"
 #include "server/edge/validation.h"
+#include "server/index/cpu_blas.h"
 
 namespace candor::api {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 // A policy as it reads in an audit record.
 telemetry::AuditJson PolicyJson(const v1::Policy& policy) {
   return telemetry::AuditJson::parse(
-      telemetry::PolicyToJson(telemetry::FromPolicyProto(policy)));
+      telemetry::PolicyToJson(FromPolicyProto(policy)));
 }
 
 // One of the service's executors; options out of range are clamped (the
@@ -96,7 +97,10 @@ absl::StatusOr<std::shared_ptr<gallery::Gallery>> CandorService::FindGallery(
 }
 
 absl::Status CandorService::CheckGalleryPolicy(const v1::Policy& policy) const {
-  return telemetry_->CheckPolicyOverride(policy);
+  const telemetry::Policy p = FromPolicyProto(policy);
+  absl::Status status = telemetry::ValidatePolicy(p);
+  if (!status.ok()) return status;
+  return telemetry::CheckTightens(telemetry_->policy_floor(), p);
 }
 
 absl::Status CandorService::DoCreateGallery(const v1::CreateGalleryRequest& req,
@@ -222,6 +226,7 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
   auto resolved = index::ResolveBackend(options_.backend);
   resp->set_backend(resolved.ok() ? index::BackendName(*resolved) : backend);
   resp->set_version(CANDOR_VERSION);
+  resp->set_cpu_gemm(index::ServingBlas().info().Describe());
   for (const gallery::QuarantineRecord& q : telemetry_->Quarantined()) {
     v1::Quarantined* out = resp->add_quarantined();
     out->set_kind(q.kind);

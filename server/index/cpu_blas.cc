@@ -235,4 +235,18 @@ const CpuBlas& ServingBlas() {
   return *blas;
 }
 
+std::string DescribeServingBlas() {
+  const BlasInfo& info = ServingBlas().info();
+  std::string line = absl::StrCat("CPU flat search GEMM: ", info.Describe());
+  absl::StrAppend(&line, info.path.empty() ? " (the OpenBLAS FAISS links)"
+                                           : absl::StrCat(" from ", info.path));
+  if (!info.forced_core.empty()) {
+    absl::StrAppend(&line, "; OPENBLAS_CORETYPE=", info.forced_core,
+                    info.read_forced_core
+                        ? " applies to it"
+                        : " left to FAISS's OpenBLAS, this one detects its own");
+  }
+  return line;
+}
+
 }  // namespace candor::index

@@ -94,6 +94,10 @@ std::string BuiltScipyOpenBlasPath();
 // runs (Load edits the environment). Never null.
 const CpuBlas& ServingBlas();
 
+// One line for the start-up log: the serving GEMM, where it came from, and
+// what became of a forced OPENBLAS_CORETYPE. Loads it (see ServingBlas).
+std::string DescribeServingBlas();
+
 }  // namespace candor::index
 
 #endif  // CANDOR_SERVER_INDEX_CPU_BLAS_H_
