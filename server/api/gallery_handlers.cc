@@ -6,7 +6,7 @@
 #include "server/api/candor_service.h"
 #include "server/api/convert.h"
 #include "server/api/gallery_limits.h"
-#include "server/api/telemetry_proto.h"
+#include "server/telemetry/telemetry_proto.h"
 #include "server/edge/unary.h"
 #include "server/edge/validation.h"
 #include "server/index/cpu_blas.h"
@@ -17,7 +17,7 @@ namespace {
 // A policy as it reads in an audit record.
 telemetry::AuditJson PolicyJson(const v1::Policy& policy) {
   return telemetry::AuditJson::parse(
-      telemetry::PolicyToJson(FromPolicyProto(policy)));
+      telemetry::PolicyToJson(telemetry::FromPolicyProto(policy)));
 }
 
 // One of the service's executors; options out of range are clamped (the
@@ -97,10 +97,7 @@ absl::StatusOr<std::shared_ptr<gallery::Gallery>> CandorService::FindGallery(
 }
 
 absl::Status CandorService::CheckGalleryPolicy(const v1::Policy& policy) const {
-  const telemetry::Policy p = FromPolicyProto(policy);
-  absl::Status status = telemetry::ValidatePolicy(p);
-  if (!status.ok()) return status;
-  return telemetry::CheckTightens(telemetry_->policy_floor(), p);
+  return telemetry_->CheckPolicyOverride(policy);
 }
 
 absl::Status CandorService::DoCreateGallery(const v1::CreateGalleryRequest& req,
