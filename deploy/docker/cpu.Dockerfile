@@ -31,6 +31,11 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
 RUN /usr/local/share/candor/image-setup.sh /usr/local/share/candor/runtime-packages.txt
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
+# The CPU flat index's GEMM, scipy-openblas (PyPI scipy-openblas32, which
+# scripts/install-deps.sh put into the build stage): the server loads it
+# from ../lib/candor beside itself, so it is no Debian package. Depends on
+# libc and libm only.
+COPY --from=build /opt/candor/lib/ /usr/local/lib/
 
 # candor-server sizes OpenBLAS's threads from --threads and keeps OpenMP at
 # one (docs/ARCHITECTURE.md); Kubernetes passes --threads from the CPU limit.

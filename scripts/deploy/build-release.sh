@@ -98,6 +98,17 @@ for t in "${targets[@]}"; do
 done
 install -m 0755 "$repo/deploy/docker/grpc_health_check.py" "$prefix/bin/candor-health"
 install -m 0755 "$repo/scripts/deploy/image-setup.sh" "$prefix/share/candor/image-setup.sh"
+# The CPU flat index's GEMM (scipy-openblas, server/index/cpu_blas.h), as
+# the build found it: the server loads it from ../lib/candor beside itself.
+# The folder exists either way, for the image's COPY.
+install -d "$prefix/lib/candor"
+blas=$(sed -n 's/^ScipyOpenBLAS_LIBRARY:FILEPATH=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
+if [[ -n $blas && -f $blas ]]; then
+  install -m 0644 "$blas" "$prefix/lib/candor/libscipy_openblas.so"
+else
+  echo "build-release.sh: no scipy-openblas in the build; the CPU flat index" \
+    "will use the OpenBLAS FAISS links" >&2
+fi
 
 libs=$(mktemp)
 trap 'rm -f "$libs"' EXIT
