@@ -10,7 +10,6 @@
 #include "absl/time/clock.h"
 #include "kernels/normalize.h"
 #include "server/api/candor_service.h"
-#include "server/api/gallery_limits.h"
 #include "server/edge/search_stream.h"
 #include "server/edge/unary.h"
 #include "server/edge/validation.h"
@@ -40,6 +39,106 @@ void FillResults(const v1::SearchRequest& request,
   }
 }
 
+// What the search path and the runner's callback share; the request and
+// the response outlive both (the caller keeps them until `done`).
+struct SearchCall {
+  CallRecord record;
+  ThresholdDecision decision;
+};
+
+std::shared_ptr<SearchCall> NewSearchCall(const v1::SearchRequest& request,
+                                          const security::Caller& caller,
+                                          const char* rpc,
+                                          int max_purpose_bytes) {
+  auto call = std::make_shared<SearchCall>();
+  call->record.rpc = rpc;
+  call->record.caller = caller;
+  // An oversized purpose is refused later; the record keeps its prefix.
+  call->record.purpose = request.purpose().substr(0, max_purpose_bytes);
+  call->record.gallery = request.gallery();
+  call->record.start = absl::Now();
+  call->record.probes = static_cast<int>(request.probes().rows());
+  call->record.search_request = &request;
+  return call;
+}
+
+// The checks of a search against its gallery, in the order a caller meets
+// their errors; returns the probe rows, not yet normalized. Before any
+// work: a response that could not be sent is not built.
+absl::StatusOr<std::vector<float>> CheckSearch(
+    const v1::SearchRequest& request, const gallery::Gallery& gallery,
+    const LimitOptions& limits) {
+  absl::Status status = ValidateTopK(request.top_k(), limits.max_top_k);
+  if (!status.ok()) return status;
+  if (request.has_threshold()) {
+    status = ValidateThreshold(request.threshold());
+    if (!status.ok()) return status;
+  }
+  auto probes = UnpackRows(request.probes(), gallery.dimension(),
+                           limits.max_batch, "probes");
+  if (!probes.ok()) return probes.status();
+  const int rows = static_cast<int>(request.probes().rows());
+  status = ValidateProbeInfo(request, rows);
+  if (!status.ok()) return status;
+  status = ValidateSearchResponseSize(request, rows, gallery.size(),
+                                      limits.max_message_bytes);
+  if (!status.ok()) return status;
+  return probes;
+}
+
+// Normalizes the probe rows in place. A GPU flat gallery normalizes on the
+// device, fused with its GEMM input conversion; the rows are only checked
+// here then, with the same errors.
+absl::Status PrepareProbes(const gallery::Gallery& gallery, int rows,
+                           std::vector<float>* probes) {
+  const int dim = gallery.dimension();
+  return gallery.normalizes_probes()
+             ? kernels::CheckRowsNormalizable(probes->data(), rows, dim,
+                                              "probes")
+             : kernels::L2NormalizeRowsInPlace(probes->data(), rows, dim,
+                                               "probes");
+}
+
+// One query per probe: the decided threshold, the request's top_k and
+// nprobe.
+std::vector<ProbeQuery> QueriesOf(const v1::SearchRequest& request, int rows,
+                                  float threshold) {
+  std::vector<ProbeQuery> queries(static_cast<size_t>(rows));
+  for (ProbeQuery& q : queries) {
+    q.threshold = threshold;
+    q.top_k = static_cast<int>(request.top_k());
+    q.nprobe = static_cast<int>(request.nprobe());
+  }
+  return queries;
+}
+
+// Fills the response from the search's outcome and notes the timings in
+// the call's record; nothing is filled when the answer would not fit in a
+// message (ValidateSearchResults).
+absl::Status AnswerSearch(const v1::SearchRequest& request,
+                          const SearchOutcome& outcome,
+                          const std::string& backend, int max_message_bytes,
+                          SearchCall* call, v1::SearchResponse* response) {
+  if (absl::Status size = ValidateSearchResults(request, outcome.candidates,
+                                                max_message_bytes);
+      !size.ok()) {
+    return size;
+  }
+  call->record.queue_time = outcome.queue_time;
+  call->record.search_time = outcome.search_time;
+  const absl::Time telemetry_start = absl::Now();
+  FillResults(request, outcome.candidates, response);
+  response->set_gallery_version(outcome.version);
+  response->set_backend(backend);
+  if (!request.omit_report()) {
+    *response->mutable_report() = std::move(call->decision.report);
+  }
+  call->record.gallery_version = outcome.version;
+  call->record.search_response = response;
+  call->record.telemetry_time = absl::Now() - telemetry_start;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void CandorService::StartSearch(const v1::SearchRequest& request,
@@ -48,22 +147,8 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
                                 const char* rpc,
                                 v1::SearchResponse* response,
                                 std::function<void(absl::Status)> done) {
-  // Shared by this function and the runner's callback; the request and the
-  // response outlive both (the caller keeps them until `done`).
-  struct Call {
-    CallRecord record;
-    ThresholdDecision decision;
-  };
-  auto call = std::make_shared<Call>();
-  call->record.rpc = rpc;
-  call->record.caller = caller;
-  // An oversized purpose is refused below; the record keeps its prefix.
-  call->record.purpose =
-      request.purpose().substr(0, options_.limits.max_purpose_bytes);
-  call->record.gallery = request.gallery();
-  call->record.start = absl::Now();
-  call->record.probes = static_cast<int>(request.probes().rows());
-  call->record.search_request = &request;
+  std::shared_ptr<SearchCall> call = NewSearchCall(
+      request, caller, rpc, options_.limits.max_purpose_bytes);
   // The response is released only once the audit record is durable.
   auto finish = [this, call, done](absl::Status status) {
     call->record.status = status;
@@ -79,32 +164,11 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   if (!status.ok()) return finish(status);
   auto gallery = FindGallery(request.gallery());
   if (!gallery.ok()) return finish(gallery.status());
-  status = ValidateTopK(request.top_k(), options_.limits.max_top_k);
-  if (!status.ok()) return finish(status);
-  if (request.has_threshold()) {
-    status = ValidateThreshold(request.threshold());
-    if (!status.ok()) return finish(status);
-  }
-  const int dim = (*gallery)->dimension();
-  auto probes = UnpackRows(request.probes(), dim, options_.limits.max_batch,
-                           "probes");
+  auto probes = CheckSearch(request, **gallery, options_.limits);
   if (!probes.ok()) return finish(probes.status());
   const int rows = static_cast<int>(request.probes().rows());
-  status = ValidateProbeInfo(request, rows);
-  if (!status.ok()) return finish(status);
-  // Before any work: a response that could not be sent is not built.
-  status = ValidateSearchResponseSize(request, rows, (*gallery)->size(),
-                                      options_.limits.max_message_bytes);
-  if (!status.ok()) return finish(status);
-
-  // A GPU flat gallery normalizes on the device, fused with its GEMM input
-  // conversion; the rows are only checked here, with the same errors.
   const absl::Time normalize_start = absl::Now();
-  status =
-      (*gallery)->normalizes_probes()
-          ? kernels::CheckRowsNormalizable(probes->data(), rows, dim, "probes")
-          : kernels::L2NormalizeRowsInPlace(probes->data(), rows, dim,
-                                            "probes");
+  status = PrepareProbes(**gallery, rows, &*probes);
   if (!status.ok()) return finish(status);
   call->record.normalize_time = absl::Now() - normalize_start;
 
@@ -113,37 +177,16 @@ void CandorService::StartSearch(const v1::SearchRequest& request,
   call->decision = *std::move(decision);
   call->record.decision = &call->decision;
 
-  std::vector<ProbeQuery> queries(static_cast<size_t>(rows));
-  for (ProbeQuery& q : queries) {
-    q.threshold = call->decision.threshold;
-    q.top_k = static_cast<int>(request.top_k());
-    q.nprobe = static_cast<int>(request.nprobe());
-  }
   runner_->Run(
-      *gallery, *std::move(probes), std::move(queries), deadline,
+      *gallery, *std::move(probes),
+      QueriesOf(request, rows, call->decision.threshold), deadline,
       [call, finish, &request, response,
        max_message_bytes = options_.limits.max_message_bytes,
        backend = (*gallery)->backend()](
           absl::StatusOr<SearchOutcome> outcome) {
         if (!outcome.ok()) return finish(outcome.status());
-        if (absl::Status size = ValidateSearchResults(
-                request, outcome->candidates, max_message_bytes);
-            !size.ok()) {
-          return finish(size);
-        }
-        call->record.queue_time = outcome->queue_time;
-        call->record.search_time = outcome->search_time;
-        const absl::Time telemetry_start = absl::Now();
-        FillResults(request, outcome->candidates, response);
-        response->set_gallery_version(outcome->version);
-        response->set_backend(backend);
-        if (!request.omit_report()) {
-          *response->mutable_report() = std::move(call->decision.report);
-        }
-        call->record.gallery_version = outcome->version;
-        call->record.search_response = response;
-        call->record.telemetry_time = absl::Now() - telemetry_start;
-        finish(absl::OkStatus());
+        finish(AnswerSearch(request, *outcome, backend, max_message_bytes,
+                            call.get(), response));
       });
 }
 
@@ -198,66 +241,6 @@ void CandorService::RecordRefusal(const char* method, const std::string& gallery
   telemetry_->Record(record, [done = std::move(done), refusal](
                                  absl::Status audit) {
     done(audit.ok() ? refusal : audit);
-  });
-}
-
-absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
-                                        const CallLimits& limits,
-                                        v1::CalibrationReport* resp,
-                                        CallRecord* record) {
-  auto gallery = FindGallery(req.gallery());
-  if (!gallery.ok()) return gallery.status();
-  // Caps checked before any search: a calibration's groups are reported by
-  // every later search.
-  if (req.has_labeled()) {
-    absl::Status status = ValidateCalibrationLabels(
-        req.labeled(), options_.limits.max_calibration_groups);
-    if (!status.ok()) return status;
-  } else if (req.has_self_audit() &&
-             req.top_k() <= static_cast<uint32_t>(options_.limits.max_top_k)) {
-    // top_k 0: the default calibration depth, 10.
-    absl::Status status = ValidateSelfAudit(
-        (*gallery)->Entries(),
-        req.top_k() == 0 ? 10 : static_cast<int>(req.top_k()), options_.limits);
-    if (!status.ok()) return status;
-  }
-  record->details["source"] =
-      req.has_labeled() ? "labeled" : req.has_self_audit() ? "self_audit" : "";
-  auto report = telemetry_->Calibrate(*gallery, runner_, req, limits);
-  if (!report.ok()) return report.status();
-  *resp = *std::move(report);
-  record->gallery_version =
-      resp->calibration().gallery_version_at_calibration();
-  return absl::OkStatus();
-}
-
-grpc::ServerUnaryReactor* CandorService::Calibrate(
-    grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
-    v1::CalibrationReport* resp) {
-  return ServeBlocking(ctx, "Calibrate", req->gallery(), maintenance_.get(),
-                       [this, ctx, req, resp](CallRecord* record) {
-                         // Calibration holds a maintenance thread for as long
-                         // as its searches take: it looks at the caller's
-                         // deadline and cancellation between chunks.
-                         CallLimits limits;
-                         limits.deadline = DeadlineOf(*ctx);
-                         limits.cancelled = [ctx] {
-                           return ctx->IsCancelled();
-                         };
-                         return DoCalibrate(*req, limits, resp, record);
-                       });
-}
-
-grpc::ServerUnaryReactor* CandorService::GetCalibration(
-    grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
-    v1::CalibrationReport* resp) {
-  return Serve(ctx, "GetCalibration", req->gallery(), [&](CallRecord*) {
-    auto gallery = FindGallery(req->gallery());
-    if (!gallery.ok()) return gallery.status();
-    auto report = telemetry_->GetCalibration(**gallery, *req);
-    if (!report.ok()) return report.status();
-    *resp = *std::move(report);
-    return absl::OkStatus();
   });
 }
 
