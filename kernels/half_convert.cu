@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/detail/cuda_check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/half_convert_device.h"
 
 namespace candor::kernels {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/detail/cuda_check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/detail/normalize.cuh"
 #include "kernels/normalize_device.h"
 

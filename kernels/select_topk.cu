@@ -3,7 +3,7 @@
 #include <cuda_runtime.h>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/detail/cuda_check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/detail/select_topk.cuh"
 #include "kernels/select_topk_device.h"
 

@@ -8,18 +8,18 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/detail/cublas_check.h"
-#include "kernels/detail/cuda_check.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cublas_check.h"
+#include "kernels/cuda_check.h"
+#include "kernels/cuda_raii.h"
 #include "kernels/half_convert_device.h"
 #include "kernels/select_topk_device.h"
 #include "kernels/tile_sizing.h"
 
 namespace candor::bench {
 
-using kernels::detail::CudaEvent;
-using kernels::detail::CudaStream;
-using kernels::detail::DeviceBuffer;
+using kernels::CudaEvent;
+using kernels::CudaStream;
+using kernels::DeviceBuffer;
 
 struct BaselineSearch::State {
   const uint16_t* gallery = nullptr;

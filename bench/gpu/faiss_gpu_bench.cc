@@ -30,12 +30,12 @@
 #include "absl/strings/str_split.h"
 #include "bench/gpu/faiss_shards.h"
 #include "bench/gpu/synthetic_rows.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cuda_raii.h"
 
 namespace candor::bench {
 namespace {
 
-using kernels::detail::DeviceBuffer;
+using kernels::DeviceBuffer;
 
 constexpr int64_t kChunkRows = int64_t{1} << 20;
 

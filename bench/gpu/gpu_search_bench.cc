@@ -32,15 +32,15 @@
 #include "bench/gpu/device_peaks.h"
 #include "bench/gpu/synthetic_rows.h"
 #include "benchmark/benchmark.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cuda_raii.h"
 #include "kernels/half_convert_device.h"
 #include "server/index/gpu/gpu_flat_index.h"
 
 namespace candor::bench {
 namespace {
 
-using kernels::detail::CudaEvent;
-using kernels::detail::DeviceBuffer;
+using kernels::CudaEvent;
+using kernels::DeviceBuffer;
 
 constexpr int kDim = 512;
 // Used for a device missing from the peak table: the H100 SXM's.

@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/gpu/synthetic_rows.h"
-#include "kernels/detail/cuda_check.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cuda_check.h"
+#include "kernels/cuda_raii.h"
 #include "kernels/normalize.h"
 #include "kernels/normalize_device.h"
 
@@ -56,7 +56,7 @@ absl::Status GenerateUnitRowsDevice(float* rows_out, int64_t rows, int dim,
   // Row status is needed by the kernel's contract but cannot be bad here
   // (a uniform row of 512 values is never all zero).
   auto status =
-      kernels::detail::DeviceBuffer<kernels::RowStatus>::Allocate(rows);
+      kernels::DeviceBuffer<kernels::RowStatus>::Allocate(rows);
   if (!status.ok()) return status.status();
   if (absl::Status s = kernels::L2NormalizeRowsDevice(
           rows_out, rows, dim, rows_out, status->data(), stream);

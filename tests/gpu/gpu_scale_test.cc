@@ -17,7 +17,7 @@
 
 #include "bench/gpu/synthetic_rows.h"
 #include "gtest/gtest.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cuda_raii.h"
 #include "kernels/select_topk.h"
 #include "server/index/gpu/gpu_flat_index.h"
 #include "tests/gpu/gpu_test_util.h"
@@ -27,7 +27,7 @@ namespace {
 
 using candor::testing::GpuTest;
 using kernels::SelectedHit;
-using kernels::detail::DeviceBuffer;
+using kernels::DeviceBuffer;
 
 constexpr int kDim = 512;
 constexpr int kProbes = 16;

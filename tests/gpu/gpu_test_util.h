@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cuda_raii.h"
 
 namespace candor::testing {
 
@@ -35,9 +35,9 @@ class GpuTest : public ::testing::Test {
 };
 
 template <typename T>
-absl::StatusOr<kernels::detail::DeviceBuffer<T>> ToDevice(
+absl::StatusOr<kernels::DeviceBuffer<T>> ToDevice(
     const std::vector<T>& host) {
-  auto buffer = kernels::detail::DeviceBuffer<T>::Allocate(host.size());
+  auto buffer = kernels::DeviceBuffer<T>::Allocate(host.size());
   if (!buffer.ok()) return buffer.status();
   if (!host.empty()) {
     CUDA_RETURN_IF_ERROR(cudaMemcpy(buffer->data(), host.data(),

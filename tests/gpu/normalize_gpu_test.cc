@@ -63,8 +63,8 @@ TEST_P(NormalizeGpuTest, Fp32MatchesReference) {
 
   auto d_in = ToDevice(in);
   ASSERT_TRUE(d_in.ok()) << d_in.status();
-  auto d_out = detail::DeviceBuffer<float>::Allocate(in.size());
-  auto d_status = detail::DeviceBuffer<RowStatus>::Allocate(rows);
+  auto d_out = DeviceBuffer<float>::Allocate(in.size());
+  auto d_status = DeviceBuffer<RowStatus>::Allocate(rows);
   ASSERT_TRUE(d_out.ok() && d_status.ok());
   ASSERT_TRUE(L2NormalizeRowsDevice(d_in->data(), rows, dim, d_out->data(),
                                     d_status->data(), nullptr)
@@ -100,8 +100,8 @@ TEST_P(NormalizeGpuTest, Fp16EqualsHalfOfReference) {
                        want.data());
 
   auto d_in = ToDevice(in);
-  auto d_out = detail::DeviceBuffer<uint16_t>::Allocate(in.size());
-  auto d_status = detail::DeviceBuffer<RowStatus>::Allocate(rows);
+  auto d_out = DeviceBuffer<uint16_t>::Allocate(in.size());
+  auto d_status = DeviceBuffer<RowStatus>::Allocate(rows);
   ASSERT_TRUE(d_in.ok() && d_out.ok() && d_status.ok());
   ASSERT_TRUE(L2NormalizeRowsToHalfDevice(d_in->data(), rows, dim,
                                           d_out->data(), d_status->data(),
@@ -142,7 +142,7 @@ TEST_F(HalfConvertGpuTest, BitExactWithReferenceOnAlignedAndUnalignedData) {
   in[1] = -0.0f;
   in[2] = std::numeric_limits<float>::denorm_min();
   auto d_in = ToDevice(in);
-  auto d_out = detail::DeviceBuffer<uint16_t>::Allocate(in.size());
+  auto d_out = DeviceBuffer<uint16_t>::Allocate(in.size());
   ASSERT_TRUE(d_in.ok() && d_out.ok());
   // offset 0: vector path; offset 1: unaligned, scalar path.
   for (int64_t offset : {0, 1}) {

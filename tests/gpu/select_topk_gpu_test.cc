@@ -53,9 +53,9 @@ Block MakeBlock(int64_t probes, int64_t cols, int64_t ld, int levels,
 }
 
 struct DeviceLists {
-  detail::DeviceBuffer<float> scores;
-  detail::DeviceBuffer<uint64_t> ids;
-  detail::DeviceBuffer<int32_t> counts;
+  DeviceBuffer<float> scores;
+  DeviceBuffer<uint64_t> ids;
+  DeviceBuffer<int32_t> counts;
   DeviceTopKLists view() const {
     return {scores.data(), ids.data(), counts.data()};
   }
@@ -63,9 +63,9 @@ struct DeviceLists {
 
 DeviceLists AllocateLists(int64_t probes, int k) {
   DeviceLists l;
-  l.scores = *detail::DeviceBuffer<float>::Allocate(probes * k);
-  l.ids = *detail::DeviceBuffer<uint64_t>::Allocate(probes * k);
-  l.counts = *detail::DeviceBuffer<int32_t>::Allocate(probes);
+  l.scores = *DeviceBuffer<float>::Allocate(probes * k);
+  l.ids = *DeviceBuffer<uint64_t>::Allocate(probes * k);
+  l.counts = *DeviceBuffer<int32_t>::Allocate(probes);
   return l;
 }
 

@@ -10,9 +10,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/detail/cublas_check.h"
-#include "kernels/detail/cuda_check.h"
-#include "kernels/detail/cuda_raii.h"
+#include "kernels/cublas_check.h"
+#include "kernels/cuda_check.h"
+#include "kernels/cuda_raii.h"
 #include "kernels/half_convert_device.h"
 #include "kernels/normalize_device.h"
 #include "kernels/select_topk.h"
@@ -22,10 +22,10 @@
 
 namespace candor::index::gpu {
 
-using kernels::detail::CudaEvent;
-using kernels::detail::CudaStream;
-using kernels::detail::DeviceBuffer;
-using kernels::detail::PinnedBuffer;
+using kernels::CudaEvent;
+using kernels::CudaStream;
+using kernels::DeviceBuffer;
+using kernels::PinnedBuffer;
 
 namespace {
 
@@ -523,38 +523,60 @@ absl::StatusOr<SearchHits> GpuFlatIndex::Search(
   return hits;
 }
 
+// The shape of one device pass, fixed before any of its steps runs.
+struct GpuFlatIndex::PassShape {
+  int64_t num_probes = 0;
+  // The largest top_k of the pass: every probe's list is k slots long.
+  int k = 1;
+  kernels::ScoreTilePlan plan;
+  // Selection blocks that fill the device (kernels::SelectionSplits).
+  int64_t target_blocks = 0;
+
+  size_t probes() const { return static_cast<size_t>(num_probes); }
+  size_t list_slots() const { return probes() * k; }
+};
+
 // One device pass over at most max_batch_probes probes. `probes`,
 // `queries` and `hits` point at the pass's first probe, row `first_row` of
-// the Search (for error messages).
+// the Search (for error messages). The steps queue work on the streams in
+// order; only DownloadLists waits for it.
 absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
                                       const ProbeQuery* queries,
                                       int64_t num_probes,
                                       std::vector<ScoredId>* hits) const {
-  Device& d = *device_;
-  const int64_t dim = options_.dimension;
-  const int64_t stored = static_cast<int64_t>(row_ids_.size());
-  int k = 1;
-  for (int64_t p = 0; p < num_probes; ++p) k = std::max(k, queries[p].top_k);
-  const kernels::ScoreTilePlan plan = PlanLocked(num_probes, k);
-  const int64_t tile_cols = plan.tile_cols;
-  const int64_t num_tiles = plan.num_tiles;
-  const int max_splits = plan.max_splits;
-  // Every tile but the last has tile_cols columns; the last is not wider.
-  const int splits = plan.splits;
-  const int64_t target_blocks =
-      kernels::kSelectionBlocksPerSm * d.properties.sm_count;
-  const bool select = tuning_.select;
-  kernels::SelectTuning select_tuning;
-  select_tuning.skip_unchanged_sort = tuning_.skip_unchanged_sort;
+  PassShape shape;
+  shape.num_probes = num_probes;
+  for (int64_t p = 0; p < num_probes; ++p) {
+    shape.k = std::max(shape.k, queries[p].top_k);
+  }
+  shape.plan = PlanLocked(num_probes, shape.k);
+  shape.target_blocks =
+      kernels::kSelectionBlocksPerSm * device_->properties.sm_count;
 
-  // Workspace (grow-only).
-  const size_t probe_floats = static_cast<size_t>(num_probes * dim);
-  const size_t list_slots = static_cast<size_t>(num_probes) * k;
-  const size_t probes_n = static_cast<size_t>(num_probes);
+  if (absl::Status s = ReserveWorkspace(shape); !s.ok()) return s;
+  if (absl::Status s = UploadProbes(probes, queries, shape); !s.ok()) return s;
+  absl::StatusOr<const void*> gemm_probes = NormalizeProbes(shape);
+  if (!gemm_probes.ok()) return gemm_probes.status();
+  if (absl::Status s = ScoreAndSelectTiles(*gemm_probes, shape); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = DownloadLists(shape); !s.ok()) return s;
+  if (!tuning_.select) return absl::OkStatus();  // GEMM-only: no lists
+  return UnpackLists(first_row, queries, shape, hits);
+}
+
+// Grows the pass's device and pinned buffers (never shrinks them).
+absl::Status GpuFlatIndex::ReserveWorkspace(const PassShape& shape) const {
+  Device& d = *device_;
+  const size_t probe_floats =
+      shape.probes() * static_cast<size_t>(options_.dimension);
+  const size_t probes_n = shape.probes();
+  const size_t list_slots = shape.list_slots();
+  const size_t score_block =
+      static_cast<size_t>(shape.plan.tile_cols * shape.num_probes);
   for (absl::Status s :
        {Reserve(d.probes32, probe_floats), Reserve(d.thresholds, probes_n),
-        Reserve(d.scores[0], static_cast<size_t>(tile_cols * num_probes)),
-        Reserve(d.scores[1], static_cast<size_t>(tile_cols * num_probes)),
+        Reserve(d.scores[0], score_block), Reserve(d.scores[1], score_block),
         Reserve(d.list_scores, list_slots), Reserve(d.list_ids, list_slots),
         Reserve(d.list_counts, probes_n), Reserve(d.host_probes, probe_floats),
         Reserve(d.host_thresholds, probes_n),
@@ -567,20 +589,28 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
   if (options_.fp16_storage) {
     if (absl::Status s = Reserve(d.probes16, probe_floats); !s.ok()) return s;
   }
-  if (splits > 1) {
-    const size_t partial_lists = probes_n * splits;
-    for (absl::Status s : {Reserve(d.partial_scores, partial_lists * k),
-                           Reserve(d.partial_ids, partial_lists * k),
+  if (shape.plan.splits > 1) {
+    const size_t partial_lists = probes_n * shape.plan.splits;
+    for (absl::Status s : {Reserve(d.partial_scores, partial_lists * shape.k),
+                           Reserve(d.partial_ids, partial_lists * shape.k),
                            Reserve(d.partial_counts, partial_lists)}) {
       if (!s.ok()) return s;
     }
   }
-  const kernels::DeviceTopKLists partial{
-      d.partial_scores.data(), d.partial_ids.data(), d.partial_counts.data()};
+  return absl::OkStatus();
+}
 
-  // Inputs: through pinned buffers so that the copies are truly async.
+// Copies the probes and their thresholds to the device on stream 0, through
+// pinned buffers so that the copies are truly async. Starts the pass's
+// timing.
+absl::Status GpuFlatIndex::UploadProbes(const float* probes,
+                                        const ProbeQuery* queries,
+                                        const PassShape& shape) const {
+  Device& d = *device_;
+  const size_t probe_floats =
+      shape.probes() * static_cast<size_t>(options_.dimension);
   std::memcpy(d.host_probes.data(), probes, probe_floats * sizeof(float));
-  for (int64_t p = 0; p < num_probes; ++p) {
+  for (int64_t p = 0; p < shape.num_probes; ++p) {
     d.host_thresholds.data()[p] = queries[p].threshold;
   }
   cudaStream_t s0 = d.streams[0].get();
@@ -588,39 +618,67 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(d.probes32.data(), d.host_probes.data(),
                                        probe_floats * sizeof(float),
                                        cudaMemcpyHostToDevice, s0));
-  CUDA_RETURN_IF_ERROR(
-      cudaMemcpyAsync(d.thresholds.data(), d.host_thresholds.data(),
-                      probes_n * sizeof(float), cudaMemcpyHostToDevice, s0));
-  // The probes are normalized here (NormalizesProbes): into the fp16 GEMM
-  // input, or in place for an fp32 gallery. Rows arrive checked, so a bad
-  // row reported here means a caller skipped the check.
-  const void* gemm_probes = d.probes32.data();
+  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+      d.thresholds.data(), d.host_thresholds.data(),
+      shape.probes() * sizeof(float), cudaMemcpyHostToDevice, s0));
+  return absl::OkStatus();
+}
+
+// Normalizes the uploaded probes (NormalizesProbes): into the fp16 GEMM
+// input, or in place for an fp32 gallery. Rows arrive checked, so a bad row
+// found here means a caller skipped the check; its status comes back with
+// the lists (UnpackLists). Returns the GEMM's probe operand; both streams
+// wait for it.
+absl::StatusOr<const void*> GpuFlatIndex::NormalizeProbes(
+    const PassShape& shape) const {
+  Device& d = *device_;
+  const int64_t dim = options_.dimension;
+  cudaStream_t s0 = d.streams[0].get();
   absl::Status normalized =
       options_.fp16_storage
-          ? kernels::L2NormalizeRowsToHalfDevice(d.probes32.data(), num_probes,
-                                                 dim, d.probes16.data(),
-                                                 d.row_status.data(), s0)
-          : kernels::L2NormalizeRowsDevice(d.probes32.data(), num_probes, dim,
-                                           d.probes32.data(),
+          ? kernels::L2NormalizeRowsToHalfDevice(
+                d.probes32.data(), shape.num_probes, dim, d.probes16.data(),
+                d.row_status.data(), s0)
+          : kernels::L2NormalizeRowsDevice(d.probes32.data(), shape.num_probes,
+                                           dim, d.probes32.data(),
                                            d.row_status.data(), s0);
   if (!normalized.ok()) return normalized;
-  if (options_.fp16_storage) gemm_probes = d.probes16.data();
   CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
       d.host_row_status.data(), d.row_status.data(),
-      probes_n * sizeof(kernels::RowStatus), cudaMemcpyDeviceToHost, s0));
+      shape.probes() * sizeof(kernels::RowStatus), cudaMemcpyDeviceToHost,
+      s0));
   CUDA_RETURN_IF_ERROR(cudaEventRecord(d.inputs_ready.get(), s0));
   CUDA_RETURN_IF_ERROR(
       cudaStreamWaitEvent(d.streams[1].get(), d.inputs_ready.get(), 0));
+  if (options_.fp16_storage) return static_cast<const void*>(d.probes16.data());
+  return static_cast<const void*>(d.probes32.data());
+}
 
+// The tile loop: for each tile of gallery rows, a cuBLAS GEMM writes the
+// probes x tile score block, and the selection kernel folds it into each
+// probe's running top-k. Tiles alternate between the two streams so that
+// tile t's GEMM overlaps tile t-1's selection.
+absl::Status GpuFlatIndex::ScoreAndSelectTiles(const void* gemm_probes,
+                                               const PassShape& shape) const {
+  Device& d = *device_;
+  const int64_t dim = options_.dimension;
+  const int64_t stored = static_cast<int64_t>(row_ids_.size());
+  const int64_t num_probes = shape.num_probes;
+  const int64_t tile_cols = shape.plan.tile_cols;
+  kernels::SelectTuning select_tuning;
+  select_tuning.skip_unchanged_sort = tuning_.skip_unchanged_sort;
+  const kernels::DeviceTopKLists partial{
+      d.partial_scores.data(), d.partial_ids.data(), d.partial_counts.data()};
+  const kernels::DeviceTopKLists lists{d.list_scores.data(), d.list_ids.data(),
+                                       d.list_counts.data()};
   const cudaDataType_t input_type =
       options_.fp16_storage ? CUDA_R_16F : CUDA_R_32F;
   const float alpha = 1.0f, beta = 0.0f;
-  const kernels::DeviceTopKLists lists{d.list_scores.data(), d.list_ids.data(),
-                                       d.list_counts.data()};
-  for (int64_t t = 0; t < num_tiles; ++t) {
+  for (int64_t t = 0; t < shape.plan.num_tiles; ++t) {
     const int slot = static_cast<int>(t % 2);
     cudaStream_t stream = d.streams[slot].get();
     const int64_t first_col = t * tile_cols;
+    // Every tile but the last has tile_cols columns; the last is not wider.
     const int64_t cols = std::min(tile_cols, stored - first_col);
     // scores (cols x probes, column-major, ld = cols) =
     //   rows[first_col ..]^T (cols x dim) * probes (dim x probes):
@@ -632,7 +690,7 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
         static_cast<int>(dim), gemm_probes, input_type, static_cast<int>(dim),
         &beta, d.scores[slot].data(), CUDA_R_32F, static_cast<int>(cols),
         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-    if (!select) continue;  // GEMM-only timing (SearchTuning)
+    if (!tuning_.select) continue;  // GEMM-only timing (SearchTuning)
     // Selections update the same running lists: each waits for the last.
     if (t > 0) {
       CUDA_RETURN_IF_ERROR(
@@ -640,21 +698,30 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
     }
     // A narrower last tile may take fewer splits than the others.
     const int tile_splits = std::min(
-        splits, kernels::SelectionSplits(num_probes, cols, target_blocks,
-                                         options_.selection_min_cols_per_block,
-                                         max_splits));
+        shape.plan.splits,
+        kernels::SelectionSplits(num_probes, cols, shape.target_blocks,
+                                 options_.selection_min_cols_per_block,
+                                 shape.plan.max_splits));
     if (absl::Status s = kernels::SelectTopKSplitDevice(
             d.scores[slot].data(), num_probes, cols, cols,
-            d.row_ids.data() + first_col, d.thresholds.data(), k, tile_splits,
-            partial, /*merge_into_lists=*/t > 0, lists, stream, select_tuning);
+            d.row_ids.data() + first_col, d.thresholds.data(), shape.k,
+            tile_splits, partial, /*merge_into_lists=*/t > 0, lists, stream,
+            select_tuning);
         !s.ok()) {
       return s;
     }
     CUDA_RETURN_IF_ERROR(cudaEventRecord(d.selected[slot].get(), stream));
   }
+  return absl::OkStatus();
+}
 
-  cudaStream_t last = d.streams[(num_tiles - 1) % 2].get();
-  if (!select) {
+// Copies the top-k lists to the pinned host buffers after the last tile's
+// selection, ends the pass's timing and waits for both streams. GEMM-only
+// passes (SearchTuning::select = false) download nothing.
+absl::Status GpuFlatIndex::DownloadLists(const PassShape& shape) const {
+  Device& d = *device_;
+  cudaStream_t last = d.streams[(shape.plan.num_tiles - 1) % 2].get();
+  if (!tuning_.select) {
     // Both streams' GEMMs end before the timing event.
     CUDA_RETURN_IF_ERROR(
         cudaEventRecord(d.selected[0].get(), d.streams[0].get()));
@@ -662,40 +729,45 @@ absl::Status GpuFlatIndex::SearchPass(int64_t first_row, const float* probes,
         cudaEventRecord(d.selected[1].get(), d.streams[1].get()));
     CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(last, d.selected[0].get(), 0));
     CUDA_RETURN_IF_ERROR(cudaStreamWaitEvent(last, d.selected[1].get(), 0));
-    CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_end.get(), last));
-    for (const auto& s : d.streams) {
-      CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(s.get()));
-    }
-    return absl::OkStatus();
+  } else {
+    CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+        d.host_list_counts.data(), d.list_counts.data(),
+        shape.probes() * sizeof(int32_t), cudaMemcpyDeviceToHost, last));
+    CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+        d.host_list_scores.data(), d.list_scores.data(),
+        shape.list_slots() * sizeof(float), cudaMemcpyDeviceToHost, last));
+    CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
+        d.host_list_ids.data(), d.list_ids.data(),
+        shape.list_slots() * sizeof(uint64_t), cudaMemcpyDeviceToHost, last));
   }
-  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
-      d.host_list_counts.data(), d.list_counts.data(),
-      probes_n * sizeof(int32_t), cudaMemcpyDeviceToHost, last));
-  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
-      d.host_list_scores.data(), d.list_scores.data(),
-      list_slots * sizeof(float), cudaMemcpyDeviceToHost, last));
-  CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(
-      d.host_list_ids.data(), d.list_ids.data(), list_slots * sizeof(uint64_t),
-      cudaMemcpyDeviceToHost, last));
   CUDA_RETURN_IF_ERROR(cudaEventRecord(d.search_end.get(), last));
   for (const auto& s : d.streams) {
     CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(s.get()));
   }
-  for (int64_t p = 0; p < num_probes; ++p) {
+  return absl::OkStatus();
+}
+
+// Turns the downloaded lists into each probe's hits, after reporting the
+// first probe the normalize kernel could not normalize.
+absl::Status GpuFlatIndex::UnpackLists(int64_t first_row,
+                                       const ProbeQuery* queries,
+                                       const PassShape& shape,
+                                       std::vector<ScoredId>* hits) const {
+  const Device& d = *device_;
+  for (int64_t p = 0; p < shape.num_probes; ++p) {
     const kernels::RowStatus status = d.host_row_status.data()[p];
     if (status != kernels::RowStatus::kOk) {
       return kernels::BadRowError("probes", first_row + p, status);
     }
   }
-
   // Each probe's list holds the top-k of the pass's largest k; its own
   // top_k is a prefix of that (the order is total).
-  for (int64_t p = 0; p < num_probes; ++p) {
+  for (int64_t p = 0; p < shape.num_probes; ++p) {
     const int32_t found = d.host_list_counts.data()[p];
     const int32_t n = std::min(found, queries[p].top_k);
     std::vector<ScoredId>& out = hits[p];
     out.resize(static_cast<size_t>(n));
-    const size_t base = static_cast<size_t>(p) * k;
+    const size_t base = static_cast<size_t>(p) * shape.k;
     for (int32_t i = 0; i < n; ++i) {
       out[i] = ScoredId{d.host_list_ids.data()[base + i],
                         d.host_list_scores.data()[base + i]};

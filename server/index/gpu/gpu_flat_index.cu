@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/detail/cuda_check.h"
+#include "kernels/cuda_check.h"
 #include "kernels/select_topk.h"
 #include "server/index/gpu/gpu_flat_index_kernels.h"
 

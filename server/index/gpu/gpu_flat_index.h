@@ -138,9 +138,27 @@ class GpuFlatIndex final : public Index {
                        bool on_device) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status EnsureCapacity(int64_t rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Compact() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One device pass, and its steps in the order it runs them.
+  struct PassShape;
   absl::Status SearchPass(int64_t first_row, const float* probes,
                           const ProbeQuery* queries, int64_t num_probes,
                           std::vector<ScoredId>* hits) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ReserveWorkspace(const PassShape& shape) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UploadProbes(const float* probes, const ProbeQuery* queries,
+                            const PassShape& shape) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<const void*> NormalizeProbes(const PassShape& shape) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ScoreAndSelectTiles(const void* gemm_probes,
+                                   const PassShape& shape) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DownloadLists(const PassShape& shape) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status UnpackLists(int64_t first_row, const ProbeQuery* queries,
+                           const PassShape& shape,
+                           std::vector<ScoredId>* hits) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int64_t RowBytes() const;
   kernels::ScoreTilePlan PlanLocked(int64_t probes, int k) const

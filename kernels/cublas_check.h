@@ -1,13 +1,13 @@
 // cuBLAS errors as absl::Status (see cuda_check.h for the CUDA runtime).
-#ifndef CANDOR_KERNELS_DETAIL_CUBLAS_CHECK_H_
-#define CANDOR_KERNELS_DETAIL_CUBLAS_CHECK_H_
+#ifndef CANDOR_KERNELS_CUBLAS_CHECK_H_
+#define CANDOR_KERNELS_CUBLAS_CHECK_H_
 
 #include <cublas_v2.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace candor::kernels::detail {
+namespace candor::kernels {
 
 inline absl::Status CublasErrorToStatus(cublasStatus_t status, const char* expr,
                                         const char* file, int line) {
@@ -28,15 +28,15 @@ inline absl::Status CublasErrorToStatus(cublasStatus_t status, const char* expr,
   }
 }
 
-}  // namespace candor::kernels::detail
+}  // namespace candor::kernels
 
 #define CUBLAS_RETURN_IF_ERROR(expr)                         \
   do {                                                       \
     const cublasStatus_t candor_cublas_status_ = (expr);     \
     if (candor_cublas_status_ != CUBLAS_STATUS_SUCCESS) {    \
-      return ::candor::kernels::detail::CublasErrorToStatus( \
+      return ::candor::kernels::CublasErrorToStatus( \
           candor_cublas_status_, #expr, __FILE__, __LINE__); \
     }                                                        \
   } while (false)
 
-#endif  // CANDOR_KERNELS_DETAIL_CUBLAS_CHECK_H_
+#endif  // CANDOR_KERNELS_CUBLAS_CHECK_H_

@@ -1,9 +1,9 @@
 // RAII owners for CUDA resources: device buffers, pinned host buffers,
-// streams and events. Internal to candor's CUDA targets. Creation returns a
+// streams and events, for candor's CUDA targets. Creation returns a
 // Status instead of aborting; destruction ignores errors (a destructor cannot
 // report one, and after a sticky device error freeing fails harmlessly).
-#ifndef CANDOR_KERNELS_DETAIL_CUDA_RAII_H_
-#define CANDOR_KERNELS_DETAIL_CUDA_RAII_H_
+#ifndef CANDOR_KERNELS_CUDA_RAII_H_
+#define CANDOR_KERNELS_CUDA_RAII_H_
 
 #include <cuda_runtime_api.h>
 
@@ -11,9 +11,9 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
-#include "kernels/detail/cuda_check.h"
+#include "kernels/cuda_check.h"
 
-namespace candor::kernels::detail {
+namespace candor::kernels {
 
 // `count` elements of T in device memory (cudaMalloc). Move-only.
 template <typename T>
@@ -163,6 +163,6 @@ class CudaEvent {
   cudaEvent_t event_ = nullptr;
 };
 
-}  // namespace candor::kernels::detail
+}  // namespace candor::kernels
 
-#endif  // CANDOR_KERNELS_DETAIL_CUDA_RAII_H_
+#endif  // CANDOR_KERNELS_CUDA_RAII_H_

@@ -1,16 +1,16 @@
 // CUDA and cuBLAS errors as absl::Status, never an abort: one failed
-// cudaMalloc must fail one request, not the server. Internal to candor's
-// CUDA targets (kernels, GPU backend, GPU tests, benchmark); it includes the
-// CUDA runtime headers, so plain-C++ callers never see it.
-#ifndef CANDOR_KERNELS_DETAIL_CUDA_CHECK_H_
-#define CANDOR_KERNELS_DETAIL_CUDA_CHECK_H_
+// cudaMalloc must fail one request, not the server. For candor's CUDA
+// targets (kernels, GPU backend, GPU tests, benchmark); it includes the CUDA
+// runtime headers, so plain-C++ callers never see it.
+#ifndef CANDOR_KERNELS_CUDA_CHECK_H_
+#define CANDOR_KERNELS_CUDA_CHECK_H_
 
 #include <cuda_runtime_api.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace candor::kernels::detail {
+namespace candor::kernels {
 
 // Maps a CUDA error to the most specific status code: out of device memory
 // is ResourceExhausted (the caller may retry smaller), a missing device or
@@ -33,7 +33,7 @@ inline absl::Status CudaErrorToStatus(cudaError_t error, const char* expr,
   }
 }
 
-}  // namespace candor::kernels::detail
+}  // namespace candor::kernels
 
 // Returns from the enclosing function (absl::Status or absl::StatusOr) when
 // the CUDA runtime call `expr` fails.
@@ -41,7 +41,7 @@ inline absl::Status CudaErrorToStatus(cudaError_t error, const char* expr,
   do {                                                     \
     const cudaError_t candor_cuda_error_ = (expr);         \
     if (candor_cuda_error_ != cudaSuccess) {               \
-      return ::candor::kernels::detail::CudaErrorToStatus( \
+      return ::candor::kernels::CudaErrorToStatus( \
           candor_cuda_error_, #expr, __FILE__, __LINE__);  \
     }                                                      \
   } while (false)
@@ -50,4 +50,4 @@ inline absl::Status CudaErrorToStatus(cudaError_t error, const char* expr,
 // earlier asynchronous error) as a Status.
 #define CUDA_RETURN_IF_LAUNCH_FAILED() CUDA_RETURN_IF_ERROR(cudaGetLastError())
 
-#endif  // CANDOR_KERNELS_DETAIL_CUDA_CHECK_H_
+#endif  // CANDOR_KERNELS_CUDA_CHECK_H_
