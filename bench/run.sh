@@ -97,7 +97,7 @@ ADDR="127.0.0.1:${PORT}"
 cli() { timeout 1200 "${CLI}" --server "${ADDR}" --timeout-s 1200 "$@"; }
 
 start_server() {  # start_server BATCHING
-  "${SERVER}" --listen="${ADDR}" --data_dir="${WORK}/data" --threads=2 \
+  "${SERVER}" --listen="${ADDR}" --data_dir="${WORK}/data" --gemm_threads=2 \
     --metrics_listen= --batching="$1" > "${WORK}/server-$1.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do

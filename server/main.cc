@@ -142,13 +142,13 @@ int main(int argc, char** argv) {
   // BLAS; on these machines both at once oversubscribe the cores, so BLAS
   // gets the threads and OpenMP one, on every thread that calls FAISS
   // (server/index/faiss_threads.h).
-  openblas_set_num_threads(options->threads);
+  openblas_set_num_threads(options->gemm_threads);
   candor::index::SetFaissOpenMpThreads(1);
   // candor's CPU flat index (server/index/cpu_flat_index.h): its GEMM
   // loads here, before the server's threads start (the load hides
   // OPENBLAS_CORETYPE for a moment), and its workers per search are
-  // --threads.
-  candor::index::SetCpuFlatThreads(options->threads);
+  // --gemm_threads.
+  candor::index::SetCpuFlatThreads(options->gemm_threads);
   candor::LogInfo(candor::index::DescribeServingBlas());
 
   auto server = candor::api::CandorServer::Start(*std::move(options));

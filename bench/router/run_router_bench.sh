@@ -52,7 +52,7 @@ start() {
   local log="$WORK/$name.log" port_file="$WORK/$name.port"
   rm -f "$port_file"
   "$SERVER" --listen=127.0.0.1:0 --data_dir="$WORK/$name" --metrics_listen= \
-    --threads=1 --port_file="$port_file" "$@" 2>"$log" &
+    --gemm_threads=1 --port_file="$port_file" "$@" 2>"$log" &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
   for _ in $(seq 1 300); do

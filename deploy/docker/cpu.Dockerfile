@@ -37,8 +37,9 @@ COPY --from=build /opt/candor/bin/ /usr/local/bin/
 # libc and libm only.
 COPY --from=build /opt/candor/lib/ /usr/local/lib/
 
-# candor-server sizes OpenBLAS's threads from --threads and keeps OpenMP at
-# one (docs/ARCHITECTURE.md); Kubernetes passes --threads from the CPU limit.
+# candor-server sizes its GEMM threads from --gemm_threads and keeps OpenMP
+# at one (docs/ARCHITECTURE.md); Kubernetes passes --gemm_threads from the
+# CPU limit.
 # Numeric, so Kubernetes runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
 WORKDIR /var/lib/candor

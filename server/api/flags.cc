@@ -1,49 +1,26 @@
 #include "server/api/flags.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "server/edge/common_flags.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "gRPC address to serve on (host:port; port 0 picks a free one)");
-ABSL_FLAG(std::string, data_dir, "./candor-data",
-          "directory holding galleries (snapshots + write-ahead logs), "
-          "calibrations and the audit log");
-ABSL_FLAG(int, max_batch, 4096, "most rows in one Search or Enroll request");
-ABSL_FLAG(int, max_top_k, 1000, "most candidates per probe a request may ask");
-ABSL_FLAG(int, max_message_bytes, 64 << 20,
-          "largest gRPC message accepted or sent, bytes");
-ABSL_FLAG(int, threads, 2,
-          "search worker threads; also OpenBLAS's thread count (the BLAS "
-          "call is the hot path)");
+namespace {
+constexpr int kDefaultGemmThreads = 2;
+}  // namespace
+
+ABSL_FLAG(int, gemm_threads, kDefaultGemmThreads,
+          "threads one search's GEMM runs on (the CPU's hot path): the "
+          "cpu-flat index's workers, each a single-threaded GEMM over its "
+          "own tiles, and OpenBLAS's thread count under the FAISS backends "
+          "(whose OpenMP stays at one thread)");
+ABSL_FLAG(int, threads, 0,
+          "deprecated: the old name of --gemm_threads (0 = not given)");
 ABSL_FLAG(std::string, backend, "auto",
           "index backend: auto (GPU when a device is present), cpu, "
           "faiss-gpu, gpu");
-ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
-          "Prometheus /metrics address; empty disables the endpoint");
-ABSL_FLAG(int, metrics_max_groups, 20,
-          "per gallery, the largest groups (by entries) labelled by name in "
-          "metrics; the rest are counted as group=\"other\"");
-ABSL_FLAG(std::string, audit_dir, "",
-          "audit log directory (default: <data-dir>/audit)");
-ABSL_FLAG(int64_t, audit_max_file_mb, 64,
-          "audit log file size (MiB) past which a new file begins");
-ABSL_FLAG(int, audit_max_files, 0,
-          "audit files kept (oldest deleted first; 0 = keep all)");
-ABSL_FLAG(int, audit_retention_days, 0,
-          "audit files older than this are deleted (0 = keep all)");
-ABSL_FLAG(std::string, min_threshold, "",
-          "policy: lowest threshold a request may use (empty = none)");
-ABSL_FLAG(std::string, max_fpir, "",
-          "policy: highest FPIR any group may have at the threshold used; "
-          "also defines the policy threshold (empty = none)");
-ABSL_FLAG(std::string, max_disparity, "",
-          "policy: highest max/min FPIR ratio between groups (empty = none)");
-ABSL_FLAG(std::string, policy_action, "reject",
-          "what a policy breach does: reject (FAILED_PRECONDITION) or warn");
 ABSL_FLAG(std::string, batching, "on",
           "dynamic batching of concurrent searches: on or off");
 ABSL_FLAG(int, max_batch_probes, 1024,
@@ -55,46 +32,6 @@ ABSL_FLAG(int, max_queue_requests, 4096,
 ABSL_FLAG(int, compaction_delay_s, 60,
           "seconds after a removal by which the gallery is compacted (and "
           "the removed vectors erased from disk)");
-ABSL_FLAG(int, drain_timeout_s, 30,
-          "seconds shutdown waits for in-flight calls");
-ABSL_FLAG(bool, require_purpose, false,
-          "refuse a Search that states no purpose (FAILED_PRECONDITION)");
-ABSL_FLAG(int, max_purpose_bytes, 256,
-          "longest purpose a Search may state (it is in every audit record)");
-ABSL_FLAG(std::string, audit_key_file, "",
-          "HMAC-SHA-256 key of the audit chain (default <data_dir>/audit.key, "
-          "made on first start; keep it apart from the log, e.g. a Secret)");
-ABSL_FLAG(int, audit_checkpoint_s, 60,
-          "seconds between checkpoints of the audit chain's head");
-ABSL_FLAG(std::string, audit_checkpoint_file, "",
-          "where checkpoints go (default <data_dir>/audit-checkpoint.json)");
-ABSL_FLAG(std::string, tls_cert, "",
-          "PEM certificate chain of this server (with --tls_key: serve TLS)");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(std::string, tls_client_ca, "",
-          "PEM bundle of the CAs whose client certificates are accepted; "
-          "when set, every call must bring a verified certificate or a token");
-ABSL_FLAG(int, tls_refresh_s, 60,
-          "seconds between reads of the TLS files (rotation without restart)");
-ABSL_FLAG(bool, allow_insecure, false,
-          "serve plaintext on a non-loopback --listen (only behind a sidecar "
-          "that terminates mTLS)");
-ABSL_FLAG(std::string, token_file, "",
-          "bearer tokens: lines '<sha256 hex of token> <identity>' (TLS only)");
-ABSL_FLAG(std::string, authz_policy, "",
-          "gRPC authorization policy JSON: which identities may call which "
-          "methods (see deploy/authz/roles.json); re-read when edited");
-ABSL_FLAG(int, authz_refresh_s, 5,
-          "seconds between checks of --authz_policy for edits");
-ABSL_FLAG(std::string, trusted_forwarders, "",
-          "comma-separated identities (routers) trusted to name the caller "
-          "they forward in x-candor-forwarded-identity");
-ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection");
-
-// Limits against careless or hostile clients: each refusal names its flag.
-ABSL_FLAG(int, max_calibration_groups, 256,
-          "most distinct group labels in one calibration (every later "
-          "search reports each group)");
 ABSL_FLAG(int, max_galleries, 256, "most galleries this server holds");
 ABSL_FLAG(int64_t, max_gallery_entries, 50'000'000,
           "most live entries in one gallery");
@@ -103,31 +40,6 @@ ABSL_FLAG(int64_t, max_gallery_bytes, int64_t{16} << 30,
 ABSL_FLAG(int64_t, max_queued_bytes, int64_t{1} << 30,
           "bytes of probes waiting for the batcher beyond which new searches "
           "get RESOURCE_EXHAUSTED");
-ABSL_FLAG(int64_t, grpc_max_memory_mb, 1024,
-          "memory gRPC may use for connection and call buffers, MiB");
-ABSL_FLAG(int, grpc_max_threads, 64, "most threads gRPC may run");
-ABSL_FLAG(int, max_concurrent_streams, 256,
-          "most concurrent calls on one client connection");
-ABSL_FLAG(int, min_ping_interval_s, 60,
-          "clients pinging more often without calls get strikes");
-ABSL_FLAG(int, max_ping_strikes, 2,
-          "strikes after which a pinging connection is closed");
-ABSL_FLAG(int, max_connection_idle_s, 300,
-          "a connection without calls for this long is closed");
-ABSL_FLAG(int, max_connection_age_s, 7200,
-          "every connection is closed after this long (clients reconnect)");
-ABSL_FLAG(int, max_connection_age_grace_s, 60,
-          "time calls on a connection past --max_connection_age may finish");
-ABSL_FLAG(int, handshake_timeout_s, 10,
-          "a connection that has not completed its handshake by then is "
-          "closed");
-ABSL_FLAG(int, reserved_fds, 256,
-          "file descriptors kept free of network connections for data files; "
-          "a connection accepted above the fd limit minus this is closed");
-ABSL_FLAG(int, metrics_max_connections, 32,
-          "most open connections to /metrics");
-ABSL_FLAG(int, metrics_connection_timeout_s, 10,
-          "a /metrics connection idle this long is closed");
 ABSL_FLAG(int, write_threads, 16,
           "threads for Enroll, Remove, CreateGallery and SetPolicy (they wait "
           "on an fsync; never on gRPC's own threads)");
@@ -141,23 +53,18 @@ ABSL_FLAG(int, blocking_queue, 256,
 namespace candor::api {
 namespace {
 
-template <typename T>
-absl::Status ParseOptional(const std::string& flag, const std::string& text,
-                           std::optional<T>* out) {
-  if (text.empty()) return absl::OkStatus();
-  double value = 0;
-  if (!absl::SimpleAtod(text, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", text, "' is not a number"));
+// --gemm_threads, or the value of its old name --threads when only that is
+// given (deployments that still pass it keep their thread count).
+absl::StatusOr<int> GemmThreadsFromFlags() {
+  const int gemm_threads = absl::GetFlag(FLAGS_gemm_threads);
+  const int old_name = absl::GetFlag(FLAGS_threads);
+  if (old_name == 0) return gemm_threads;
+  if (gemm_threads != kDefaultGemmThreads && gemm_threads != old_name) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--threads=", old_name, " is the old name of --gemm_threads=",
+        gemm_threads, ": give --gemm_threads only"));
   }
-  *out = static_cast<T>(value);
-  return absl::OkStatus();
-}
-
-absl::Status Positive(const std::string& flag, int64_t value) {
-  if (value > 0) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("--", flag, ": must be positive, got ", value));
+  return old_name;
 }
 
 // The threads blocking RPC work runs on: at least one each; the queue may
@@ -167,8 +74,10 @@ absl::Status BlockingFromFlags(ServerOptions* options) {
   blocking.write_threads = absl::GetFlag(FLAGS_write_threads);
   blocking.maintenance_threads = absl::GetFlag(FLAGS_maintenance_threads);
   blocking.max_queue = absl::GetFlag(FLAGS_blocking_queue);
-  absl::Status s = Positive("write_threads", blocking.write_threads);
-  if (s.ok()) s = Positive("maintenance_threads", blocking.maintenance_threads);
+  absl::Status s = PositiveFlag("write_threads", blocking.write_threads);
+  if (s.ok()) {
+    s = PositiveFlag("maintenance_threads", blocking.maintenance_threads);
+  }
   if (s.ok() && blocking.max_queue < 0) {
     s = absl::InvalidArgumentError(absl::StrCat(
         "--blocking_queue: must be >= 0, got ", blocking.max_queue));
@@ -176,56 +85,20 @@ absl::Status BlockingFromFlags(ServerOptions* options) {
   return s;
 }
 
-// The limits against careless or hostile clients, all positive.
-absl::Status LimitsFromFlags(ServerOptions* options) {
-  LimitOptions& limits = options->limits;
-  limits.max_calibration_groups = absl::GetFlag(FLAGS_max_calibration_groups);
-  limits.max_galleries = absl::GetFlag(FLAGS_max_galleries);
-  limits.max_gallery_entries = absl::GetFlag(FLAGS_max_gallery_entries);
-  limits.max_gallery_bytes = absl::GetFlag(FLAGS_max_gallery_bytes);
-  options->batching.max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
-  GrpcLimitOptions& grpc = options->grpc;
-  grpc.memory_bytes = absl::GetFlag(FLAGS_grpc_max_memory_mb) << 20;
-  grpc.max_threads = absl::GetFlag(FLAGS_grpc_max_threads);
-  grpc.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
-  grpc.min_ping_interval = absl::Seconds(absl::GetFlag(FLAGS_min_ping_interval_s));
-  grpc.max_ping_strikes = absl::GetFlag(FLAGS_max_ping_strikes);
-  grpc.max_connection_idle =
-      absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_s));
-  grpc.max_connection_age =
-      absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_s));
-  grpc.max_connection_age_grace =
-      absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_grace_s));
-  grpc.handshake_timeout = absl::Seconds(absl::GetFlag(FLAGS_handshake_timeout_s));
-  grpc.reserved_fds = absl::GetFlag(FLAGS_reserved_fds);
-  options->metrics_http.max_connections =
-      absl::GetFlag(FLAGS_metrics_max_connections);
-  options->metrics_http.connection_timeout =
-      absl::Seconds(absl::GetFlag(FLAGS_metrics_connection_timeout_s));
-  for (const auto& [name, value] :
-       {std::pair<const char*, int64_t>{"max_calibration_groups",
-                                        limits.max_calibration_groups},
-        {"max_galleries", limits.max_galleries},
-        {"max_gallery_entries", limits.max_gallery_entries},
-        {"max_gallery_bytes", limits.max_gallery_bytes},
-        {"max_queued_bytes", options->batching.max_queued_bytes},
-        {"grpc_max_memory_mb", absl::GetFlag(FLAGS_grpc_max_memory_mb)},
-        {"grpc_max_threads", grpc.max_threads},
-        {"max_concurrent_streams", grpc.max_concurrent_streams},
-        {"min_ping_interval_s", absl::GetFlag(FLAGS_min_ping_interval_s)},
-        {"max_ping_strikes", grpc.max_ping_strikes},
-        {"max_connection_idle_s", absl::GetFlag(FLAGS_max_connection_idle_s)},
-        {"max_connection_age_s", absl::GetFlag(FLAGS_max_connection_age_s)},
-        {"max_connection_age_grace_s",
-         absl::GetFlag(FLAGS_max_connection_age_grace_s)},
-        {"handshake_timeout_s", absl::GetFlag(FLAGS_handshake_timeout_s)},
-        {"reserved_fds", grpc.reserved_fds},
-        {"metrics_max_connections", options->metrics_http.max_connections},
-        {"metrics_connection_timeout_s",
-         absl::GetFlag(FLAGS_metrics_connection_timeout_s)}}) {
-    absl::Status s = Positive(name, value);
-    if (!s.ok()) return s;
+absl::Status BatchingFromFlags(batching::BatcherOptions* batching) {
+  const std::string mode = absl::GetFlag(FLAGS_batching);
+  if (mode != "on" && mode != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--batching: '", mode, "': expected on or off"));
   }
+  batching->enabled = mode == "on";
+  batching->max_batch_probes = absl::GetFlag(FLAGS_max_batch_probes);
+  batching->max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
+  if (batching->max_queue_delay_us < 0) {
+    return absl::InvalidArgumentError("--max_queue_delay_us: must be >= 0");
+  }
+  batching->max_queue_requests = absl::GetFlag(FLAGS_max_queue_requests);
+  batching->max_queued_bytes = absl::GetFlag(FLAGS_max_queued_bytes);
   return absl::OkStatus();
 }
 
@@ -233,109 +106,36 @@ absl::Status LimitsFromFlags(ServerOptions* options) {
 
 absl::StatusOr<ServerOptions> OptionsFromFlags() {
   ServerOptions options;
-  options.listen = absl::GetFlag(FLAGS_listen);
-  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  options.metrics_max_groups = absl::GetFlag(FLAGS_metrics_max_groups);
-  options.store.data_dir = absl::GetFlag(FLAGS_data_dir);
-  options.audit_dir = absl::GetFlag(FLAGS_audit_dir);
-  if (options.audit_dir.empty()) {
-    options.audit_dir = options.store.data_dir + "/audit";
-  }
-  options.limits.max_batch = absl::GetFlag(FLAGS_max_batch);
-  options.limits.max_top_k = absl::GetFlag(FLAGS_max_top_k);
-  options.limits.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  options.threads = absl::GetFlag(FLAGS_threads);
-  for (const auto& [name, value] :
-       {std::pair<const char*, int64_t>{"max_batch", options.limits.max_batch},
-        {"max_top_k", options.limits.max_top_k},
-        {"max_message_bytes", options.limits.max_message_bytes},
-        {"threads", options.threads},
-        {"metrics_max_groups", options.metrics_max_groups},
-        {"max_batch_probes", absl::GetFlag(FLAGS_max_batch_probes)},
-        {"max_queue_requests", absl::GetFlag(FLAGS_max_queue_requests)},
-        {"compaction_delay_s", absl::GetFlag(FLAGS_compaction_delay_s)},
-        {"drain_timeout_s", absl::GetFlag(FLAGS_drain_timeout_s)}}) {
-    absl::Status s = Positive(name, value);
-    if (!s.ok()) return s;
-  }
-  absl::Status blocking = BlockingFromFlags(&options);
-  if (!blocking.ok()) return blocking;
+  absl::Status s = CommonOptionsFromFlags(&options);
+  if (!s.ok()) return s;
+  auto gemm_threads = GemmThreadsFromFlags();
+  if (!gemm_threads.ok()) return gemm_threads.status();
+  options.gemm_threads = *gemm_threads;
   auto backend = index::ParseBackend(absl::GetFlag(FLAGS_backend));
   if (!backend.ok()) return backend.status();
   options.backend = *backend;
-
-  absl::Status s = ParseOptional("min_threshold", absl::GetFlag(FLAGS_min_threshold),
-                                 &options.policy.min_threshold);
+  s = BatchingFromFlags(&options.batching);
   if (!s.ok()) return s;
-  s = ParseOptional("max_fpir", absl::GetFlag(FLAGS_max_fpir),
-                    &options.policy.max_fpir);
-  if (!s.ok()) return s;
-  s = ParseOptional("max_disparity", absl::GetFlag(FLAGS_max_disparity),
-                    &options.policy.max_disparity);
-  if (!s.ok()) return s;
-  options.policy.action = absl::GetFlag(FLAGS_policy_action);
-  if (options.policy.action != "reject" && options.policy.action != "warn") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--policy_action: '", options.policy.action, "': expected reject or warn"));
-  }
-
-  const std::string batching = absl::GetFlag(FLAGS_batching);
-  if (batching != "on" && batching != "off") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--batching: '", batching, "': expected on or off"));
-  }
-  options.batching.enabled = batching == "on";
-  options.batching.max_batch_probes = absl::GetFlag(FLAGS_max_batch_probes);
-  options.batching.max_queue_delay_us = absl::GetFlag(FLAGS_max_queue_delay_us);
-  if (options.batching.max_queue_delay_us < 0) {
-    return absl::InvalidArgumentError("--max_queue_delay_us: must be >= 0");
-  }
-  options.batching.max_queue_requests = absl::GetFlag(FLAGS_max_queue_requests);
   options.store.gallery.compaction_delay =
       absl::Seconds(absl::GetFlag(FLAGS_compaction_delay_s));
-  options.audit.max_file_bytes =
-      static_cast<uint64_t>(absl::GetFlag(FLAGS_audit_max_file_mb)) << 20;
-  options.audit.max_files = absl::GetFlag(FLAGS_audit_max_files);
-  options.audit.max_age = absl::Hours(24) * absl::GetFlag(FLAGS_audit_retention_days);
-  if (absl::GetFlag(FLAGS_audit_max_file_mb) <= 0 ||
-      options.audit.max_files < 0 || absl::GetFlag(FLAGS_audit_retention_days) < 0) {
-    return absl::InvalidArgumentError(
-        "--audit_max_file_mb must be positive; --audit_max_files and "
-        "--audit_retention_days must be >= 0");
-  }
-  options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_timeout_s));
-
-  options.policy.require_purpose = absl::GetFlag(FLAGS_require_purpose);
-  options.limits.max_purpose_bytes = absl::GetFlag(FLAGS_max_purpose_bytes);
-  options.audit.key_file = absl::GetFlag(FLAGS_audit_key_file);
-  options.audit.checkpoint_file = absl::GetFlag(FLAGS_audit_checkpoint_file);
-  options.audit.checkpoint_interval =
-      absl::Seconds(absl::GetFlag(FLAGS_audit_checkpoint_s));
+  LimitOptions& limits = options.limits;
+  limits.max_galleries = absl::GetFlag(FLAGS_max_galleries);
+  limits.max_gallery_entries = absl::GetFlag(FLAGS_max_gallery_entries);
+  limits.max_gallery_bytes = absl::GetFlag(FLAGS_max_gallery_bytes);
   for (const auto& [name, value] :
-       {std::pair<const char*, int64_t>{"max_purpose_bytes",
-                                        options.limits.max_purpose_bytes},
-        {"audit_checkpoint_s", absl::GetFlag(FLAGS_audit_checkpoint_s)},
-        {"tls_refresh_s", absl::GetFlag(FLAGS_tls_refresh_s)},
-        {"authz_refresh_s", absl::GetFlag(FLAGS_authz_refresh_s)}}) {
-    absl::Status s = Positive(name, value);
+       {std::pair<const char*, int64_t>{"gemm_threads", options.gemm_threads},
+        {"max_batch_probes", options.batching.max_batch_probes},
+        {"max_queue_requests", options.batching.max_queue_requests},
+        {"max_queued_bytes", options.batching.max_queued_bytes},
+        {"compaction_delay_s", absl::GetFlag(FLAGS_compaction_delay_s)},
+        {"max_galleries", limits.max_galleries},
+        {"max_gallery_entries", limits.max_gallery_entries},
+        {"max_gallery_bytes", limits.max_gallery_bytes}}) {
+    s = PositiveFlag(name, value);
     if (!s.ok()) return s;
   }
-  absl::Status limits = LimitsFromFlags(&options);
-  if (!limits.ok()) return limits;
-  security::SecurityOptions& sec = options.security;
-  sec.tls_cert = absl::GetFlag(FLAGS_tls_cert);
-  sec.tls_key = absl::GetFlag(FLAGS_tls_key);
-  sec.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
-  sec.tls_refresh_s = absl::GetFlag(FLAGS_tls_refresh_s);
-  sec.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
-  sec.token_file = absl::GetFlag(FLAGS_token_file);
-  sec.authz_policy = absl::GetFlag(FLAGS_authz_policy);
-  sec.authz_refresh_s = absl::GetFlag(FLAGS_authz_refresh_s);
-  sec.reflection = absl::GetFlag(FLAGS_reflection);
-  for (absl::string_view id : absl::StrSplit(
-           absl::GetFlag(FLAGS_trusted_forwarders), ',', absl::SkipEmpty())) {
-    sec.trusted_forwarders.emplace_back(id);
-  }
+  s = BlockingFromFlags(&options);
+  if (!s.ok()) return s;
   return options;
 }
 

@@ -134,8 +134,9 @@ struct ServerOptions {
   MetricsHttpOptions metrics_http;
   // Empty: <data_dir>/audit.
   std::string audit_dir;
-  // Worker threads that run index searches (and OpenBLAS's thread count).
-  int threads = 2;
+  // Threads one search's GEMM runs on: the cpu-flat index's workers, and
+  // OpenBLAS's thread count under FAISS (whose OpenMP stays at one thread).
+  int gemm_threads = 2;
   index::Backend backend = index::Backend::kAuto;
   gallery::StoreOptions store;
   LimitOptions limits;

@@ -4,7 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "server/api/flags.h"
+#include "server/edge/common_flags.h"
 #include "server/router/shard_set.h"
 
 ABSL_FLAG(std::string, shards, "",
@@ -28,10 +28,9 @@ ABSL_FLAG(std::string, shard_tls_ca, "",
 namespace candor::router {
 
 absl::StatusOr<RouterOptions> RouterOptionsFromFlags() {
-  auto server = api::OptionsFromFlags();
-  if (!server.ok()) return server.status();
   RouterOptions options;
-  options.server = *std::move(server);
+  absl::Status common = api::CommonOptionsFromFlags(&options.server);
+  if (!common.ok()) return common;
   const std::string shards = absl::GetFlag(FLAGS_shards);
   if (!shards.empty()) {
     auto list = ParseShardList(shards);

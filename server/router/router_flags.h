@@ -1,5 +1,6 @@
-// The router's flags (--shards, --shards_dns, ...) with the server's
-// common ones (server/api/flags.h), turned into RouterOptions in one place.
+// The router's flags (--shards, --shards_dns, ...) with those both roles
+// read (server/edge/common_flags.h), turned into RouterOptions in one
+// place. The server's own flags (backend, batching, ...) are not read.
 #ifndef CANDOR_SERVER_ROUTER_ROUTER_FLAGS_H_
 #define CANDOR_SERVER_ROUTER_ROUTER_FLAGS_H_
 

@@ -1,6 +1,6 @@
 // Who may call: transport security, caller identity, authorization. One
-// struct, filled from flags in one place (server/api/flags.cc), shared by the
-// server and the router roles.
+// struct, filled from flags in one place (server/edge/common_flags.cc),
+// shared by the server and the router roles.
 #ifndef CANDOR_SERVER_SECURITY_SECURITY_OPTIONS_H_
 #define CANDOR_SERVER_SECURITY_SECURITY_OPTIONS_H_
 
