@@ -13,7 +13,8 @@ std::string EncodeManifest(const Manifest& manifest) {
   const GalleryConfig& c = manifest.config;
   std::string out(kManifestMagic, 8);
   storage::ByteWriter w(&out);
-  w.U32(kManifestFormatVersion);
+  const bool fp32 = c.index.precision == index::Precision::kFp32;
+  w.U32(fp32 ? kManifestFormatVersion : kManifestFormatVersionPrecision);
   w.Str(c.name);
   w.I32(c.index.dimension);
   w.U8(static_cast<uint8_t>(c.index.type));
@@ -23,6 +24,7 @@ std::string EncodeManifest(const Manifest& manifest) {
   w.Str(c.policy_blob);
   w.I64(c.created_at_us);
   w.U8(manifest.index_trained ? 1 : 0);
+  if (!fp32) w.U8(static_cast<uint8_t>(c.index.precision));
   w.U32(storage::Crc32(out));
   return out;
 }
@@ -49,10 +51,19 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view bytes,
                  in.U8(&trained)}) {
     if (!s.ok()) return s;
   }
-  if (format != kManifestFormatVersion) {
+  if (format != kManifestFormatVersion &&
+      format != kManifestFormatVersionPrecision) {
     return absl::DataLossError(
         absl::StrCat(what, ": unsupported manifest format ", format));
   }
+  uint8_t precision = static_cast<uint8_t>(index::Precision::kFp32);
+  if (format == kManifestFormatVersionPrecision) {
+    if (auto s = in.U8(&precision); !s.ok()) return s;
+    if (precision > static_cast<uint8_t>(index::Precision::kBf16)) {
+      return absl::DataLossError(absl::StrCat(what, ": bad precision"));
+    }
+  }
+  c.index.precision = static_cast<index::Precision>(precision);
   if (type > static_cast<uint8_t>(index::IndexType::kIvfFlat) ||
       storage > static_cast<uint8_t>(index::Storage::kFp16)) {
     return absl::DataLossError(absl::StrCat(what, ": bad index settings"));

@@ -2,13 +2,16 @@
 // index has been trained. Rewritten atomically (tmp + fsync + rename +
 // fsync dir). Format, little-endian:
 //
-//   magic "CNDRMAN1", u32 format version (1),
+//   magic "CNDRMAN1", u32 format version (1 or 2),
 //   str name, i32 dimension, u8 index type, i32 nlist, i32 default_nprobe,
 //   u8 storage, str policy_blob, i64 created_at_us, u8 index_trained,
+//   [version 2 only: u8 precision]
 //   u32 crc32 (zlib) of every byte before it
 //
 // (str: u32 byte length, bytes; enums as their index::IndexType /
-// index::Storage values.)
+// index::Storage / index::Precision values.) Version 1 is fp32; an fp32
+// gallery's manifest is still written as version 1, byte for byte as
+// before, so only a bf16 gallery needs a server that knows version 2.
 #ifndef CANDOR_SERVER_GALLERY_MANIFEST_H_
 #define CANDOR_SERVER_GALLERY_MANIFEST_H_
 
@@ -23,6 +26,8 @@ namespace candor::gallery {
 
 inline constexpr char kManifestMagic[] = "CNDRMAN1";
 inline constexpr uint32_t kManifestFormatVersion = 1;
+// Adds the precision (written only when it is not fp32).
+inline constexpr uint32_t kManifestFormatVersionPrecision = 2;
 
 struct Manifest {
   GalleryConfig config;
