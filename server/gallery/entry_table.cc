@@ -6,6 +6,34 @@
 
 namespace candor::gallery {
 
+EntryTable::EntryTable(int dimension)
+    : dimension_(dimension), rows_source_(std::make_unique<RowSource>(this)) {}
+
+EntryTable::EntryTable(EntryTable&& other) noexcept { *this = std::move(other); }
+
+EntryTable& EntryTable::operator=(EntryTable&& other) noexcept {
+  dimension_ = other.dimension_;
+  ids_ = std::move(other.ids_);
+  subject_ids_ = std::move(other.subject_ids_);
+  groups_ = std::move(other.groups_);
+  vectors_ = std::move(other.vectors_);
+  row_of_ = std::move(other.row_of_);
+  subjects_ = std::move(other.subjects_);
+  group_counts_ = std::move(other.group_counts_);
+  // The source moves with the rows (an index may hold its address); the
+  // emptied table gets a fresh one.
+  rows_source_ = std::move(other.rows_source_);
+  if (rows_source_ == nullptr) rows_source_ = std::make_unique<RowSource>(this);
+  rows_source_->Point(this);
+  other.rows_source_ = std::make_unique<RowSource>(&other);
+  return *this;
+}
+
+const float* EntryTable::RowSource::Row(EntryId id) const {
+  const int64_t row = table_->RowOf(id);
+  return row < 0 ? nullptr : table_->vector_at(static_cast<size_t>(row));
+}
+
 void EntryTable::Add(EntryId id, const std::string& subject_id,
                      const std::string& group, const float* vector) {
   row_of_[id] = ids_.size();

@@ -8,18 +8,25 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "server/common/types.h"
+#include "server/index/bf16_flat_index.h"
 
 namespace candor::gallery {
 
 class EntryTable {
  public:
-  explicit EntryTable(int dimension) : dimension_(dimension) {}
+  explicit EntryTable(int dimension);
+  // Moves keep fp32_rows() valid (it follows the table); no copies.
+  EntryTable(EntryTable&& other) noexcept;
+  EntryTable& operator=(EntryTable&& other) noexcept;
+  EntryTable(const EntryTable&) = delete;
+  EntryTable& operator=(const EntryTable&) = delete;
 
   int dimension() const { return dimension_; }
   size_t size() const { return ids_.size(); }
@@ -54,6 +61,11 @@ class EntryTable {
   // size() x dimension floats, row-major, rows as ids().
   absl::Span<const float> vectors() const { return vectors_; }
 
+  // The rows by entry id, for an index that rescores from them (a bf16
+  // gallery's). The pointer is stable for the table's life, across moves;
+  // each Row call reads the table as it is then (under the gallery's lock).
+  const index::Fp32RowSource* fp32_rows() const { return rows_source_.get(); }
+
   // Host bytes held: vectors, ids, strings and lookup tables (estimated
   // from capacities and per-node sizes).
   uint64_t HostBytes() const;
@@ -67,6 +79,17 @@ class EntryTable {
   absl::flat_hash_map<EntryId, size_t> row_of_;
   absl::flat_hash_map<std::string, std::vector<EntryId>> subjects_;
   std::map<std::string, uint64_t> group_counts_;
+
+  class RowSource final : public index::Fp32RowSource {
+   public:
+    explicit RowSource(const EntryTable* table) : table_(table) {}
+    const float* Row(EntryId id) const override;
+    void Point(const EntryTable* table) { table_ = table; }
+
+   private:
+    const EntryTable* table_;
+  };
+  std::unique_ptr<RowSource> rows_source_;
 };
 
 }  // namespace candor::gallery

@@ -24,9 +24,13 @@ absl::Status AddAll(const EntryTable& table, index::Index* index) {
 absl::StatusOr<std::unique_ptr<Gallery::Impl>> Gallery::Impl::FromRecovered(
     std::string dir, GalleryOptions options, RecoveredGallery recovered) {
   const Manifest& manifest = recovered.manifest;
-  auto index = index::CreateIndex(manifest.config.index, options.backend);
-  if (!index.ok()) return index.status();
   const EntryTable& table = recovered.state.table;
+  // A bf16 index rescores from the table's rows (the source follows the
+  // table into the Impl).
+  index::IndexConfig config = manifest.config.index;
+  config.fp32_rows = table.fp32_rows();
+  auto index = index::CreateIndex(config, options.backend);
+  if (!index.ok()) return index.status();
   // A trained approximate index is retrained on the recovered vectors (its
   // centroids are not persisted); Train empties it, so Add comes after.
   if (manifest.index_trained && table.size() > 0) {

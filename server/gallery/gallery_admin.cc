@@ -9,7 +9,9 @@ namespace candor::gallery {
 
 absl::StatusOr<std::unique_ptr<index::Index>> Gallery::Impl::BuildIndex(
     const index::IndexConfig& config, bool train) const {
-  auto index = index::CreateIndex(config, options_.backend);
+  index::IndexConfig with_rows = config;
+  with_rows.fp32_rows = table_.fp32_rows();
+  auto index = index::CreateIndex(with_rows, options_.backend);
   if (!index.ok()) return index.status();
   if (train) {
     if (auto s = (*index)->Train(table_.vectors(), config.nlist); !s.ok()) {

@@ -107,6 +107,22 @@ class GalleryStore::Impl {
       return absl::InvalidArgumentError(absl::StrCat(
           "dimension ", dim, " is outside 1..", kMaxDimension));
     }
+    if (config.index.precision == index::Precision::kBf16) {
+      if (config.index.type != index::IndexType::kFlat) {
+        return absl::InvalidArgumentError(
+            "precision bf16 needs a flat index (index.type FLAT): IVF "
+            "galleries are fp32");
+      }
+      if (options_.gallery.backend == index::Backend::kGpu ||
+          options_.gallery.backend == index::Backend::kFaissGpu) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "precision bf16 is served by the CPU flat index only; this "
+            "server runs --backend=",
+            index::BackendName(options_.gallery.backend),
+            " (create the gallery as fp32, or on a server with "
+            "--backend=cpu)"));
+      }
+    }
     absl::MutexLock lock(&mu_);
     if (galleries_.count(config.name) > 0) {
       return absl::AlreadyExistsError(
