@@ -20,6 +20,25 @@ telemetry::AuditJson PolicyJson(const v1::Policy& policy) {
       telemetry::PolicyToJson(telemetry::FromPolicyProto(policy)));
 }
 
+// CreateGalleryRequest.precision: unspecified is fp32.
+absl::StatusOr<index::Precision> FromPrecisionProto(int precision) {
+  switch (precision) {
+    case v1::PRECISION_UNSPECIFIED:
+    case v1::PRECISION_FP32:
+      return index::Precision::kFp32;
+    case v1::PRECISION_BF16:
+      return index::Precision::kBf16;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "precision: unknown value ", precision,
+      " (expected PRECISION_FP32 or PRECISION_BF16)"));
+}
+
+v1::Precision ToPrecisionProto(index::Precision precision) {
+  return precision == index::Precision::kBf16 ? v1::PRECISION_BF16
+                                              : v1::PRECISION_FP32;
+}
+
 // One of the service's executors; options out of range are clamped (the
 // flags are checked at start-up).
 std::unique_ptr<BlockingExecutor> MakeExecutor(const std::string& name,
@@ -121,6 +140,9 @@ absl::Status CandorService::DoCreateGallery(const v1::CreateGalleryRequest& req,
   gallery::GalleryConfig config;
   config.name = req.name();
   config.index = *index_config;
+  auto precision = FromPrecisionProto(req.precision());
+  if (!precision.ok()) return precision.status();
+  config.index.precision = *precision;
   if (req.has_policy()) config.policy_blob = PolicyToBlob(req.policy());
   config.created_at_us = absl::ToUnixMicros(absl::Now());
   auto created = store_->Create(config);
@@ -132,8 +154,9 @@ absl::Status CandorService::DoGetGallery(const std::string& name,
                                          v1::Gallery* resp) {
   auto gallery = FindGallery(name);
   if (!gallery.ok()) return gallery.status();
-  ToGalleryProto((*gallery)->Info(), telemetry_->EffectivePolicy(**gallery),
-                 resp);
+  const gallery::GalleryInfo info = (*gallery)->Info();
+  ToGalleryProto(info, telemetry_->EffectivePolicy(**gallery), resp);
+  resp->set_precision(ToPrecisionProto(info.config.index.precision));
   bool calibrated = false, stale = false;
   telemetry_->DescribeCalibration(**gallery, &calibrated, &stale);
   resp->set_calibrated(calibrated);
@@ -210,8 +233,15 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
   uint64_t entries = 0;
   std::string backend;
   auto galleries = store_->List();
+  // Memory per entry of each precision (index: index::Precision).
+  v1::PrecisionMemory by_precision[2];
   for (const auto& g : galleries) {
     gallery::GalleryInfo info = g->Info();
+    v1::PrecisionMemory& p =
+        by_precision[static_cast<int>(info.config.index.precision)];
+    p.set_galleries(p.galleries() + 1);
+    p.set_entries(p.entries() + info.size);
+    p.set_host_bytes(p.host_bytes() + info.memory.host_bytes);
     total.host_bytes += info.memory.host_bytes;
     total.device_bytes += info.memory.device_bytes;
     entries += info.size;
@@ -224,6 +254,15 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
   resp->set_backend(resolved.ok() ? index::BackendName(*resolved) : backend);
   resp->set_version(CANDOR_VERSION);
   resp->set_cpu_gemm(index::ServingBlas().info().Describe());
+  for (int i = 0; i < 2; ++i) {
+    v1::PrecisionMemory& p = by_precision[i];
+    if (p.galleries() == 0) continue;
+    p.set_precision(ToPrecisionProto(static_cast<index::Precision>(i)));
+    if (p.entries() > 0) {
+      p.set_host_bytes_per_entry(double(p.host_bytes()) / double(p.entries()));
+    }
+    *resp->add_memory_by_precision() = p;
+  }
   for (const gallery::QuarantineRecord& q : telemetry_->Quarantined()) {
     v1::Quarantined* out = resp->add_quarantined();
     out->set_kind(q.kind);
