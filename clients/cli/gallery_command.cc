@@ -14,6 +14,7 @@ struct CreateOptions {
   uint32_t nlist = 0;
   uint32_t nprobe = 0;
   std::string storage;
+  std::string precision = "fp32";
   std::string format = "json";
 };
 
@@ -25,10 +26,15 @@ absl::Status RunCreate(const GlobalOptions& global, const CreateOptions& o) {
   index.set_default_nprobe(o.nprobe);
   if (o.storage == "fp32") index.set_storage(v1::IndexSpec::FP32);
   if (o.storage == "fp16") index.set_storage(v1::IndexSpec::FP16);
+  v1::CreateGalleryRequest request;
+  request.set_name(o.name);
+  request.set_dimension(o.dim);
+  *request.mutable_index() = index;
+  request.set_precision(o.precision == "bf16" ? v1::PRECISION_BF16
+                                              : v1::PRECISION_FP32);
   absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(global);
   if (!client.ok()) return client.status();
-  absl::StatusOr<v1::Gallery> gallery =
-      (*client)->CreateGallery(o.name, o.dim, index);
+  absl::StatusOr<v1::Gallery> gallery = (*client)->CreateGallery(request);
   if (!gallery.ok()) return gallery.status();
   PrintFormatted(ProtoToJson(*gallery), o.format);
   return absl::OkStatus();
@@ -123,6 +129,11 @@ void AddGalleryCommand(CLI::App& app, const GlobalOptions& global,
   sub->add_option("--storage", create->storage,
                   "device storage precision (default: the backend's)")
       ->check(CLI::IsMember({"fp32", "fp16"}));
+  sub->add_option("--precision", create->precision,
+                  "CPU flat index vectors: fp32, or bf16 (half the memory per "
+                  "entry, the same answers)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   AddFormatOption(sub, &create->format);
   sub->callback([create, &global, action] {
     *action = [create, &global] { return RunCreate(global, *create); };

@@ -67,6 +67,11 @@ absl::StatusOr<v1::Gallery> Client::CreateGallery(const std::string& name,
   return Call(&v1::Candor::Stub::CreateGallery, request);
 }
 
+absl::StatusOr<v1::Gallery> Client::CreateGallery(
+    const v1::CreateGalleryRequest& request) {
+  return Call(&v1::Candor::Stub::CreateGallery, request);
+}
+
 absl::StatusOr<v1::Gallery> Client::GetGallery(const std::string& name) {
   v1::GetGalleryRequest request;
   request.set_name(name);

@@ -93,6 +93,9 @@ class Client {
                                             uint32_t dimension,
                                             const v1::IndexSpec& index = {},
                                             const v1::Policy& policy = {});
+  // Any CreateGalleryRequest (precision, and fields to come).
+  absl::StatusOr<v1::Gallery> CreateGallery(
+      const v1::CreateGalleryRequest& request);
   absl::StatusOr<v1::Gallery> GetGallery(const std::string& name);
   absl::StatusOr<std::vector<v1::Gallery>> ListGalleries();
   absl::Status DeleteGallery(const std::string& name);
