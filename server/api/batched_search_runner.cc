@@ -15,9 +15,9 @@ batching::BatchKey BatchKeyOf(std::shared_ptr<gallery::Gallery> gallery) {
   return batching::BatchKey(std::move(gallery), std::move(name));
 }
 
-// The gallery a key holds, while the store still holds it: a search queued
-// for a gallery deleted meanwhile gets NotFound, not an answer from files
-// that are gone.
+// The gallery a key holds, while the store still holds that very object
+// under its name: a search queued for a gallery deleted meanwhile gets
+// NotFound, never an answer from a gallery its caller can no longer see.
 absl::StatusOr<std::shared_ptr<const gallery::Gallery>> GalleryOf(
     const gallery::GalleryStore& store, const batching::BatchKey& key) {
   std::shared_ptr<const gallery::Gallery> gallery =
