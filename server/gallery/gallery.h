@@ -115,8 +115,9 @@ class Gallery {
 
   const std::string& name() const;
   int dimension() const;
-  // When the gallery was created (microseconds since the epoch): with the
-  // name, tells this gallery from one deleted and re-created under it.
+  // When the gallery was created (microseconds since the epoch), as
+  // configured or stamped at creation. Not an identity: a gallery deleted
+  // and re-created may get the same value; the object itself is one.
   int64_t created_at_us() const;
 
   // vectors: subject_ids.size() rows, host memory, already L2-normalized.
