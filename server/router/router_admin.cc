@@ -5,12 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/api/telemetry_proto.h"
 #include "server/edge/unary.h"
 #include "server/router/gallery_aggregate.h"
 #include "server/common/log.h"
 #include "server/router/router_service.h"
 #include "server/router/shard_rpcs.h"
+#include "server/telemetry/telemetry_proto.h"
 
 namespace candor::router {
 namespace {
@@ -39,17 +39,47 @@ absl::Status AllOkOr(const ShardSet& shards,
 }  // namespace
 
 RouterService::RouterService(const RouterOptions& options,
-                             const ShardSet* shards, RouterTelemetry* telemetry,
-                             telemetry::Metrics* metrics,
+                             const ShardSet* shards,
+                             telemetry::TelemetryUnits* telemetry,
+                             telemetry::PolicyStore* policies,
                              const security::CallGate* gate)
     : options_(options),
       shards_(shards),
       telemetry_(telemetry),
-      metrics_(metrics),
+      policies_(policies),
       gate_(gate) {}
 
-void RouterService::Count(const char* rpc, const absl::Status& status) {
-  if (metrics_ != nullptr) metrics_->CountRequest(rpc, status.code());
+telemetry::CallRecord RouterService::StartRecord(
+    const char* rpc, const std::string& gallery) const {
+  telemetry::CallRecord record;
+  record.rpc = rpc;
+  record.gallery = gallery;
+  record.start = absl::Now();
+  return record;
+}
+
+void RouterService::Complete(grpc::ServerUnaryReactor* reactor,
+                             telemetry::CallRecord& record,
+                             absl::Status status) {
+  record.status = status;
+  record.end = absl::Now();
+  telemetry_->audit().Record(record, [reactor, status](absl::Status audit) {
+    reactor->Finish(api::ToGrpcStatus(audit.ok() ? status : audit));
+  });
+}
+
+absl::StatusOr<telemetry::PolicyGallery> RouterService::PolicyView(
+    const std::string& name, absl::Time deadline) {
+  telemetry::PolicyGallery view;
+  view.name = name;
+  view.override_policy = policies_->Find(name);
+  // The size only matters to a calibrated gallery's report (staleness).
+  if (telemetry_->calibrations().Find(name) != nullptr) {
+    auto size = GallerySize(name, deadline);
+    if (!size.ok()) return size.status();
+    view.size = *size;
+  }
+  return view;
 }
 
 absl::Status RouterService::Admit(const grpc::CallbackServerContext& ctx,
@@ -113,9 +143,12 @@ absl::Status RouterService::DoGetGallery(const std::string& name,
   auto gallery = AggregatedGallery(name, deadline);
   if (!gallery.ok()) return gallery.status();
   *resp = *std::move(gallery);
-  *resp->mutable_policy() = api::ToPolicyProto(telemetry_->policy());
+  const telemetry::PolicyGallery view{name, resp->size(),
+                                      policies_->Find(name)};
+  *resp->mutable_policy() = telemetry::ToPolicyProto(
+      telemetry_->policy().Effective(view.override_policy));
   bool calibrated = false, stale = false;
-  telemetry_->Describe(name, resp->size(), &calibrated, &stale);
+  telemetry_->policy().Describe(view, &calibrated, &stale);
   resp->set_calibrated(calibrated);
   resp->set_calibration_stale(stale);
   return absl::OkStatus();
@@ -124,15 +157,12 @@ absl::Status RouterService::DoGetGallery(const std::string& name,
 absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest& req,
                                             absl::Time deadline,
                                             v1::Gallery* resp) {
-  // An empty policy message (what clients send by default) asks nothing.
-  const v1::Policy& policy = req.policy();
-  if (policy.has_min_threshold() || policy.has_max_fpir() ||
-      policy.has_max_disparity() ||
-      policy.action() != v1::Policy::ACTION_UNSPECIFIED) {
-    return absl::UnimplementedError(
-        "policy: per-gallery policies are not kept by the router; it applies "
-        "its own policy flags (--min_threshold, --max_fpir, --max_disparity, "
-        "--policy_action) to every gallery");
+  // The router keeps and enforces the gallery's policy; the shards answer
+  // searches at the threshold it decides.
+  const telemetry::Policy policy = telemetry::FromPolicyProto(req.policy());
+  if (req.has_policy()) {
+    absl::Status status = telemetry_->policy().CheckOverride(policy);
+    if (!status.ok()) return status;
   }
   v1::CreateGalleryRequest shard_request = req;
   shard_request.clear_policy();
@@ -144,7 +174,37 @@ absl::Status RouterService::DoCreateGallery(const v1::CreateGalleryRequest& req,
   absl::Status status =
       AllOkOr(*shards_, replies, absl::StatusCode::kAlreadyExists);
   if (!status.ok()) return status;
+  if (req.has_policy()) {
+    status = policies_->Save(req.name(), policy);
+    if (!status.ok()) {
+      return absl::Status(
+          status.code(),
+          absl::StrCat("gallery '", req.name(),
+                       "' created, but its policy not stored (",
+                       status.message(), "): run SetPolicy"));
+    }
+  }
   return DoGetGallery(req.name(), deadline, resp);
+}
+
+absl::Status RouterService::DoSetPolicy(const v1::SetPolicyRequest& req,
+                                        absl::Time deadline,
+                                        v1::Gallery* resp) {
+  // The gallery must exist on the shards.
+  auto gallery = AggregatedGallery(req.gallery(), deadline);
+  if (!gallery.ok()) return gallery.status();
+  const telemetry::Policy policy = req.clear()
+                                       ? telemetry::Policy()
+                                       : telemetry::FromPolicyProto(req.policy());
+  if (!req.clear()) {
+    absl::Status status = telemetry_->policy().CheckOverride(policy);
+    if (!status.ok()) return status;
+  }
+  absl::Status status = policies_->Save(req.gallery(), policy);
+  if (!status.ok()) return status;
+  telemetry_->policy().Refresh(
+      telemetry::PolicyGallery{req.gallery(), gallery->size(), policy});
+  return DoGetGallery(req.gallery(), deadline, resp);
 }
 
 absl::Status RouterService::DoDeleteGallery(const v1::DeleteGalleryRequest& req,
@@ -157,7 +217,11 @@ absl::Status RouterService::DoDeleteGallery(const v1::DeleteGalleryRequest& req,
           ShardDeadline(deadline), rpc::DeleteGallery());
   ForgetSize(req.name());
   absl::Status status = AllOkOr(*shards_, replies, absl::StatusCode::kNotFound);
-  if (status.ok()) telemetry_->Forget(req.name());
+  if (status.ok()) {
+    telemetry_->calibrations().Forget(req.name());
+    telemetry_->observer().ForgetGallery(req.name());
+    policies_->Forget(req.name());
+  }
   return status;
 }
 
@@ -180,9 +244,11 @@ absl::Status RouterService::DoListGalleries(absl::Time deadline,
   for (const auto& [name, parts] : by_name) {
     v1::Gallery* g = resp->add_galleries();
     *g = AggregateGallery(parts);
-    *g->mutable_policy() = api::ToPolicyProto(telemetry_->policy());
+    const telemetry::PolicyGallery view{name, g->size(), policies_->Find(name)};
+    *g->mutable_policy() = telemetry::ToPolicyProto(
+        telemetry_->policy().Effective(view.override_policy));
     bool calibrated = false, stale = false;
-    telemetry_->Describe(name, g->size(), &calibrated, &stale);
+    telemetry_->policy().Describe(view, &calibrated, &stale);
     g->set_calibrated(calibrated);
     g->set_calibration_stale(stale);
   }
@@ -253,7 +319,7 @@ absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats* resp) {
 grpc::ServerUnaryReactor* RouterService::CreateGallery(
     grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "CreateGallery", [&] {
+  return Finish(ctx, "CreateGallery", req->name(), [&] {
     return DoCreateGallery(*req, api::DeadlineOf(*ctx), resp);
   });
 }
@@ -261,7 +327,7 @@ grpc::ServerUnaryReactor* RouterService::CreateGallery(
 grpc::ServerUnaryReactor* RouterService::GetGallery(
     grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "GetGallery", [&] {
+  return Finish(ctx, "GetGallery", req->name(), [&] {
     return DoGetGallery(req->name(), api::DeadlineOf(*ctx), resp);
   });
 }
@@ -276,14 +342,14 @@ grpc::ServerUnaryReactor* RouterService::ListGalleries(
 grpc::ServerUnaryReactor* RouterService::DeleteGallery(
     grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
     v1::DeleteGalleryResponse* resp) {
-  return Finish(ctx, "DeleteGallery",
+  return Finish(ctx, "DeleteGallery", req->name(),
                 [&] { return DoDeleteGallery(*req, api::DeadlineOf(*ctx)); });
 }
 
 grpc::ServerUnaryReactor* RouterService::CompactGallery(
     grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
     v1::CompactGalleryResponse* resp) {
-  return Finish(ctx, "CompactGallery", [&] {
+  return Finish(ctx, "CompactGallery", req->name(), [&] {
     return DoCompactGallery(*req, api::DeadlineOf(*ctx), resp);
   });
 }
@@ -291,17 +357,15 @@ grpc::ServerUnaryReactor* RouterService::CompactGallery(
 grpc::ServerUnaryReactor* RouterService::SetPolicy(
     grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "SetPolicy", [&] {
-    return absl::UnimplementedError(
-        "SetPolicy: per-gallery policies are not kept by the router; it "
-        "applies its own policy flags to every gallery");
+  return Finish(ctx, "SetPolicy", req->gallery(), [&] {
+    return DoSetPolicy(*req, api::DeadlineOf(*ctx), resp);
   });
 }
 
 grpc::ServerUnaryReactor* RouterService::TrainIndex(
     grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
     v1::Gallery* resp) {
-  return Finish(ctx, "TrainIndex", [&] {
+  return Finish(ctx, "TrainIndex", req->gallery(), [&] {
     return DoTrainIndex(*req, api::DeadlineOf(*ctx), resp);
   });
 }

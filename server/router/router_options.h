@@ -12,8 +12,10 @@
 namespace candor::router {
 
 struct RouterOptions {
-  // listen, metrics_listen (unused by the router yet), store.data_dir (only
-  // for router-calibrations/, when writable), limits, policy, drain_timeout.
+  // listen, metrics_listen, store.data_dir (the router's own files:
+  // router-calibrations/, router-policies/, the audit log and its key and
+  // checkpoint, as a server keeps them), audit, limits, policy,
+  // drain_timeout.
   api::ServerOptions server;
   // Shard addresses in placement order (--shards), or empty when they come
   // from DNS.

@@ -53,44 +53,67 @@ void RouterService::StartSearch(const v1::SearchRequest& request,
                                 v1::SearchResponse* response,
                                 std::function<void(absl::Status)> done) {
   ScopedForwarding forwarding(caller, rpc);
+  // Shared by this function and the merge's callback; the request and the
+  // response outlive both (the caller keeps them until `done`).
+  struct Call {
+    telemetry::CallRecord record;
+    telemetry::ThresholdDecision decision;
+  };
+  auto call = std::make_shared<Call>();
+  call->record = StartRecord(rpc, request.gallery());
+  call->record.caller = caller;
+  // An oversized purpose is refused by the shards; the record keeps its
+  // prefix.
+  call->record.purpose =
+      request.purpose().substr(0, options_.server.limits.max_purpose_bytes);
+  call->record.probes = static_cast<int>(request.probes().rows());
+  call->record.search_request = &request;
+  // The response is released only once the audit record is durable.
+  auto finish = [this, call, response, done](absl::Status status) {
+    call->record.status = status;
+    call->record.end = absl::Now();
+    if (status.ok()) call->record.search_response = response;
+    telemetry_->audit().Record(call->record, [done, status](absl::Status audit) {
+      done(audit.ok() ? status : audit);
+    });
+  };
   if (request.gallery().empty()) {
-    return done(absl::InvalidArgumentError("gallery: name is empty"));
+    return finish(absl::InvalidArgumentError("gallery: name is empty"));
   }
   absl::Status status =
       api::ValidateTopK(request.top_k(), options_.server.limits.max_top_k);
-  if (!status.ok()) return done(status);
+  if (!status.ok()) return finish(status);
   if (request.has_threshold()) {
     status = api::ValidateThreshold(request.threshold());
-    if (!status.ok()) return done(status);
+    if (!status.ok()) return finish(status);
   }
   auto rows =
       CheckMatrix(request.probes(), options_.server.limits.max_batch, "probes");
-  if (!rows.ok()) return done(rows.status());
+  if (!rows.ok()) return finish(rows.status());
   status = api::ValidateProbeInfo(request, *rows);
-  if (!status.ok()) return done(status);
+  if (!status.ok()) return finish(status);
 
-  // The size only matters to a calibrated gallery's report (staleness).
-  uint64_t size_now = 0;
-  if (telemetry_->HasCalibration(request.gallery())) {
-    auto size = GallerySize(request.gallery(), deadline);
-    if (!size.ok()) return done(size.status());
-    size_now = *size;
-  }
-  auto decision = telemetry_->Decide(request.gallery(), size_now, request);
-  if (!decision.ok()) return done(decision.status());
+  auto view = PolicyView(request.gallery(), deadline);
+  if (!view.ok()) return finish(view.status());
+  auto decision = telemetry_->policy().Decide(*view, request);
+  if (!decision.ok()) return finish(decision.status());
+  call->decision = *std::move(decision);
+  call->record.decision = &call->decision;
 
   // Owned here so the merge can read it after this function returns.
   auto decided = std::make_shared<v1::SearchRequest>(request);
-  decided->set_threshold(decision->threshold);
-  auto report =
-      std::make_shared<v1::ThresholdReport>(std::move(decision->report));
+  decided->set_threshold(call->decision.threshold);
+  const absl::Time search_start = absl::Now();
   Scatter(*decided, deadline,
-          [decided, report, response,
-           done = std::move(done)](absl::StatusOr<v1::SearchResponse> merged) {
-            if (!merged.ok()) return done(merged.status());
+          [call, decided, response, search_start,
+           finish](absl::StatusOr<v1::SearchResponse> merged) {
+            call->record.search_time = absl::Now() - search_start;
+            if (!merged.ok()) return finish(merged.status());
             *response = *std::move(merged);
-            if (!decided->omit_report()) *response->mutable_report() = *report;
-            done(absl::OkStatus());
+            if (!decided->omit_report()) {
+              *response->mutable_report() = call->decision.report;
+            }
+            finish(absl::OkStatus());
           });
 }
 
@@ -100,16 +123,13 @@ grpc::ServerUnaryReactor* RouterService::Search(
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   security::Caller caller;
   if (absl::Status admitted = Admit(*ctx, "Search", &caller); !admitted.ok()) {
-    Count("Search", admitted);
-    reactor->Finish(api::ToGrpcStatus(admitted));
+    telemetry::CallRecord record = StartRecord("Search", req->gallery());
+    record.caller = caller;
+    Complete(reactor, record, admitted);
     return reactor;
   }
   StartSearch(*req, api::DeadlineOf(*ctx), caller, "Search", resp,
-              [this, reactor, req](absl::Status status) {
-                Count("Search", status);
-                if (status.ok() && metrics_ != nullptr) {
-                  metrics_->CountProbes(req->gallery(), req->probes().rows());
-                }
+              [reactor](absl::Status status) {
                 reactor->Finish(api::ToGrpcStatus(status));
               });
   return reactor;
@@ -120,9 +140,14 @@ RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
   security::Caller caller;
   if (absl::Status admitted = Admit(*ctx, "SearchStream", &caller);
       !admitted.ok()) {
-    Count("SearchStream", admitted);
     auto* reactor = api::NewRefusedSearchStream();
-    reactor->Finish(api::ToGrpcStatus(admitted));
+    telemetry::CallRecord record = StartRecord("SearchStream", "");
+    record.caller = caller;
+    record.status = admitted;
+    record.end = absl::Now();
+    telemetry_->audit().Record(record, [reactor, admitted](absl::Status audit) {
+      reactor->Finish(api::ToGrpcStatus(audit.ok() ? admitted : audit));
+    });
     return reactor;
   }
   return api::NewSearchStreamReactor(

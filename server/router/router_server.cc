@@ -49,20 +49,31 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       *shard_credentials, /*mtls=*/!options.shard_tls_ca.empty());
   LogInfo(absl::StrCat("router over ", options.shards.size(),
                        " shards: ", absl::StrJoin(options.shards, ", ")));
-  server->telemetry_ = std::make_unique<RouterTelemetry>(
-      options.server.policy, options.server.store.data_dir);
+  // The telemetry a server runs, over the whole gallery: calibrations,
+  // per-gallery policies and the audit log in the router's data_dir.
+  const std::string& data_dir = options.server.store.data_dir;
+  auto telemetry = telemetry::TelemetryUnits::Open(api::TelemetryOptionsFor(
+      options.server,
+      data_dir.empty() ? std::string() : data_dir + "/router-calibrations",
+      "run Calibrate through the router"));
+  if (!telemetry.ok()) return telemetry.status();
+  server->telemetry_ = *std::move(telemetry);
+  server->telemetry_->metrics().SetBackendInfo("router", "");
   if (!options.server.metrics_listen.empty()) {
-    auto metrics =
-        telemetry::Metrics::Create(api::MetricsOptionsFor(options.server));
-    if (!metrics.ok()) return metrics.status();
-    server->metrics_ = *std::move(metrics);
-    server->metrics_->SetBackendInfo("router", "");
     LogInfo(absl::StrCat("metrics on http://", options.server.metrics_listen,
-                         "/metrics"));
+                         "/metrics, bound to tcp ",
+                         server->telemetry_->metrics().http_port()));
+  }
+  if (data_dir.empty()) {
+    server->policies_ = std::make_unique<telemetry::PolicyStore>();
+  } else {
+    auto policies = telemetry::PolicyStore::Open(data_dir + "/router-policies");
+    if (!policies.ok()) return policies.status();
+    server->policies_ = *std::move(policies);
   }
   server->service_ = std::make_unique<RouterService>(
       options, server->shards_.get(), server->telemetry_.get(),
-      server->metrics_.get(), server->gate_.get());
+      server->policies_.get(), server->gate_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -12,9 +12,9 @@
 #include "server/router/router_options.h"
 #include "server/router/router_service.h"
 #include "server/security/call_gate.h"
-#include "server/router/router_telemetry.h"
 #include "server/router/shard_set.h"
-#include "server/telemetry/metrics.h"
+#include "server/telemetry/policy_store.h"
+#include "server/telemetry/telemetry_units.h"
 
 namespace candor::router {
 
@@ -43,9 +43,10 @@ class RouterServer {
   int port_ = 0;
   std::unique_ptr<security::CallGate> gate_;
   std::unique_ptr<ShardSet> shards_;
-  std::unique_ptr<RouterTelemetry> telemetry_;
-  // Null when --metrics_listen is empty.
-  std::unique_ptr<telemetry::Metrics> metrics_;
+  // Metrics (HTTP only with --metrics_listen), the threshold decision, the
+  // calibrator and the audit log, as a server runs them.
+  std::unique_ptr<telemetry::TelemetryUnits> telemetry_;
+  std::unique_ptr<telemetry::PolicyStore> policies_;
   std::unique_ptr<RouterService> service_;
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stop_;

@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -20,17 +22,22 @@
 #include "server/security/call_gate.h"
 #include "server/router/forwarding.h"
 #include "server/router/router_options.h"
-#include "server/router/router_telemetry.h"
 #include "server/router/shard_set.h"
-#include "server/telemetry/metrics.h"
+#include "server/telemetry/call_record.h"
+#include "server/telemetry/calibrator.h"
+#include "server/telemetry/policy_store.h"
+#include "server/telemetry/telemetry_units.h"
 
 namespace candor::router {
 
 class RouterService final : public v1::Candor::CallbackService {
  public:
-  // No pointer is owned; all outlive the service. `metrics` may be null.
+  // No pointer is owned; all outlive the service. `telemetry`: the same
+  // units a server runs (decision, calibrator, audit sink, metrics);
+  // `policies`: the galleries' policy overrides, kept by the router.
   RouterService(const RouterOptions& options, const ShardSet* shards,
-                RouterTelemetry* telemetry, telemetry::Metrics* metrics,
+                telemetry::TelemetryUnits* telemetry,
+                telemetry::PolicyStore* policies,
                 const security::CallGate* gate);
 
   grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
@@ -85,28 +92,41 @@ class RouterService final : public v1::Candor::CallbackService {
 
  private:
   // Admits the caller (the gate), runs fn() on the gRPC thread with every
-  // shard call made on the caller's behalf, counts the call in
-  // candor_requests_total{rpc, code} and finishes it with fn's status.
+  // shard call made on the caller's behalf, then records the call (metrics
+  // and the router's audit log) and finishes it with fn's status once its
+  // audit record is durable (UNAVAILABLE when it cannot be written).
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
+                                   const char* rpc, const std::string& gallery,
+                                   Fn&& fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    telemetry::CallRecord record = StartRecord(rpc, gallery);
+    absl::Status status = Admit(*ctx, rpc, &record.caller);
+    if (status.ok()) {
+      ScopedForwarding forwarding(record.caller, rpc);
+      status = fn();
+    }
+    Complete(reactor, record, std::move(status));
+    return reactor;
+  }
   template <typename Fn>
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
                                    const char* rpc, Fn&& fn) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    security::Caller caller;
-    absl::Status status = Admit(*ctx, rpc, &caller);
-    if (status.ok()) {
-      ScopedForwarding forwarding(caller, rpc);
-      status = fn();
-    }
-    Count(rpc, status);
-    reactor->Finish(api::ToGrpcStatus(status));
-    return reactor;
+    return Finish(ctx, rpc, std::string(), std::forward<Fn>(fn));
   }
-  void Count(const char* rpc, const absl::Status& status);
-  // The gate's decision; a refusal is logged with the identity (the
-  // router keeps no audit log of its own: the shards record every call
-  // it forwards, under the caller's identity).
+  telemetry::CallRecord StartRecord(const char* rpc,
+                                    const std::string& gallery) const;
+  // Records the finished call, then finishes the reactor.
+  void Complete(grpc::ServerUnaryReactor* reactor,
+                telemetry::CallRecord& record, absl::Status status);
+  // The gate's decision; a refusal is logged with the identity and
+  // recorded in the audit log like any call.
   absl::Status Admit(const grpc::CallbackServerContext& ctx, const char* rpc,
                      security::Caller* caller) const;
+  // The gallery as the threshold decision sees it: its policy override and,
+  // when it has a calibration (the report's staleness), its live size.
+  absl::StatusOr<telemetry::PolicyGallery> PolicyView(const std::string& name,
+                                                      absl::Time deadline);
 
   // The whole gallery as a single server would describe it (sizes summed
   // over shards, the router's policy and calibration state).
@@ -140,8 +160,12 @@ class RouterService final : public v1::Candor::CallbackService {
   // `fallback` (the written shards' sum) when that fails.
   uint64_t VersionAfterWrite(const std::string& gallery, absl::Time deadline,
                              uint64_t fallback);
-  absl::Status DoCalibrate(const v1::CalibrateRequest& req, absl::Time deadline,
+  // Stops between chunks of searches once the caller is gone (`limits`).
+  absl::Status DoCalibrate(const v1::CalibrateRequest& req,
+                           const telemetry::CallLimits& limits,
                            v1::CalibrationReport* resp);
+  absl::Status DoSetPolicy(const v1::SetPolicyRequest& req,
+                           absl::Time deadline, v1::Gallery* resp);
   // Scatter-gather of an already-decided search, waited for (calibration).
   absl::StatusOr<v1::SearchResponse> SearchAndWait(
       const v1::SearchRequest& request, absl::Time deadline);
@@ -158,8 +182,8 @@ class RouterService final : public v1::Candor::CallbackService {
 
   const RouterOptions options_;
   const ShardSet* const shards_;
-  RouterTelemetry* const telemetry_;
-  telemetry::Metrics* const metrics_;
+  telemetry::TelemetryUnits* const telemetry_;
+  telemetry::PolicyStore* const policies_;
   const security::CallGate* const gate_;
   absl::Mutex mu_;
   std::map<std::string, SizeEntry> sizes_ ABSL_GUARDED_BY(mu_);

@@ -283,15 +283,17 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
                 s.report().groups(i).fpir().errors());
     }
   }
-  {  // A self-audit would measure one shard: refused, saying what to do.
+  {  // A self-audit samples the whole gallery across the shards.
     v1::CalibrateRequest req;
     req.set_gallery(kGallery);
     req.mutable_self_audit()->set_sample_size(10);
     grpc::ClientContext ctx;
     v1::CalibrationReport report;
     grpc::Status s = router_stub_->Calibrate(WithDeadline(&ctx), req, &report);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_NE(s.error_message().find("labeled set"), std::string::npos);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(report.calibration().source(), "self-audit");
+    EXPECT_EQ(report.calibration().gallery_size_at_calibration(),
+              via_single.calibration().gallery_size_at_calibration());
   }
 
   // Kill shard 1: strict searches are UNAVAILABLE naming it; allow_partial
@@ -373,14 +375,24 @@ TEST_F(RouterProcessTest, AppliesItsPolicyAtTheRouter) {
   v1::CreateGalleryRequest create;
   create.set_name(kGallery);
   create.set_dimension(kDim);
-  {  // The router keeps no per-gallery policy: refused, not ignored.
+  {  // A gallery's own policy is kept by the router, over its flags.
     v1::CreateGalleryRequest with_policy = create;
+    with_policy.set_name(std::string(kGallery) + "-strict");
     with_policy.mutable_policy()->set_max_fpir(0.01);
     grpc::ClientContext ctx;
     v1::Gallery created;
-    EXPECT_EQ(stub->CreateGallery(WithDeadline(&ctx), with_policy, &created)
+    grpc::Status s =
+        stub->CreateGallery(WithDeadline(&ctx), with_policy, &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_DOUBLE_EQ(created.policy().max_fpir(), 0.01);
+    EXPECT_FLOAT_EQ(created.policy().min_threshold(), 0.5f);
+    // One that would loosen the router's flags is refused.
+    with_policy.set_name(std::string(kGallery) + "-loose");
+    with_policy.mutable_policy()->set_min_threshold(0.1f);
+    grpc::ClientContext ctx2;
+    EXPECT_EQ(stub->CreateGallery(WithDeadline(&ctx2), with_policy, &created)
                   .error_code(),
-              grpc::StatusCode::UNIMPLEMENTED);
+              grpc::StatusCode::FAILED_PRECONDITION);
   }
   create.mutable_policy();  // an empty policy, as clients send by default
   grpc::ClientContext ctx;
