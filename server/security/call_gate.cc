@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<CallGate>> CallGate::Create(
     gate->policy_ = *std::move(policy);
   } else if (options.tls()) {
     LogWarning(
-        "no --authz_policy: every authenticated caller may call every method");
+        "no --authz_policy: every authenticated caller may call every method "
+        "but SampleEntries, which only --trusted_forwarders may");
   }
   if (!gate->trusted_forwarders_.empty()) {
     LogInfo(absl::StrCat("trusted forwarders: ",
