@@ -46,6 +46,7 @@ telemetry::GalleryGauges GaugesOf(const gallery::Gallery& gallery) {
   g.device_bytes = info.memory.device_bytes;
   g.erasure_backlog = info.erasure_backlog_entries;
   g.compaction_failures = info.compaction_failures;
+  g.precision = index::PrecisionName(info.config.index.precision);
   g.groups = info.groups;
   return g;
 }

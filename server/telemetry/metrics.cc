@@ -355,6 +355,12 @@ Metrics::Metrics()
            .Help("Removed entries whose vectors are still in files on disk, "
                  "by gallery (erased by the next compaction that succeeds)")
            .Register(*registry_);
+  gallery_bytes_per_entry_ =
+      &prometheus::BuildGauge()
+           .Name("candor_gallery_bytes_per_entry")
+           .Help("Host bytes per live entry, by gallery and precision "
+                 "(fp32 or bf16)")
+           .Register(*registry_);
   compaction_failures_ =
       &prometheus::BuildCounter()
            .Name("candor_compaction_failures_total")
@@ -494,6 +500,16 @@ void Metrics::SetErasureBacklog(const std::string& gallery,
   prometheus::Gauge* g = &erasure_backlog_->Add({{"gallery", gallery}});
   g->Set(static_cast<double>(entries));
   series_->AddGauge(gallery, erasure_backlog_, g);
+}
+
+void Metrics::SetGalleryBytesPerEntry(const std::string& gallery,
+                                      const std::string& precision,
+                                      double bytes) {
+  absl::MutexLock lock(&series_mu_);
+  prometheus::Gauge* g = &gallery_bytes_per_entry_->Add(
+      {{"gallery", gallery}, {"precision", precision}});
+  g->Set(bytes);
+  series_->AddGauge(gallery, gallery_bytes_per_entry_, g);
 }
 
 void Metrics::SetCompactionFailures(const std::string& gallery,

@@ -129,6 +129,10 @@ class Metrics {
   // are still in files on disk (the next compaction that succeeds erases
   // them; a backlog that keeps growing means erasure has stalled).
   void SetErasureBacklog(const std::string& gallery, uint64_t entries);
+  // candor_gallery_bytes_per_entry{gallery, precision="fp32"|"bf16"}: host
+  // bytes per live entry (0 while empty), to compare precisions.
+  void SetGalleryBytesPerEntry(const std::string& gallery,
+                               const std::string& precision, double bytes);
   // candor_compaction_failures_total{gallery}: automatic compactions that
   // failed (each also logged); `total` is the gallery's running count.
   void SetCompactionFailures(const std::string& gallery, uint64_t total);
@@ -193,6 +197,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* calibration_age_;
   prometheus::Family<prometheus::Gauge>* calibration_stale_;
   prometheus::Family<prometheus::Gauge>* erasure_backlog_;
+  prometheus::Family<prometheus::Gauge>* gallery_bytes_per_entry_;
   prometheus::Family<prometheus::Counter>* compaction_failures_;
   prometheus::Gauge* queue_requests_;
   prometheus::Gauge* queue_probes_;

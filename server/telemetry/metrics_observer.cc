@@ -141,6 +141,9 @@ void MetricsObserver::Collect() {
       live.insert(g.name);
       metrics_->SetGalleryEntries(g.name, g.entries);
       metrics_->SetGalleryMemory(g.name, g.host_bytes, g.device_bytes);
+      metrics_->SetGalleryBytesPerEntry(
+          g.name, g.precision,
+          g.entries > 0 ? double(g.host_bytes) / double(g.entries) : 0.0);
       metrics_->SetErasureBacklog(g.name, g.erasure_backlog);
       metrics_->SetCompactionFailures(g.name, g.compaction_failures);
       CalibrationStore::Ptr calibration = calibrations_->Find(g.name);

@@ -33,6 +33,8 @@ struct GalleryGauges {
   uint64_t device_bytes = 0;
   uint64_t erasure_backlog = 0;
   uint64_t compaction_failures = 0;
+  // "fp32" or "bf16".
+  std::string precision = "fp32";
   // Live entries per group ("" = unlabeled).
   std::map<std::string, uint64_t> groups;
 };

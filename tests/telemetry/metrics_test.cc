@@ -230,6 +230,8 @@ TEST(MetricsTest, ExportsExactlyTheExpectedMetrics) {
   metrics.SetWalFsyncLatency(std::make_shared<SharedLatency>());
   metrics.SetGalleryEntries("g", 1);
   metrics.SetGalleryMemory("g", 1, 0);
+  metrics.SetGalleryBytesPerEntry("g", "fp32", 2048);
+  metrics.SetGalleryBytesPerEntry("h", "bf16", 1024);
   metrics.SetCalibration("g", true, 1, false);
   metrics.SetErasureBacklog("g", 2);
   metrics.SetCompactionFailures("g", 1);
