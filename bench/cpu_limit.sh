@@ -229,8 +229,14 @@ for n in "${SIZES[@]}"; do
 done
 
 # ---------------------------------------------------------------- bf16
-# Rows for the bf16 gallery (in process and end to end, same shape) go
-# here, printed against the same LIMIT.
+# The bf16 gallery index against the fp32 one on the same shape (in
+# process), and against the same LIMIT.
+echo
+echo "## bf16 (${ENTRIES} x ${DIM}, batch ${BATCH}, top_k ${TOP_K}): bench/bf16/bf16_row.sh"
+QUICK_FLAG=""
+[[ ${QUICK} == 1 ]] && QUICK_FLAG=--quick
+"${ROOT}/bench/bf16/bf16_row.sh" "${BUILD}" "${ENTRIES}" "${DIM}" "${BATCH}" "${TOP_K}" \
+  "${LIMIT}" ${QUICK_FLAG}
 
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
