@@ -335,10 +335,15 @@ void Bf16FlatIndex::Rescore(const float* probes,
     }
   }
   if (rows.empty()) return;
-  const int nu = static_cast<int>(rows.size());
-  std::vector<float> gathered(size_t(nu) * d);
-  for (int i = 0; i < nu; ++i) {
-    std::copy_n(Fp32Row(rows[i]), d, gathered.data() + size_t(i) * d);
+  int nu = static_cast<int>(rows.size());
+  const int64_t small = options_.fp32_scores_small_madds;
+  if (small > 0 && int64_t{count} * size() * d > small &&
+      int64_t{count} * nu * d <= small) {
+    nu = static_cast<int>(small / (int64_t{count} * d) + 1);
+  }
+  std::vector<float> gathered(size_t(nu) * d, 0.0f);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(Fp32Row(rows[i]), d, gathered.data() + i * d);
   }
   std::vector<float> scores(size_t(count) * nu);
   options_.fp32_scores(count, nu, d, probes, gathered.data(), scores.data());

@@ -81,6 +81,13 @@ struct Bf16FlatIndexOptions {
   const Fp32RowSource* fp32_rows = nullptr;
   // Empty: faiss::fvec_inner_product per (probe, row).
   Fp32ScoreFn fp32_scores;
+  // A GEMM library may score small products (at most this many
+  // multiply-adds, m x n x k) with another kernel whose sums round
+  // differently (OpenBLAS's small-matrix kernel). Where the fp32 index's
+  // call over the whole gallery is above this, the rescoring call is padded
+  // with zero rows to be above it too, so both take the same kernel.
+  // 0: no padding.
+  int64_t fp32_scores_small_madds = 0;
   // Which kernel; Create refuses one the CPU does not support.
   Bf16Kernel kernel = BestBf16Kernel();
   // OpenMP threads per Search (0: every core).

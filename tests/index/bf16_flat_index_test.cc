@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "faiss/utils/distances.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "server/index/cpu_blas.h"
 #include "server/index/index_factory.h"
@@ -128,7 +129,7 @@ Case CrowdedCase(int rows, int dim, int random_probes, uint32_t seed) {
 std::string Describe(const std::vector<ScoredId>& hits) {
   std::string out;
   for (const ScoredId& h : hits) {
-    out += std::to_string(h.id) + ":" + std::to_string(h.score) + " ";
+    out += std::to_string(h.id) + ":" + absl::StrFormat("%.9g", h.score) + " ";
   }
   return out;
 }
@@ -159,6 +160,7 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
   options.dimension = dim;
   options.kernel = kernel;
   options.fp32_scores = ServingGemm();
+  options.fp32_scores_small_madds = 1000000;
   if (!own_copy) options.fp32_rows = &source;
   auto bf16 = Bf16FlatIndex::Create(options);
   ASSERT_TRUE(bf16.ok()) << bf16.status();
@@ -227,6 +229,37 @@ TEST(Bf16FlatIndexTest, SameAnswerAcrossThreadsTilesAndChunks) {
   ExpectSameAsFp32(a, 129, BestBf16Kernel(), false);
   const Case b = CrowdedCase(4500, 4096, /*random_probes=*/70, 8);
   ExpectSameAsFp32(b, 4096, BestBf16Kernel(), false);
+}
+
+// Small batches rescore few rows: the rescoring GEMM must still take the
+// kernel the fp32 index's GEMM over the whole gallery takes, or the last
+// bits of the scores differ.
+TEST(Bf16FlatIndexTest, SmallBatchesGiveTheFp32ScoresToTheLastBit) {
+  const int n = 20000, d = 512;
+  const std::vector<float> gallery = RandomUnitRows(n, d, 1u);
+  std::vector<EntryId> ids(n);
+  std::iota(ids.begin(), ids.end(), EntryId{1});
+  IndexConfig config;
+  config.dimension = d;
+  auto fp32 = CreateIndex(config, Backend::kCpu);
+  config.precision = Precision::kBf16;
+  auto bf16 = CreateIndex(config, Backend::kCpu);
+  ASSERT_TRUE(fp32.ok() && bf16.ok());
+  ASSERT_TRUE((*fp32)->Add(ids, gallery).ok());
+  ASSERT_TRUE((*bf16)->Add(ids, gallery).ok());
+  const std::vector<float> probes = RandomUnitRows(3, d, 2u);
+  for (int m = 1; m <= 3; ++m) {
+    std::vector<ProbeQuery> queries(m, ProbeQuery{-1.0f, 5, 0});
+    absl::Span<const float> span(probes.data(), size_t(m) * d);
+    auto want = (*fp32)->Search(span, queries);
+    auto got = (*bf16)->Search(span, queries);
+    ASSERT_TRUE(want.ok() && got.ok());
+    for (int j = 0; j < m; ++j) {
+      EXPECT_EQ((*got)[j], (*want)[j])
+          << "batch " << m << " probe " << j << "\nbf16: "
+          << Describe((*got)[j]) << "\nfp32: " << Describe((*want)[j]);
+    }
+  }
 }
 
 // Remove swaps the last row into the hole; answers track the live set.
