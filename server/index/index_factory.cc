@@ -110,6 +110,9 @@ absl::StatusOr<std::unique_ptr<Index>> CreateIndex(const IndexConfig& config,
                              const float* rows, float* c) {
       ServingBlas().Scores(m, n, k, probes, k, rows, k, c, n);
     };
+    // OpenBLAS (x86-64) takes its small-matrix kernel up to 100^3
+    // multiply-adds.
+    options.fp32_scores_small_madds = 1000000;
     auto bf16 = Bf16FlatIndex::Create(options);
     if (!bf16.ok()) return bf16.status();
     return std::unique_ptr<Index>(*std::move(bf16));
