@@ -29,29 +29,39 @@ inline uint32_t LoadPair(const uint16_t* p) {
   return v;
 }
 
+// The r and b loops must unroll fully so that the accumulators live in
+// registers (without the pragmas GCC keeps them on the stack: a load and a
+// store around every vdpbf16ps).
 template <int R, int PB>
 CANDOR_AVX512BF16 void MicroTileBf16(const uint16_t* rows, int64_t row_stride,
                                      const uint32_t* blocks,
                                      int64_t block_stride, int pairs,
                                      float* out, int64_t out_stride) {
   __m512 acc[R][PB];
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
     for (int b = 0; b < PB; ++b) acc[r][b] = _mm512_setzero_ps();
   }
   for (int k = 0; k < pairs; ++k) {
     __m512bh p[PB];
+#pragma GCC unroll 2
     for (int b = 0; b < PB; ++b) {
       p[b] = (__m512bh)_mm512_loadu_si512(blocks + b * block_stride + k * 16);
     }
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512bh g = (__m512bh)_mm512_set1_epi32(
           static_cast<int>(LoadPair(rows + r * row_stride + 2 * k)));
+#pragma GCC unroll 2
       for (int b = 0; b < PB; ++b) {
         acc[r][b] = _mm512_dpbf16_ps(acc[r][b], g, p[b]);
       }
     }
   }
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
     for (int b = 0; b < PB; ++b) {
       _mm512_storeu_ps(out + r * out_stride + b * 16, acc[r][b]);
     }
