@@ -29,6 +29,9 @@ int64_t TileRows(int padded_probes) {
   return std::max<int64_t>(12, fit / 12 * 12);
 }
 
+// Probes rescored per GEMM.
+constexpr int kRescoreGroup = 16;
+
 // Below this many rows per thread a second thread costs more than it saves.
 constexpr int64_t kMinRowsPerThread = 2048;
 
@@ -293,7 +296,7 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
       for (const Pending& c : all.rows) survivors[j].push_back(c.row);
     }
     Rescore(probes.data() + size_t(q0) * d, queries.subspan(q0, count),
-            survivors, threads, &hits[q0]);
+            survivors, threads, nq, &hits[q0]);
   }
   return hits;
 }
@@ -301,7 +304,8 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
 void Bf16FlatIndex::Rescore(const float* probes,
                             absl::Span<const ProbeQuery> queries,
                             const std::vector<std::vector<int64_t>>& survivors,
-                            int threads, std::vector<ScoredId>* hits) const {
+                            int threads, int batch_probes,
+                            std::vector<ScoredId>* hits) const {
   const int d = options_.dimension;
   const int count = static_cast<int>(queries.size());
   // Keeps F >= threshold, best first, ties by id, top_k.
@@ -322,37 +326,45 @@ void Bf16FlatIndex::Rescore(const float* probes,
     }
     return;
   }
-  // One GEMM over the union of the survivors, the fp32 index's call shape
-  // (probes x rows), so each score is computed as the fp32 index computes
-  // it.
-  absl::flat_hash_map<int64_t, int> column;
-  std::vector<int64_t> rows;
-  for (const auto& s : survivors) {
-    for (int64_t row : s) {
-      if (column.try_emplace(row, static_cast<int>(rows.size())).second) {
-        rows.push_back(row);
+  // A GEMM per group of probes over the union of the group's survivors,
+  // the fp32 index's call shape (probes x rows), so each score is computed
+  // as the fp32 index computes it. Groups, not the whole chunk: the union
+  // of 256 probes' survivors against all 256 probes would cost a tenth of
+  // the search.
+  const int64_t small = options_.fp32_scores_small_madds;
+  const bool fp32_call_small = int64_t{batch_probes} * size() * d <= small;
+  for (int g0 = 0; g0 < count; g0 += kRescoreGroup) {
+    const int m = std::min(kRescoreGroup, count - g0);
+    absl::flat_hash_map<int64_t, int> column;
+    std::vector<int64_t> rows;
+    for (int j = g0; j < g0 + m; ++j) {
+      for (int64_t row : survivors[j]) {
+        if (column.try_emplace(row, static_cast<int>(rows.size())).second) {
+          rows.push_back(row);
+        }
       }
     }
-  }
-  if (rows.empty()) return;
-  int nu = static_cast<int>(rows.size());
-  const int64_t small = options_.fp32_scores_small_madds;
-  if (small > 0 && int64_t{count} * size() * d > small &&
-      int64_t{count} * nu * d <= small) {
-    nu = static_cast<int>(small / (int64_t{count} * d) + 1);
-  }
-  std::vector<float> gathered(size_t(nu) * d, 0.0f);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::copy_n(Fp32Row(rows[i]), d, gathered.data() + i * d);
-  }
-  std::vector<float> scores(size_t(count) * nu);
-  options_.fp32_scores(count, nu, d, probes, gathered.data(), scores.data());
-  for (int j = 0; j < count; ++j) {
-    for (int64_t row : survivors[j]) {
-      const float score = scores[size_t(j) * nu + column.at(row)];
-      if (score >= queries[j].threshold) hits[j].push_back({ids_[row], score});
+    if (rows.empty()) continue;
+    int nu = static_cast<int>(rows.size());
+    if (small > 0 && !fp32_call_small && int64_t{m} * nu * d <= small) {
+      nu = static_cast<int>(small / (int64_t{m} * d) + 1);
     }
-    finish(j, hits[j]);
+    std::vector<float> gathered(size_t(nu) * d, 0.0f);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(Fp32Row(rows[i]), d, gathered.data() + i * d);
+    }
+    std::vector<float> scores(size_t(m) * nu);
+    options_.fp32_scores(m, nu, d, probes + size_t(g0) * d, gathered.data(),
+                         scores.data());
+    for (int j = g0; j < g0 + m; ++j) {
+      for (int64_t row : survivors[j]) {
+        const float score = scores[size_t(j - g0) * nu + column.at(row)];
+        if (score >= queries[j].threshold) {
+          hits[j].push_back({ids_[row], score});
+        }
+      }
+      finish(j, hits[j]);
+    }
   }
 }
 

@@ -120,7 +120,8 @@ class Bf16FlatIndex final : public Index {
   // Scores each probe's surviving rows in fp32 and selects its answer.
   void Rescore(const float* probes, absl::Span<const ProbeQuery> queries,
                const std::vector<std::vector<int64_t>>& survivors,
-               int threads, std::vector<ScoredId>* hits) const;
+               int threads, int batch_probes,
+               std::vector<ScoredId>* hits) const;
 
   const Bf16FlatIndexOptions options_;
   const int padded_dim_;
