@@ -199,7 +199,7 @@ e2e() {  # e2e BACKEND: probes/s of 2 closed-loop callers
     --timeout=300s --json > "${WORK}/e2e-$1.json" 2> "${WORK}/e2e-$1.err" ||
     { log "load ($1) failed: $(tail -2 "${WORK}/e2e-$1.err")"; stop_server; return 1; }
   stop_server
-  python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['probes_per_s'])" "${WORK}/e2e-$1.json"
+  python3 -c "import json,sys; print(f\"{json.load(open(sys.argv[1]))['probes_per_s']:.1f}\")" "${WORK}/e2e-$1.json"
 }
 E2E=$(e2e cpu)
 E2E_FAISS=$(e2e faiss-cpu)
@@ -221,7 +221,7 @@ SIZES=(10000 100000 1000000)
 printf '%-10s %14s %14s %8s\n' entries "GEMM probes/s" "flat probes/s" ratio
 for n in "${SIZES[@]}"; do
   timeout 3600 "${GEMM}" --entries="${n}" --dim="${DIM}" --batch="${BATCH}" --top_k="${TOP_K}" \
-    --reps="${REPS}" --threads="${THREADS}" --candidates=scipy-openblas --flat \
+    --reps="${REPS}" --threads="${THREADS}" --candidates=scipy-openblas --flat --nofaiss \
     > "${WORK}/scale-${n}.txt" 2>&1
   g=$(field probes_per_s "${WORK}/scale-${n}.txt" scipy-openblas)
   f=$(field probes_per_s "${WORK}/scale-${n}.txt" cpu-flat)

@@ -50,6 +50,7 @@ ABSL_FLAG(int, threads, 0, "BLAS threads (0 = every core)");
 ABSL_FLAG(int, reps, 5, "timed calls per candidate (the best counts)");
 ABSL_FLAG(bool, flat, false,
           "also time candor's flat searches (cpu-flat, faiss-cpu)");
+ABSL_FLAG(bool, faiss, true, "with --flat: FAISS's flat index too");
 ABSL_FLAG(std::string, candidates, "scipy-openblas,openblas,blis,mkl",
           "GEMMs to time, those that load");
 ABSL_FLAG(std::string, blis, "/usr/lib/x86_64-linux-gnu/libblis.so.4",
@@ -288,7 +289,7 @@ int Run() {
       auto cpu = index::CpuFlatIndex::Create(dim, options);
       if (cpu.ok()) time_index("cpu-flat", **cpu);
     }
-    {
+    if (absl::GetFlag(FLAGS_faiss)) {
       auto faiss = index::FaissFlatIndex::Create(dim);
       if (faiss.ok()) time_index("faiss-cpu", **faiss);
     }
