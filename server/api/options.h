@@ -12,6 +12,7 @@
 #include "server/gallery/gallery_store.h"
 #include "server/index/index_factory.h"
 #include "server/security/security_options.h"
+#include "server/telemetry/policy.h"
 
 namespace candor::api {
 
@@ -76,8 +77,8 @@ struct PolicyDefaults {
   std::optional<float> min_threshold;
   std::optional<double> max_fpir;
   std::optional<double> max_disparity;
-  // "reject" or "warn".
-  std::string action = "reject";
+  // What a breach does (--policy_action).
+  telemetry::PolicyAction action = telemetry::PolicyAction::kReject;
   // A search that states no purpose is refused (FAILED_PRECONDITION).
   bool require_purpose = false;
 };

@@ -67,8 +67,7 @@ telemetry::Policy FromPolicyDefaults(const PolicyDefaults& defaults) {
   p.min_threshold = defaults.min_threshold;
   p.max_fpir = defaults.max_fpir;
   p.max_disparity = defaults.max_disparity;
-  p.action = defaults.action == "warn" ? telemetry::PolicyAction::kWarn
-                                       : telemetry::PolicyAction::kReject;
+  p.action = defaults.action;
   return p;
 }
 

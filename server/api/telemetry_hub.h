@@ -35,7 +35,7 @@ using ThresholdDecision = telemetry::ThresholdDecision;
 // The metrics registry's options from the server's: the /metrics address,
 // its connection cap and idle timeout (both roles).
 telemetry::Metrics::Options MetricsOptionsFor(const ServerOptions& options);
-// The server's policy flags as a policy ("warn" or else reject).
+// The server's policy flags as a policy.
 telemetry::Policy FromPolicyDefaults(const PolicyDefaults& defaults);
 // The telemetry units' options from the server's (both roles): the policy
 // floor, metrics, and the audit log under data_dir unless flags say

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "server/telemetry/policy.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to serve on (host:port; port 0 picks a free one)");
@@ -131,10 +132,14 @@ absl::Status PolicyFromFlags(PolicyDefaults* policy) {
   s = ParseOptional("max_disparity", absl::GetFlag(FLAGS_max_disparity),
                     &policy->max_disparity);
   if (!s.ok()) return s;
-  policy->action = absl::GetFlag(FLAGS_policy_action);
-  if (policy->action != "reject" && policy->action != "warn") {
+  const std::string action = absl::GetFlag(FLAGS_policy_action);
+  if (action == "reject") {
+    policy->action = telemetry::PolicyAction::kReject;
+  } else if (action == "warn") {
+    policy->action = telemetry::PolicyAction::kWarn;
+  } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--policy_action: '", policy->action, "': expected reject or warn"));
+        "--policy_action: '", action, "': expected reject or warn"));
   }
   policy->require_purpose = absl::GetFlag(FLAGS_require_purpose);
   return absl::OkStatus();

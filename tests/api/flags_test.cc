@@ -17,6 +17,7 @@ ABSL_DECLARE_FLAG(int, threads);
 ABSL_DECLARE_FLAG(std::string, backend);
 ABSL_DECLARE_FLAG(int, max_top_k);
 ABSL_DECLARE_FLAG(std::string, listen);
+ABSL_DECLARE_FLAG(std::string, policy_action);
 
 namespace candor::api {
 namespace {
@@ -56,17 +57,34 @@ TEST(ServerFlagsTest, NonPositiveGemmThreadsIsRefused) {
   EXPECT_THAT(options.status().message(), HasSubstr("--gemm_threads"));
 }
 
+TEST(ServerFlagsTest, PolicyActionBecomesTheEnum) {
+  absl::FlagSaver saver;
+  auto options = OptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->policy.action, telemetry::PolicyAction::kReject);
+  absl::SetFlag(&FLAGS_policy_action, std::string("warn"));
+  options = OptionsFromFlags();
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->policy.action, telemetry::PolicyAction::kWarn);
+  absl::SetFlag(&FLAGS_policy_action, std::string("Warn"));
+  options = OptionsFromFlags();
+  ASSERT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(options.status().message(), HasSubstr("--policy_action"));
+}
+
 TEST(RouterFlagsTest, ReadsCommonFlagsButNotTheServers) {
   absl::FlagSaver saver;
   absl::SetFlag(&FLAGS_backend, std::string("no-such-backend"));
   absl::SetFlag(&FLAGS_max_top_k, 7);
   absl::SetFlag(&FLAGS_listen, std::string("127.0.0.1:0"));
+  absl::SetFlag(&FLAGS_policy_action, std::string("warn"));
   EXPECT_EQ(OptionsFromFlags().status().code(),
             absl::StatusCode::kInvalidArgument);
   auto router = router::RouterOptionsFromFlags();
   ASSERT_TRUE(router.ok()) << router.status();
   EXPECT_EQ(router->server.limits.max_top_k, 7);
   EXPECT_EQ(router->server.listen, "127.0.0.1:0");
+  EXPECT_EQ(router->server.policy.action, telemetry::PolicyAction::kWarn);
 }
 
 TEST(RouterFlagsTest, BadCommonFlagStopsBothRoles) {

@@ -40,7 +40,7 @@ api::ServerOptions Floor(bool rates) {
     options.policy.max_fpir = 0.01;
     options.policy.max_disparity = 2.0;
   }
-  options.policy.action = "reject";
+  options.policy.action = telemetry::PolicyAction::kReject;
   options.policy.require_purpose = true;
   return options;
 }
