@@ -18,6 +18,7 @@
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/batching/batcher_options.h"
+#include "server/edge/telemetry_options.h"
 #include "server/gallery/gallery.h"
 #include "server/gallery/gallery_store.h"
 #include "server/telemetry/call_record.h"
@@ -31,18 +32,6 @@ namespace candor::api {
 using CallLimits = telemetry::CallLimits;
 using CallRecord = telemetry::CallRecord;
 using ThresholdDecision = telemetry::ThresholdDecision;
-
-// The metrics registry's options from the server's: the /metrics address,
-// its connection cap and idle timeout (both roles).
-telemetry::Metrics::Options MetricsOptionsFor(const ServerOptions& options);
-// The server's policy flags as a policy.
-telemetry::Policy FromPolicyDefaults(const PolicyDefaults& defaults);
-// The telemetry units' options from the server's (both roles): the policy
-// floor, metrics, and the audit log under data_dir unless flags say
-// otherwise. `calibration_dir`: where calibrations are kept ("" = memory).
-telemetry::TelemetryOptions TelemetryOptionsFor(
-    const ServerOptions& options, const std::string& calibration_dir,
-    const std::string& how_to_calibrate);
 
 class TelemetryHub {
  public:

@@ -5,9 +5,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "server/api/server.h"
 #include "server/common/log.h"
 #include "server/edge/serving.h"
+#include "server/edge/telemetry_options.h"
 #include "server/security/credentials.h"
 #include "server/router/shard_dns.h"
 
