@@ -14,6 +14,15 @@
 // left out lose to k rows or to the threshold whatever their id, so the
 // candidates, their order and their (fp32) scores are the fp32 answer's.
 //
+// F is the fp32 flat index's own score: the same GEMM (Fp32ScoreFn), 16
+// probes per call over the union of their surviving rows. OpenBLAS sums
+// products of at most 10^6 multiply-adds with a small-matrix kernel that
+// rounds differently, so a rescoring call is padded with zero rows past
+// that size whenever the fp32 index's call over the gallery is past it.
+// (One edge remains: a last tile of the fp32 index small enough for that
+// kernel, at most 10^6 / (probes x dimension) rows, scores its rows with
+// it, and those scores can differ from the bf16 index's in the last bit.)
+//
 // The bound B. p: the probe, g: a gallery row (fp32, dimension n, padded
 // with zeros to n' = n rounded up to even), u_b = 2^-8 (bf16 keeps 8
 // significant bits; round-to-nearest-even gives |x - bf16(x)| <= u_b |x|),
