@@ -98,7 +98,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 GEMM_ARGS=(--entries="${ENTRIES}" --dim="${DIM}" --batch="${BATCH}" --top_k="${TOP_K}"
            --reps="${REPS}" --threads="${THREADS}")
 log "GEMMs and in-process flat search (OPENBLAS_CORETYPE as found: ${OPENBLAS_CORETYPE:-unset})"
-timeout 1200 "${GEMM}" "${GEMM_ARGS[@]}" --flat > "${WORK}/gemm.txt" 2>&1 ||
+timeout 1200 "${GEMM}" "${GEMM_ARGS[@]}" --flat --paired=$((REPS * 2 + 1)) > "${WORK}/gemm.txt" 2>&1 ||
   log "candor-gemm-bench failed: $(tail -2 "${WORK}/gemm.txt")"
 grep -vE '^RESULT ' "${WORK}/gemm.txt"
 if [[ -n "${OPENBLAS_CORETYPE:-}" ]]; then
@@ -208,6 +208,8 @@ echo
 echo "## ratios (${ENTRIES} x ${DIM}, batch ${BATCH}, top_k ${TOP_K})"
 printf '%-44s %10s probes/s\n' "limit (best GEMM above)" "${LIMIT}"
 printf '%-44s %10s probes/s  %s x limit (target >= 0.97)\n' "cpu-flat in process" "${INPROC:-n/a}" "$(ratio "${INPROC}" "${LIMIT}")"
+PAIRED=$(grep '^RESULT kind=paired' "${WORK}/gemm.txt" | sed -n 's/.* median=\([^ ]*\).*/\1/p')
+printf '%-44s %10s        %s x (rounds alternating both, median)\n' "cpu-flat in process / scipy-openblas GEMM" "" "${PAIRED:-n/a}"
 printf '%-44s %10s probes/s  %s x limit (target >= 0.9)\n' "cpu-flat end to end (gRPC, 2 callers)" "${E2E:-n/a}" "$(ratio "${E2E}" "${LIMIT}")"
 printf '%-44s %10s probes/s  %s x limit\n' "faiss-cpu in process" "${FAISS_INPROC:-n/a}" "$(ratio "${FAISS_INPROC}" "${LIMIT}")"
 printf '%-44s %10s probes/s  %s x limit\n' "faiss-cpu end to end (gRPC, 2 callers)" "${E2E_FAISS:-n/a}" "$(ratio "${E2E_FAISS}" "${LIMIT}")"
@@ -215,17 +217,20 @@ printf '%-44s %10s probes/s  %s x limit\n' "faiss-cpu end to end (gRPC, 2 caller
 # ---------------------------------------------------------------- scaling
 echo
 echo "## scaling (batch ${BATCH}, top_k ${TOP_K}): scipy-openblas GEMM vs cpu-flat in process"
+echo "(ratio: best figures timed apart; paired: median over rounds alternating both)"
 SIZES=(10000 100000 1000000)
 [[ ${QUICK} == 1 ]] && SIZES=(10000 100000)
 [[ ${BIG} == 1 ]] && SIZES+=(10000000)
-printf '%-10s %14s %14s %8s\n' entries "GEMM probes/s" "flat probes/s" ratio
+printf '%-10s %14s %14s %8s %8s\n' entries "GEMM probes/s" "flat probes/s" ratio paired
 for n in "${SIZES[@]}"; do
   timeout 3600 "${GEMM}" --entries="${n}" --dim="${DIM}" --batch="${BATCH}" --top_k="${TOP_K}" \
     --reps="${REPS}" --threads="${THREADS}" --candidates=scipy-openblas --flat --nofaiss \
+    --paired=$((REPS + 2)) \
     > "${WORK}/scale-${n}.txt" 2>&1
   g=$(field probes_per_s "${WORK}/scale-${n}.txt" scipy-openblas)
   f=$(field probes_per_s "${WORK}/scale-${n}.txt" cpu-flat)
-  printf '%-10s %14s %14s %8s\n' "${n}" "${g:-n/a}" "${f:-n/a}" "$(ratio "${f}" "${g}")"
+  pm=$(grep '^RESULT kind=paired' "${WORK}/scale-${n}.txt" | sed -n 's/.* median=\([^ ]*\).*/\1/p')
+  printf '%-10s %14s %14s %8s %8s\n' "${n}" "${g:-n/a}" "${f:-n/a}" "$(ratio "${f}" "${g}")" "${pm:-n/a}"
 done
 
 # ---------------------------------------------------------------- bf16
