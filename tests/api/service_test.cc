@@ -118,7 +118,7 @@ TEST_F(ServiceTest, GalleryLifecycle) {
   EXPECT_EQ(g.subjects(), 5u);
   ASSERT_EQ(g.groups_size(), 1);
   EXPECT_EQ(g.groups(0).group(), "A");
-  EXPECT_EQ(g.backend(), "faiss-cpu");
+  EXPECT_EQ(g.backend(), "cpu-flat");
   EXPECT_GT(g.memory().host_bytes(), 5u * kDim * 4);
 
   grpc::ClientContext list_ctx;

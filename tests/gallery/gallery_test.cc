@@ -135,7 +135,7 @@ TEST_F(GalleryTest, EnrollAssignsMonotonicIdsAndVersions) {
   EXPECT_EQ(info.subjects, 5u);  // s1_0..s1_2, s2_0, s2_1
   EXPECT_EQ(info.groups, (std::map<std::string, uint64_t>{{"a", 3}, {"b", 2}}));
   EXPECT_EQ(info.version, 2u);
-  EXPECT_EQ(info.backend, "faiss-cpu");
+  EXPECT_EQ(info.backend, "cpu-flat");
   EXPECT_TRUE(info.trained);
   EXPECT_GE(info.memory.host_bytes, 5u * kDim * sizeof(float));
   EXPECT_EQ(info.config.policy_blob, "max_fpir: 0.001");

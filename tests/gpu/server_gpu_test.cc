@@ -126,7 +126,7 @@ TEST_F(ServerGpuTest, GpuBackendAnswersAsTheCpuBackendDoes) {
   ASSERT_TRUE(CreateAndEnroll(gpu, rows).ok());
   ASSERT_TRUE(CreateAndEnroll(cpu, rows).ok());
   ASSERT_EQ(Backend(gpu), "gpu");
-  ASSERT_EQ(Backend(cpu), "faiss-cpu");
+  ASSERT_EQ(Backend(cpu), "cpu-flat");
 
   // Even probes: noisy copies of enrolled rows (many candidates above the
   // threshold); odd ones: random. Row p is scaled by 10^(p % 5 - 2).
