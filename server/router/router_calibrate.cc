@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/edge/unary.h"
+#include "server/edge/validation.h"
 #include "server/router/matrix_rows.h"
 #include "server/router/router_sample.h"
 #include "server/router/router_service.h"
@@ -52,6 +53,13 @@ absl::Status RouterService::DoCalibrate(const v1::CalibrateRequest& req,
   const absl::Time deadline = limits.deadline;
   if (req.gallery().empty()) {
     return absl::InvalidArgumentError("gallery: name is empty");
+  }
+  // The caps a server checks before any search: a calibration's groups are
+  // reported by every later search.
+  if (req.has_labeled()) {
+    absl::Status status = api::ValidateCalibrationLabels(
+        req.labeled(), options_.server.limits.max_calibration_groups);
+    if (!status.ok()) return status;
   }
   // The gallery as calibrated: size and version before the searches.
   auto before = AggregatedGallery(req.gallery(), deadline);
