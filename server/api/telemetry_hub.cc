@@ -12,21 +12,28 @@
 #include "server/api/calibration_search.h"
 #include "server/api/convert.h"
 #include "server/common/log.h"
+#include "server/index/cpu_blas.h"
 #include "server/telemetry/telemetry_proto.h"
 
 namespace candor::api {
 namespace {
 
-// The BLAS serving FAISS, as loaded: OpenBLAS names itself and its version
-// (openblas_get_config); any other BLAS reads "unknown".
+// The BLAS libraries serving searches, as loaded: the CPU flat index's GEMM
+// (cpu_blas.h) and the OpenBLAS FAISS links (IVF, faiss-cpu), which names
+// itself through openblas_get_config ("unknown" for any other BLAS).
 std::string BlasName() {
   using ConfigFn = char* (*)();
   auto config =
       reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-  if (config == nullptr || config() == nullptr) return "unknown";
-  // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
-  std::vector<std::string> words = absl::StrSplit(config(), ' ');
-  return words.size() >= 2 ? absl::StrCat(words[0], " ", words[1]) : words[0];
+  std::string faiss = "unknown";
+  if (config != nullptr && config() != nullptr) {
+    // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"
+    std::vector<std::string> words = absl::StrSplit(config(), ' ');
+    faiss = words.size() >= 2 ? absl::StrCat(words[0], " ", words[1])
+                              : words[0];
+  }
+  return absl::StrCat(index::ServingBlas().info().Describe(), " (flat), ",
+                      faiss, " (FAISS)");
 }
 
 telemetry::Policy OverrideOf(const gallery::Gallery& gallery) {

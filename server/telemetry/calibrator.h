@@ -80,9 +80,12 @@ struct SampledEntry {
 };
 
 // Draws min(sample_size, gallery size) live entries, reproducibly for one
-// `seed` and one gallery state: entries ordered by entry id, shuffled by
-// std::mt19937_64(seed) with std::shuffle, the first sample_size kept
-// (a router draws the same over the union of its shards' entries).
+// `seed` and one gallery state. A server: entries ordered by entry id,
+// shuffled by std::mt19937_64(seed) with std::shuffle, the first sample_size
+// kept. A router: each shard's share in proportion to its size, drawn on the
+// shard the same way with a seed derived per shard (router_sample.h): as
+// many entries and as uniform, but not the single server's entries for the
+// same seed (a whole-gallery self-audit matches it exactly).
 using CalibrationSample = std::function<absl::StatusOr<std::vector<SampledEntry>>(
     uint32_t sample_size, uint64_t seed, absl::Time deadline)>;
 
