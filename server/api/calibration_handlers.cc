@@ -40,34 +40,28 @@ absl::Status CandorService::DoCalibrate(const v1::CalibrateRequest& req,
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* CandorService::Calibrate(
-    grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
-    v1::CalibrationReport* resp) {
-  return ServeBlocking(ctx, "Calibrate", req->gallery(), maintenance_.get(),
-                       [this, ctx, req, resp](CallRecord* record) {
-                         // Calibration holds a maintenance thread for as long
-                         // as its searches take: it looks at the caller's
-                         // deadline and cancellation between chunks.
-                         CallLimits limits;
-                         limits.deadline = DeadlineOf(*ctx);
-                         limits.cancelled = [ctx] {
-                           return ctx->IsCancelled();
-                         };
-                         return DoCalibrate(*req, limits, resp, record);
-                       });
+absl::Status CandorService::Work(const Ctx& ctx,
+                                 const v1::CalibrateRequest& req,
+                                 v1::CalibrationReport* resp,
+                                 CallRecord* record) {
+  // Calibration holds a maintenance thread for as long as its searches
+  // take: it looks at the caller's deadline and cancellation between
+  // chunks.
+  CallLimits limits;
+  limits.deadline = DeadlineOf(ctx);
+  limits.cancelled = [ctx = &ctx] { return ctx->IsCancelled(); };
+  return DoCalibrate(req, limits, resp, record);
 }
 
-grpc::ServerUnaryReactor* CandorService::GetCalibration(
-    grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
-    v1::CalibrationReport* resp) {
-  return Serve(ctx, "GetCalibration", req->gallery(), [&](CallRecord*) {
-    auto gallery = FindGallery(req->gallery());
-    if (!gallery.ok()) return gallery.status();
-    auto report = telemetry_->GetCalibration(**gallery, *req);
-    if (!report.ok()) return report.status();
-    *resp = *std::move(report);
-    return absl::OkStatus();
-  });
+absl::Status CandorService::Work(const Ctx&,
+                                 const v1::GetCalibrationRequest& req,
+                                 v1::CalibrationReport* resp, CallRecord*) {
+  auto gallery = FindGallery(req.gallery());
+  if (!gallery.ok()) return gallery.status();
+  auto report = telemetry_->GetCalibration(**gallery, req);
+  if (!report.ok()) return report.status();
+  *resp = *std::move(report);
+  return absl::OkStatus();
 }
 
 }  // namespace candor::api

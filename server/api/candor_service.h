@@ -16,6 +16,8 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
@@ -24,13 +26,14 @@
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/api/telemetry_hub.h"
+#include "server/edge/edge_service.h"
 #include "server/edge/status_util.h"
 #include "server/gallery/gallery_store.h"
 #include "server/security/call_gate.h"
 
 namespace candor::api {
 
-class CandorService final : public v1::Candor::CallbackService {
+class CandorService final : public EdgeService<CandorService> {
  public:
   // None of the pointers is owned; all outlive the service.
   CandorService(const ServerOptions& options, gallery::GalleryStore* store,
@@ -45,47 +48,6 @@ class CandorService final : public v1::Candor::CallbackService {
   // calibrations still search). Idempotent.
   void Shutdown();
 
-  grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
-                                          const v1::CreateGalleryRequest* req,
-                                          v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* GetGallery(grpc::CallbackServerContext* ctx,
-                                       const v1::GetGalleryRequest* req,
-                                       v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* ListGalleries(
-      grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
-      v1::ListGalleriesResponse* resp) override;
-  grpc::ServerUnaryReactor* DeleteGallery(
-      grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
-      v1::DeleteGalleryResponse* resp) override;
-  grpc::ServerUnaryReactor* CompactGallery(
-      grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
-      v1::CompactGalleryResponse* resp) override;
-  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* ctx,
-                                   const v1::EnrollRequest* req,
-                                   v1::EnrollResponse* resp) override;
-  grpc::ServerUnaryReactor* Remove(grpc::CallbackServerContext* ctx,
-                                   const v1::RemoveRequest* req,
-                                   v1::RemoveResponse* resp) override;
-  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx,
-                                   const v1::SearchRequest* req,
-                                   v1::SearchResponse* resp) override;
-  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>* SearchStream(
-      grpc::CallbackServerContext* ctx) override;
-  grpc::ServerUnaryReactor* Calibrate(grpc::CallbackServerContext* ctx,
-                                      const v1::CalibrateRequest* req,
-                                      v1::CalibrationReport* resp) override;
-  grpc::ServerUnaryReactor* GetCalibration(
-      grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
-      v1::CalibrationReport* resp) override;
-  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* ctx,
-                                      const v1::SetPolicyRequest* req,
-                                      v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* TrainIndex(grpc::CallbackServerContext* ctx,
-                                       const v1::TrainIndexRequest* req,
-                                       v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
-                                     const v1::GetStatsRequest* req,
-                                     v1::Stats* resp) override;
   // sample_handler.cc
   grpc::ServerUnaryReactor* SampleEntries(
       grpc::CallbackServerContext* ctx, const v1::SampleEntriesRequest* req,
@@ -102,31 +64,80 @@ class CandorService final : public v1::Candor::CallbackService {
                    std::function<void(absl::Status)> done);
 
  private:
-  // Every unary method: the gate, then `work(&record)` on this thread
-  // (skipped when the gate refuses; it may add what the call touched to
-  // the record), then metrics and the audit record. The call is answered
-  // once its record is durable, or UNAVAILABLE when it cannot be written.
-  // For reads of in-memory state only.
-  template <typename Work>
-  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx,
-                                  const char* method,
-                                  const std::string& gallery, Work&& work) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    CallRecord record;
-    StartRecord(method, gallery, &record);
-    absl::Status status = gate_->Admit(*ctx, method, &record.caller);
-    if (status.ok()) status = work(&record);
-    Complete(reactor, record, std::move(status));
-    return reactor;
+  friend class EdgeService<CandorService>;
+
+  // Every unary RPC (edge_service.h): reads of in-memory state are served
+  // on this thread; work that blocks on `ExecutorFor<Req>()`.
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
+                                 const char* method, const std::string& gallery,
+                                 const Req& req, Resp* resp) {
+    BlockingExecutor* executor = ExecutorFor<Req>();
+    if (executor == nullptr) {
+      return Serve(ctx, method, gallery, [&](CallRecord* record) {
+        return Work(*ctx, req, resp, record);
+      });
+    }
+    return ServeBlocking(ctx, method, gallery, executor,
+                         [this, ctx, req = &req, resp](CallRecord* record) {
+                           return Work(*ctx, *req, resp, record);
+                         });
+  }
+  // Enroll, Remove, CreateGallery, SetPolicy: short waits on an fsync.
+  // Calibrate, CompactGallery, DeleteGallery, TrainIndex: long work.
+  template <typename Req>
+  BlockingExecutor* ExecutorFor() const {
+    if constexpr (std::is_same_v<Req, v1::EnrollRequest> ||
+                  std::is_same_v<Req, v1::RemoveRequest> ||
+                  std::is_same_v<Req, v1::CreateGalleryRequest> ||
+                  std::is_same_v<Req, v1::SetPolicyRequest>) {
+      return writes_.get();
+    } else if constexpr (std::is_same_v<Req, v1::CalibrateRequest> ||
+                         std::is_same_v<Req, v1::CompactGalleryRequest> ||
+                         std::is_same_v<Req, v1::DeleteGalleryRequest> ||
+                         std::is_same_v<Req, v1::TrainIndexRequest>) {
+      return maintenance_.get();
+    } else {
+      return nullptr;
+    }
+  }
+  // The work of each unary RPC; it may add what the call touched to
+  // `record`.
+  using Ctx = grpc::CallbackServerContext;
+  absl::Status Work(const Ctx&, const v1::CreateGalleryRequest& req,
+                    v1::Gallery* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::GetGalleryRequest& req,
+                    v1::Gallery* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::ListGalleriesRequest& req,
+                    v1::ListGalleriesResponse* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::DeleteGalleryRequest& req,
+                    v1::DeleteGalleryResponse* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::CompactGalleryRequest& req,
+                    v1::CompactGalleryResponse* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::EnrollRequest& req,
+                    v1::EnrollResponse* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::RemoveRequest& req,
+                    v1::RemoveResponse* resp, CallRecord* record);
+  absl::Status Work(const Ctx& ctx, const v1::CalibrateRequest& req,
+                    v1::CalibrationReport* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::GetCalibrationRequest& req,
+                    v1::CalibrationReport* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::SetPolicyRequest& req,
+                    v1::Gallery* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::TrainIndexRequest& req,
+                    v1::Gallery* resp, CallRecord* record);
+  absl::Status Work(const Ctx&, const v1::GetStatsRequest& req,
+                    v1::Stats* resp, CallRecord* record);
+
+  absl::Status Admit(const grpc::CallbackServerContext& ctx,
+                     const char* method, security::Caller* caller) const {
+    return gate_->Admit(ctx, method, caller);
+  }
+  void Audit(const CallRecord& record, std::function<void(absl::Status)> done) {
+    telemetry_->Record(record, std::move(done));
   }
 
   // Serve for work that blocks: the gate on this thread, then `work` on
-  // `executor`; this thread returns at once. `work` is called once, on an
-  // executor thread; it must capture what it uses by value (the request,
-  // response and context pointers stay valid until the reactor finishes).
-  // A call is refused RESOURCE_EXHAUSTED when the executor's queue is full,
-  // and answered DEADLINE_EXCEEDED without running when its deadline
-  // passed while it waited for a thread.
   template <typename Work>
   grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx,
                                           const char* method,
@@ -137,7 +148,7 @@ class CandorService final : public v1::Candor::CallbackService {
     // Shared with the task: a refused task is destroyed uncalled.
     auto record = std::make_shared<CallRecord>();
     StartRecord(method, gallery, record.get());
-    absl::Status status = gate_->Admit(*ctx, method, &record->caller);
+    absl::Status status = Admit(*ctx, method, &record->caller);
     if (status.ok()) {
       status = executor->Submit(
           [this, reactor, ctx, record, work = std::move(work)]() mutable {
@@ -151,11 +162,6 @@ class CandorService final : public v1::Candor::CallbackService {
     return reactor;
   }
 
-  void StartRecord(const char* method, const std::string& gallery,
-                   CallRecord* record) const;
-  // Metrics and the audit record of a finished unary call, then Finish.
-  void Complete(grpc::ServerUnaryReactor* reactor, CallRecord& record,
-                absl::Status status);
   // OK, or DEADLINE_EXCEEDED / CANCELLED for a call whose caller is gone.
   static absl::Status StillWanted(const grpc::CallbackServerContext& ctx);
 
@@ -170,10 +176,6 @@ class CandorService final : public v1::Candor::CallbackService {
   absl::Status DoRemove(const v1::RemoveRequest& req, v1::RemoveResponse* resp);
   absl::Status DoSetPolicy(const v1::SetPolicyRequest& req, v1::Gallery* resp,
                            CallRecord* record);
-  // Records a call the gate refused, then answers it through `done`.
-  void RecordRefusal(const char* method, const std::string& gallery,
-                     const security::Caller& caller, const absl::Status& refusal,
-                     std::function<void(absl::Status)> done);
   // Stops with DEADLINE_EXCEEDED / CANCELLED once the caller is gone.
   absl::Status DoCalibrate(const v1::CalibrateRequest& req,
                            const CallLimits& limits,

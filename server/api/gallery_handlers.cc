@@ -78,22 +78,6 @@ void CandorService::Shutdown() {
   maintenance_->Shutdown();
 }
 
-void CandorService::StartRecord(const char* method, const std::string& gallery,
-                                CallRecord* record) const {
-  record->rpc = method;
-  record->gallery = gallery;
-  record->start = absl::Now();
-}
-
-void CandorService::Complete(grpc::ServerUnaryReactor* reactor,
-                             CallRecord& record, absl::Status status) {
-  record.status = status;
-  record.end = absl::Now();
-  telemetry_->Record(record, [reactor, status](absl::Status audit) {
-    reactor->Finish(ToGrpcStatus(audit.ok() ? status : audit));
-  });
-}
-
 absl::Status CandorService::StillWanted(
     const grpc::CallbackServerContext& ctx) {
   if (absl::Now() >= DeadlineOf(ctx)) {
@@ -274,83 +258,61 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* CandorService::CreateGallery(
-    grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
-    v1::Gallery* resp) {
-  return ServeBlocking(ctx, "CreateGallery", req->name(), writes_.get(),
-                       [this, req, resp](CallRecord* record) {
-                         return DoCreateGallery(*req, resp, record);
-                       });
+absl::Status CandorService::Work(const Ctx&,
+                                 const v1::CreateGalleryRequest& req,
+                                 v1::Gallery* resp, CallRecord* record) {
+  return DoCreateGallery(req, resp, record);
 }
 
-grpc::ServerUnaryReactor* CandorService::GetGallery(
-    grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
-    v1::Gallery* resp) {
-  return Serve(ctx, "GetGallery", req->name(),
-               [&](CallRecord*) { return DoGetGallery(req->name(), resp); });
+absl::Status CandorService::Work(const Ctx&, const v1::GetGalleryRequest& req,
+                                 v1::Gallery* resp, CallRecord*) {
+  return DoGetGallery(req.name(), resp);
 }
 
-grpc::ServerUnaryReactor* CandorService::ListGalleries(
-    grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
-    v1::ListGalleriesResponse* resp) {
-  return Serve(ctx, "ListGalleries", "", [&](CallRecord* record) {
-    for (const auto& g : store_->List()) {
-      absl::Status s = DoGetGallery(g->name(), resp->add_galleries());
-      // Deleted between List and Get: leave it out.
-      if (absl::IsNotFound(s)) resp->mutable_galleries()->RemoveLast();
-    }
-    record->details["galleries"] = resp->galleries_size();
-    return absl::OkStatus();
-  });
+absl::Status CandorService::Work(const Ctx&, const v1::ListGalleriesRequest&,
+                                 v1::ListGalleriesResponse* resp,
+                                 CallRecord* record) {
+  for (const auto& g : store_->List()) {
+    absl::Status s = DoGetGallery(g->name(), resp->add_galleries());
+    // Deleted between List and Get: leave it out.
+    if (absl::IsNotFound(s)) resp->mutable_galleries()->RemoveLast();
+  }
+  record->details["galleries"] = resp->galleries_size();
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* CandorService::DeleteGallery(
-    grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
-    v1::DeleteGalleryResponse* resp) {
-  return ServeBlocking(ctx, "DeleteGallery", req->name(), maintenance_.get(),
-                       [this, req](CallRecord* record) {
-                         return DoDeleteGallery(*req, record);
-                       });
+absl::Status CandorService::Work(const Ctx&,
+                                 const v1::DeleteGalleryRequest& req,
+                                 v1::DeleteGalleryResponse*,
+                                 CallRecord* record) {
+  return DoDeleteGallery(req, record);
 }
 
-grpc::ServerUnaryReactor* CandorService::CompactGallery(
-    grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
-    v1::CompactGalleryResponse* resp) {
-  return ServeBlocking(ctx, "CompactGallery", req->name(), maintenance_.get(),
-                       [this, req, resp](CallRecord* record) {
-                         absl::Status status = DoCompactGallery(*req, resp);
-                         record->details["erased_entries"] =
-                             resp->erased_entries();
-                         record->details["bytes_before"] = resp->bytes_before();
-                         record->details["bytes_after"] = resp->bytes_after();
-                         return status;
-                       });
+absl::Status CandorService::Work(const Ctx&,
+                                 const v1::CompactGalleryRequest& req,
+                                 v1::CompactGalleryResponse* resp,
+                                 CallRecord* record) {
+  absl::Status status = DoCompactGallery(req, resp);
+  record->details["erased_entries"] = resp->erased_entries();
+  record->details["bytes_before"] = resp->bytes_before();
+  record->details["bytes_after"] = resp->bytes_after();
+  return status;
 }
 
-grpc::ServerUnaryReactor* CandorService::SetPolicy(
-    grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
-    v1::Gallery* resp) {
-  return ServeBlocking(ctx, "SetPolicy", req->gallery(), writes_.get(),
-                       [this, req, resp](CallRecord* record) {
-                         return DoSetPolicy(*req, resp, record);
-                       });
+absl::Status CandorService::Work(const Ctx&, const v1::SetPolicyRequest& req,
+                                 v1::Gallery* resp, CallRecord* record) {
+  return DoSetPolicy(req, resp, record);
 }
 
-grpc::ServerUnaryReactor* CandorService::TrainIndex(
-    grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
-    v1::Gallery* resp) {
-  return ServeBlocking(ctx, "TrainIndex", req->gallery(), maintenance_.get(),
-                       [this, req, resp](CallRecord* record) {
-                         record->details["nlist"] = req->nlist();
-                         return DoTrainIndex(*req, resp);
-                       });
+absl::Status CandorService::Work(const Ctx&, const v1::TrainIndexRequest& req,
+                                 v1::Gallery* resp, CallRecord* record) {
+  record->details["nlist"] = req.nlist();
+  return DoTrainIndex(req, resp);
 }
 
-grpc::ServerUnaryReactor* CandorService::GetStats(
-    grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
-    v1::Stats* resp) {
-  return Serve(ctx, "GetStats", "",
-               [&](CallRecord*) { return DoGetStats(resp); });
+absl::Status CandorService::Work(const Ctx&, const v1::GetStatsRequest&,
+                                 v1::Stats* resp, CallRecord*) {
+  return DoGetStats(resp);
 }
 
 }  // namespace candor::api

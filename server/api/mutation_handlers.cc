@@ -81,41 +81,30 @@ int64_t CandorService::GallerySize(const std::string& name) const {
   return gallery.ok() ? static_cast<int64_t>((*gallery)->Info().size) : -1;
 }
 
-grpc::ServerUnaryReactor* CandorService::Enroll(
-    grpc::CallbackServerContext* ctx, const v1::EnrollRequest* req,
-    v1::EnrollResponse* resp) {
-  return ServeBlocking(ctx, "Enroll", req->gallery(), writes_.get(),
-                       [this, req, resp](CallRecord* record) {
-                         record->probes =
-                             static_cast<int>(req->vectors().rows());
-                         absl::Status status = DoEnroll(*req, resp);
-                         record->gallery_version = resp->version();
-                         record->entry_ids.assign(resp->entry_ids().begin(),
-                                                  resp->entry_ids().end());
-                         record->gallery_size = GallerySize(req->gallery());
-                         record->details["entries"] = resp->entry_ids_size();
-                         record->details["replayed"] = resp->replayed();
-                         return status;
-                       });
+absl::Status CandorService::Work(const Ctx&, const v1::EnrollRequest& req,
+                                 v1::EnrollResponse* resp, CallRecord* record) {
+  record->probes = static_cast<int>(req.vectors().rows());
+  absl::Status status = DoEnroll(req, resp);
+  record->gallery_version = resp->version();
+  record->entry_ids.assign(resp->entry_ids().begin(), resp->entry_ids().end());
+  record->gallery_size = GallerySize(req.gallery());
+  record->details["entries"] = resp->entry_ids_size();
+  record->details["replayed"] = resp->replayed();
+  return status;
 }
 
-grpc::ServerUnaryReactor* CandorService::Remove(
-    grpc::CallbackServerContext* ctx, const v1::RemoveRequest* req,
-    v1::RemoveResponse* resp) {
-  return ServeBlocking(
-      ctx, "Remove", req->gallery(), writes_.get(),
-      [this, req, resp](CallRecord* record) {
-        absl::Status status = DoRemove(*req, resp);
-        record->gallery_version = resp->version();
-        record->entry_ids.assign(resp->removed_entry_ids().begin(),
-                                 resp->removed_entry_ids().end());
-        record->gallery_size = GallerySize(req->gallery());
-        record->details["removed"] = resp->removed_entry_ids_size();
-        if (req->has_subject_id()) {
-          record->details["subject_id"] = req->subject_id();
-        }
-        return status;
-      });
+absl::Status CandorService::Work(const Ctx&, const v1::RemoveRequest& req,
+                                 v1::RemoveResponse* resp, CallRecord* record) {
+  absl::Status status = DoRemove(req, resp);
+  record->gallery_version = resp->version();
+  record->entry_ids.assign(resp->removed_entry_ids().begin(),
+                           resp->removed_entry_ids().end());
+  record->gallery_size = GallerySize(req.gallery());
+  record->details["removed"] = resp->removed_entry_ids_size();
+  if (req.has_subject_id()) {
+    record->details["subject_id"] = req.subject_id();
+  }
+  return status;
 }
 
 }  // namespace candor::api

@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
 #include "server/edge/serving.h"
@@ -59,23 +58,10 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
       options, server->store_.get(), server->runner_.get(),
       server->telemetry_.get(), server->gate_.get());
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  if (!options.security.reflection) {
-    builder.SetOption(std::make_unique<NoReflection>());
-  }
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.limits.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.limits.max_message_bytes);
-  ApplyGrpcLimits(options.grpc, &builder);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen));
-  }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  auto grpc_server = StartGrpcServer(options, *credentials,
+                                     server->service_.get(), &server->port_);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = *std::move(grpc_server);
   LogInfo(absl::StrCat("serving candor.v1.Candor on ", options.listen,
                        " (port ", server->port_, "), data dir ",
                        options.store.data_dir, ", ",

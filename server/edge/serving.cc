@@ -2,9 +2,12 @@
 
 #include <climits>
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 
 namespace candor::api {
@@ -44,6 +47,30 @@ void ApplyGrpcLimits(const GrpcLimitOptions& limits,
                               ms(limits.max_connection_age_grace));
   builder->AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                               ms(limits.handshake_timeout));
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const ServerOptions& options,
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    grpc::Service* service, int* port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  if (!options.security.reflection) {
+    builder.SetOption(std::make_unique<NoReflection>());
+  }
+  builder.AddListeningPort(options.listen, std::move(credentials), port);
+  builder.SetMaxReceiveMessageSize(options.limits.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.limits.max_message_bytes);
+  ApplyGrpcLimits(options.grpc, &builder);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || *port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  return server;
 }
 
 }  // namespace candor::api

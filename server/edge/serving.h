@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "server/api/options.h"
 #include "server/security/security_options.h"
@@ -25,6 +26,15 @@ std::string SecuritySummary(const security::SecurityOptions& security);
 // and a handshake deadline.
 void ApplyGrpcLimits(const GrpcLimitOptions& limits,
                      grpc::ServerBuilder* builder);
+
+// Serves `service` on options.listen with grpc.health.v1 (SERVING once
+// started), reflection unless options.security turns it off, the message
+// size limit and ApplyGrpcLimits; *port gets the port bound. Unavailable
+// when it cannot listen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const ServerOptions& options,
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    grpc::Service* service, int* port);
 
 // A ServerBuilder option that keeps the reflection plugin (enabled process
 // wide by InitProtoReflectionServerBuilderPlugin) off this server.

@@ -49,23 +49,9 @@ RouterService::RouterService(const RouterOptions& options,
       policies_(policies),
       gate_(gate) {}
 
-telemetry::CallRecord RouterService::StartRecord(
-    const char* rpc, const std::string& gallery) const {
-  telemetry::CallRecord record;
-  record.rpc = rpc;
-  record.gallery = gallery;
-  record.start = absl::Now();
-  return record;
-}
-
-void RouterService::Complete(grpc::ServerUnaryReactor* reactor,
-                             telemetry::CallRecord& record,
-                             absl::Status status) {
-  record.status = status;
-  record.end = absl::Now();
-  telemetry_->audit().Record(record, [reactor, status](absl::Status audit) {
-    reactor->Finish(api::ToGrpcStatus(audit.ok() ? status : audit));
-  });
+void RouterService::Audit(const telemetry::CallRecord& record,
+                          std::function<void(absl::Status)> done) {
+  telemetry_->audit().Record(record, std::move(done));
 }
 
 absl::StatusOr<telemetry::PolicyGallery> RouterService::PolicyView(
@@ -316,65 +302,47 @@ absl::Status RouterService::DoGetStats(absl::Time deadline, v1::Stats* resp) {
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RouterService::CreateGallery(
-    grpc::CallbackServerContext* ctx, const v1::CreateGalleryRequest* req,
-    v1::Gallery* resp) {
-  return Finish(ctx, "CreateGallery", req->name(), [&] {
-    return DoCreateGallery(*req, api::DeadlineOf(*ctx), resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx,
+                               const v1::CreateGalleryRequest& req,
+                               v1::Gallery* resp) {
+  return DoCreateGallery(req, api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::GetGallery(
-    grpc::CallbackServerContext* ctx, const v1::GetGalleryRequest* req,
-    v1::Gallery* resp) {
-  return Finish(ctx, "GetGallery", req->name(), [&] {
-    return DoGetGallery(req->name(), api::DeadlineOf(*ctx), resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::GetGalleryRequest& req,
+                               v1::Gallery* resp) {
+  return DoGetGallery(req.name(), api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::ListGalleries(
-    grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
-    v1::ListGalleriesResponse* resp) {
-  return Finish(ctx, "ListGalleries",
-                [&] { return DoListGalleries(api::DeadlineOf(*ctx), resp); });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::ListGalleriesRequest&,
+                               v1::ListGalleriesResponse* resp) {
+  return DoListGalleries(api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::DeleteGallery(
-    grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
-    v1::DeleteGalleryResponse* resp) {
-  return Finish(ctx, "DeleteGallery", req->name(),
-                [&] { return DoDeleteGallery(*req, api::DeadlineOf(*ctx)); });
+absl::Status RouterService::Do(const Ctx& ctx,
+                               const v1::DeleteGalleryRequest& req,
+                               v1::DeleteGalleryResponse*) {
+  return DoDeleteGallery(req, api::DeadlineOf(ctx));
 }
 
-grpc::ServerUnaryReactor* RouterService::CompactGallery(
-    grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
-    v1::CompactGalleryResponse* resp) {
-  return Finish(ctx, "CompactGallery", req->name(), [&] {
-    return DoCompactGallery(*req, api::DeadlineOf(*ctx), resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx,
+                               const v1::CompactGalleryRequest& req,
+                               v1::CompactGalleryResponse* resp) {
+  return DoCompactGallery(req, api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::SetPolicy(
-    grpc::CallbackServerContext* ctx, const v1::SetPolicyRequest* req,
-    v1::Gallery* resp) {
-  return Finish(ctx, "SetPolicy", req->gallery(), [&] {
-    return DoSetPolicy(*req, api::DeadlineOf(*ctx), resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::SetPolicyRequest& req,
+                               v1::Gallery* resp) {
+  return DoSetPolicy(req, api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::TrainIndex(
-    grpc::CallbackServerContext* ctx, const v1::TrainIndexRequest* req,
-    v1::Gallery* resp) {
-  return Finish(ctx, "TrainIndex", req->gallery(), [&] {
-    return DoTrainIndex(*req, api::DeadlineOf(*ctx), resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::TrainIndexRequest& req,
+                               v1::Gallery* resp) {
+  return DoTrainIndex(req, api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::GetStats(
-    grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
-    v1::Stats* resp) {
-  return Finish(ctx, "GetStats",
-                [&] { return DoGetStats(api::DeadlineOf(*ctx), resp); });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::GetStatsRequest&,
+                               v1::Stats* resp) {
+  return DoGetStats(api::DeadlineOf(ctx), resp);
 }
 
 }  // namespace candor::router

@@ -122,34 +122,29 @@ absl::Status RouterService::DoCalibrate(const v1::CalibrateRequest& req,
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RouterService::Calibrate(
-    grpc::CallbackServerContext* ctx, const v1::CalibrateRequest* req,
-    v1::CalibrationReport* resp) {
-  return Finish(ctx, "Calibrate", req->gallery(), [&] {
-    // Its searches take long: it looks at the caller's deadline and
-    // cancellation between chunks, as a server's does.
-    telemetry::CallLimits limits;
-    limits.deadline = api::DeadlineOf(*ctx);
-    limits.cancelled = [ctx] { return ctx->IsCancelled(); };
-    return DoCalibrate(*req, limits, resp);
-  });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::CalibrateRequest& req,
+                               v1::CalibrationReport* resp) {
+  // Its searches take long: it looks at the caller's deadline and
+  // cancellation between chunks, as a server's does.
+  telemetry::CallLimits limits;
+  limits.deadline = api::DeadlineOf(ctx);
+  limits.cancelled = [ctx = &ctx] { return ctx->IsCancelled(); };
+  return DoCalibrate(req, limits, resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::GetCalibration(
-    grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
-    v1::CalibrationReport* resp) {
-  return Finish(ctx, "GetCalibration", req->gallery(), [&]() -> absl::Status {
-    if (req->gallery().empty()) {
-      return absl::InvalidArgumentError("gallery: name is empty");
-    }
-    auto size = GallerySize(req->gallery(), api::DeadlineOf(*ctx));
-    if (!size.ok()) return size.status();
-    auto report = telemetry_->policy().Report(
-        {req->gallery(), *size, policies_->Find(req->gallery())}, *req);
-    if (!report.ok()) return report.status();
-    *resp = *std::move(report);
-    return absl::OkStatus();
-  });
+absl::Status RouterService::Do(const Ctx& ctx,
+                               const v1::GetCalibrationRequest& req,
+                               v1::CalibrationReport* resp) {
+  if (req.gallery().empty()) {
+    return absl::InvalidArgumentError("gallery: name is empty");
+  }
+  auto size = GallerySize(req.gallery(), api::DeadlineOf(ctx));
+  if (!size.ok()) return size.status();
+  auto report = telemetry_->policy().Report(
+      {req.gallery(), *size, policies_->Find(req.gallery())}, req);
+  if (!report.ok()) return report.status();
+  *resp = *std::move(report);
+  return absl::OkStatus();
 }
 
 }  // namespace candor::router

@@ -60,7 +60,7 @@ void RouterService::StartSearch(const v1::SearchRequest& request,
     telemetry::ThresholdDecision decision;
   };
   auto call = std::make_shared<Call>();
-  call->record = StartRecord(rpc, request.gallery());
+  StartRecord(rpc, request.gallery(), &call->record);
   call->record.caller = caller;
   // An oversized purpose is refused by the shards; the record keeps its
   // prefix.
@@ -115,48 +115,6 @@ void RouterService::StartSearch(const v1::SearchRequest& request,
             }
             finish(absl::OkStatus());
           });
-}
-
-grpc::ServerUnaryReactor* RouterService::Search(
-    grpc::CallbackServerContext* ctx, const v1::SearchRequest* req,
-    v1::SearchResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  security::Caller caller;
-  if (absl::Status admitted = Admit(*ctx, "Search", &caller); !admitted.ok()) {
-    telemetry::CallRecord record = StartRecord("Search", req->gallery());
-    record.caller = caller;
-    Complete(reactor, record, admitted);
-    return reactor;
-  }
-  StartSearch(*req, api::DeadlineOf(*ctx), caller, "Search", resp,
-              [reactor](absl::Status status) {
-                reactor->Finish(api::ToGrpcStatus(status));
-              });
-  return reactor;
-}
-
-grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>*
-RouterService::SearchStream(grpc::CallbackServerContext* ctx) {
-  security::Caller caller;
-  if (absl::Status admitted = Admit(*ctx, "SearchStream", &caller);
-      !admitted.ok()) {
-    auto* reactor = api::NewRefusedSearchStream();
-    telemetry::CallRecord record = StartRecord("SearchStream", "");
-    record.caller = caller;
-    record.status = admitted;
-    record.end = absl::Now();
-    telemetry_->audit().Record(record, [reactor, admitted](absl::Status audit) {
-      reactor->Finish(api::ToGrpcStatus(audit.ok() ? admitted : audit));
-    });
-    return reactor;
-  }
-  return api::NewSearchStreamReactor(
-      [this, deadline = api::DeadlineOf(*ctx), caller](
-          const v1::SearchRequest& request, v1::SearchResponse* response,
-          std::function<void(absl::Status)> done) {
-        StartSearch(request, deadline, caller, "SearchStream", response,
-                    std::move(done));
-      });
 }
 
 }  // namespace candor::router

@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
 #include "server/edge/serving.h"
@@ -75,23 +74,10 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
       options, server->shards_.get(), server->telemetry_.get(),
       server->policies_.get(), server->gate_.get());
 
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  if (!options.server.security.reflection) {
-    builder.SetOption(std::make_unique<api::NoReflection>());
-  }
-  builder.AddListeningPort(options.server.listen, *credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.server.limits.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.server.limits.max_message_bytes);
-  api::ApplyGrpcLimits(options.server.grpc, &builder);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.server.listen));
-  }
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  auto grpc_server = api::StartGrpcServer(
+      options.server, *credentials, server->service_.get(), &server->port_);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = *std::move(grpc_server);
   if (!options.shards_dns.empty()) {
     server->dns_watch_ = std::thread([s = server.get()] { s->WatchDns(); });
   }

@@ -11,13 +11,13 @@
 #include <map>
 #include <string>
 #include <utility>
-#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "candor/v1/candor.grpc.pb.h"
+#include "server/edge/edge_service.h"
 #include "server/edge/status_util.h"
 #include "server/security/call_gate.h"
 #include "server/router/forwarding.h"
@@ -30,7 +30,7 @@
 
 namespace candor::router {
 
-class RouterService final : public v1::Candor::CallbackService {
+class RouterService final : public api::EdgeService<RouterService> {
  public:
   // No pointer is owned; all outlive the service. `telemetry`: the same
   // units a server runs (decision, calibrator, audit sink, metrics);
@@ -39,48 +39,6 @@ class RouterService final : public v1::Candor::CallbackService {
                 telemetry::TelemetryUnits* telemetry,
                 telemetry::PolicyStore* policies,
                 const security::CallGate* gate);
-
-  grpc::ServerUnaryReactor* CreateGallery(grpc::CallbackServerContext* ctx,
-                                          const v1::CreateGalleryRequest* req,
-                                          v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* GetGallery(grpc::CallbackServerContext* ctx,
-                                       const v1::GetGalleryRequest* req,
-                                       v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* ListGalleries(
-      grpc::CallbackServerContext* ctx, const v1::ListGalleriesRequest* req,
-      v1::ListGalleriesResponse* resp) override;
-  grpc::ServerUnaryReactor* DeleteGallery(
-      grpc::CallbackServerContext* ctx, const v1::DeleteGalleryRequest* req,
-      v1::DeleteGalleryResponse* resp) override;
-  grpc::ServerUnaryReactor* CompactGallery(
-      grpc::CallbackServerContext* ctx, const v1::CompactGalleryRequest* req,
-      v1::CompactGalleryResponse* resp) override;
-  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* ctx,
-                                   const v1::EnrollRequest* req,
-                                   v1::EnrollResponse* resp) override;
-  grpc::ServerUnaryReactor* Remove(grpc::CallbackServerContext* ctx,
-                                   const v1::RemoveRequest* req,
-                                   v1::RemoveResponse* resp) override;
-  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* ctx,
-                                   const v1::SearchRequest* req,
-                                   v1::SearchResponse* resp) override;
-  grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>* SearchStream(
-      grpc::CallbackServerContext* ctx) override;
-  grpc::ServerUnaryReactor* Calibrate(grpc::CallbackServerContext* ctx,
-                                      const v1::CalibrateRequest* req,
-                                      v1::CalibrationReport* resp) override;
-  grpc::ServerUnaryReactor* GetCalibration(
-      grpc::CallbackServerContext* ctx, const v1::GetCalibrationRequest* req,
-      v1::CalibrationReport* resp) override;
-  grpc::ServerUnaryReactor* SetPolicy(grpc::CallbackServerContext* ctx,
-                                      const v1::SetPolicyRequest* req,
-                                      v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* TrainIndex(grpc::CallbackServerContext* ctx,
-                                       const v1::TrainIndexRequest* req,
-                                       v1::Gallery* resp) override;
-  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx,
-                                     const v1::GetStatsRequest* req,
-                                     v1::Stats* resp) override;
 
   // The search path of Search and SearchStream: decides the threshold,
   // scatters to every shard, merges. `done` is called exactly once,
@@ -91,34 +49,48 @@ class RouterService final : public v1::Candor::CallbackService {
                    std::function<void(absl::Status)> done);
 
  private:
-  // Admits the caller (the gate), runs fn() on the gRPC thread with every
-  // shard call made on the caller's behalf, then records the call (metrics
-  // and the router's audit log) and finishes it with fn's status once its
-  // audit record is durable (UNAVAILABLE when it cannot be written).
-  template <typename Fn>
-  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
-                                   const char* rpc, const std::string& gallery,
-                                   Fn&& fn) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    telemetry::CallRecord record = StartRecord(rpc, gallery);
-    absl::Status status = Admit(*ctx, rpc, &record.caller);
-    if (status.ok()) {
-      ScopedForwarding forwarding(record.caller, rpc);
-      status = fn();
-    }
-    Complete(reactor, record, std::move(status));
-    return reactor;
+  friend class api::EdgeService<RouterService>;
+
+  // Every unary RPC (edge_service.h): the gate, then the work on the gRPC
+  // thread with every shard call made on the caller's behalf.
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
+                                 const char* rpc, const std::string& gallery,
+                                 const Req& req, Resp* resp) {
+    return Serve(ctx, rpc, gallery, [&](telemetry::CallRecord* record) {
+      ScopedForwarding forwarding(record->caller, rpc);
+      return Do(*ctx, req, resp);
+    });
   }
-  template <typename Fn>
-  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
-                                   const char* rpc, Fn&& fn) {
-    return Finish(ctx, rpc, std::string(), std::forward<Fn>(fn));
-  }
-  telemetry::CallRecord StartRecord(const char* rpc,
-                                    const std::string& gallery) const;
-  // Records the finished call, then finishes the reactor.
-  void Complete(grpc::ServerUnaryReactor* reactor,
-                telemetry::CallRecord& record, absl::Status status);
+  // The work of each unary RPC, on the caller's deadline.
+  using Ctx = grpc::CallbackServerContext;
+  absl::Status Do(const Ctx& ctx, const v1::CreateGalleryRequest& req,
+                  v1::Gallery* resp);
+  absl::Status Do(const Ctx& ctx, const v1::GetGalleryRequest& req,
+                  v1::Gallery* resp);
+  absl::Status Do(const Ctx& ctx, const v1::ListGalleriesRequest& req,
+                  v1::ListGalleriesResponse* resp);
+  absl::Status Do(const Ctx& ctx, const v1::DeleteGalleryRequest& req,
+                  v1::DeleteGalleryResponse* resp);
+  absl::Status Do(const Ctx& ctx, const v1::CompactGalleryRequest& req,
+                  v1::CompactGalleryResponse* resp);
+  absl::Status Do(const Ctx& ctx, const v1::EnrollRequest& req,
+                  v1::EnrollResponse* resp);
+  absl::Status Do(const Ctx& ctx, const v1::RemoveRequest& req,
+                  v1::RemoveResponse* resp);
+  absl::Status Do(const Ctx& ctx, const v1::CalibrateRequest& req,
+                  v1::CalibrationReport* resp);
+  absl::Status Do(const Ctx& ctx, const v1::GetCalibrationRequest& req,
+                  v1::CalibrationReport* resp);
+  absl::Status Do(const Ctx& ctx, const v1::SetPolicyRequest& req,
+                  v1::Gallery* resp);
+  absl::Status Do(const Ctx& ctx, const v1::TrainIndexRequest& req,
+                  v1::Gallery* resp);
+  absl::Status Do(const Ctx& ctx, const v1::GetStatsRequest& req,
+                  v1::Stats* resp);
+  // Metrics and the router's audit log.
+  void Audit(const telemetry::CallRecord& record,
+             std::function<void(absl::Status)> done);
   // The gate's decision; a refusal is logged with the identity and
   // recorded in the audit log like any call.
   absl::Status Admit(const grpc::CallbackServerContext& ctx, const char* rpc,

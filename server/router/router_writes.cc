@@ -206,18 +206,14 @@ absl::Status RouterService::DoRemove(const v1::RemoveRequest& req,
   return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* RouterService::Enroll(
-    grpc::CallbackServerContext* ctx, const v1::EnrollRequest* req,
-    v1::EnrollResponse* resp) {
-  return Finish(ctx, "Enroll", req->gallery(),
-                [&] { return DoEnroll(*req, api::DeadlineOf(*ctx), resp); });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::EnrollRequest& req,
+                               v1::EnrollResponse* resp) {
+  return DoEnroll(req, api::DeadlineOf(ctx), resp);
 }
 
-grpc::ServerUnaryReactor* RouterService::Remove(
-    grpc::CallbackServerContext* ctx, const v1::RemoveRequest* req,
-    v1::RemoveResponse* resp) {
-  return Finish(ctx, "Remove", req->gallery(),
-                [&] { return DoRemove(*req, api::DeadlineOf(*ctx), resp); });
+absl::Status RouterService::Do(const Ctx& ctx, const v1::RemoveRequest& req,
+                               v1::RemoveResponse* resp) {
+  return DoRemove(req, api::DeadlineOf(ctx), resp);
 }
 
 }  // namespace candor::router
