@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "faiss/utils/distances.h"
+#include "server/index/cpu_flat_index.h"
 
 namespace candor::index {
 namespace {
@@ -314,7 +315,9 @@ void Bf16FlatIndex::Rescore(const float* probes,
     const size_t k = static_cast<size_t>(std::max(queries[j].top_k, 0));
     if (out.size() > k) out.resize(k);
   };
-  if (!options_.fp32_scores) {
+  // The fp32 flat index's own rule (kCpuFlatPairwiseBelowProbes): small
+  // searches score pair by pair there, so they do here.
+  if (!options_.fp32_scores || batch_probes < kCpuFlatPairwiseBelowProbes) {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
     for (int j = 0; j < count; ++j) {
       const float* p = probes + size_t(j) * d;

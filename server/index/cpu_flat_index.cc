@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "faiss/utils/distances.h"
 
 namespace candor::index {
 namespace {
@@ -221,6 +222,7 @@ absl::StatusOr<SearchHits> CpuFlatIndex::Search(
   for (int64_t p0 = 0; p0 < m_total; p0 += kMaxProbesPerPass) {
     const int64_t m = std::min(kMaxProbesPerPass, m_total - p0);
     SearchPass(probes.data() + p0 * d, queries.subspan(p0, m),
+               m_total < kCpuFlatPairwiseBelowProbes,
                absl::MakeSpan(hits).subspan(p0, m));
   }
   return hits;
@@ -228,6 +230,7 @@ absl::StatusOr<SearchHits> CpuFlatIndex::Search(
 
 void CpuFlatIndex::SearchPass(const float* probes,
                               absl::Span<const ProbeQuery> queries,
+                              bool pairwise,
                               absl::Span<std::vector<ScoredId>> out) const {
   static const ScanFn scan = ChooseScan();
   const int64_t m = static_cast<int64_t>(queries.size());
@@ -261,10 +264,20 @@ void CpuFlatIndex::SearchPass(const float* probes,
     for (int64_t t = w; t < tiles; t = next_tile.fetch_add(1)) {
       const int64_t r0 = t * tile_rows;
       const int64_t rows = std::min(tile_rows, n - r0);
-      blas_.Scores(static_cast<int>(m), static_cast<int>(rows),
-                   static_cast<int>(d), probes, static_cast<int>(d),
-                   rows_.data() + r0 * d, static_cast<int>(d), tile.data(),
-                   static_cast<int>(rows));
+      if (pairwise) {
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t r = 0; r < rows; ++r) {
+            tile[i * rows + r] = faiss::fvec_inner_product(
+                probes + i * d, rows_.data() + (r0 + r) * d,
+                static_cast<size_t>(d));
+          }
+        }
+      } else {
+        blas_.Scores(static_cast<int>(m), static_cast<int>(rows),
+                     static_cast<int>(d), probes, static_cast<int>(d),
+                     rows_.data() + r0 * d, static_cast<int>(d), tile.data(),
+                     static_cast<int>(rows));
+      }
       for (int64_t i = 0; i < m; ++i) {
         if (mine[i].closed()) continue;
         scan(tile.data() + i * rows, rows, ids_.data() + r0, &mine[i]);

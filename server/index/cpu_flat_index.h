@@ -42,6 +42,14 @@ namespace candor::index {
 void SetCpuFlatThreads(int threads);
 int CpuFlatThreads();
 
+// Searches of fewer probes than this score each (probe, entry) pair with
+// one dot product of its own (faiss::fvec_inner_product) instead of a GEMM,
+// as FAISS's flat index does below its own cut-over: a score then does not
+// depend on where its row sits in a GEMM call (OpenBLAS's small-matrix
+// kernels round edge columns differently), so identical entries tie
+// exactly. The bf16 index rescores by the same rule.
+inline constexpr int64_t kCpuFlatPairwiseBelowProbes = 20;
+
 class CpuFlatIndex final : public Index {
  public:
   struct Options {
@@ -82,7 +90,10 @@ class CpuFlatIndex final : public Index {
   int TileRows(int64_t probes) const;
   // Up to CpuFlatThreads() workers over the gallery's tiles for one pass
   // of at most kMaxProbesPerPass probes.
+  // `pairwise`: score with one dot product per pair (see
+  // kCpuFlatPairwiseBelowProbes) instead of the GEMM.
   void SearchPass(const float* probes, absl::Span<const ProbeQuery> queries,
+                  bool pairwise,
                   absl::Span<std::vector<ScoredId>> out) const;
 
   const int dimension_;
