@@ -31,6 +31,10 @@ LoadDriver::LoadDriver(v1::Candor::Stub* stub,
 
 bool LoadDriver::TryReserve(bool bounded) {
   absl::MutexLock lock(&mu_);
+  return ReserveLocked(bounded);
+}
+
+bool LoadDriver::ReserveLocked(bool bounded) {
   if (stopping_) return false;
   if (plan_.max_requests > 0 && sent_ >= plan_.max_requests) return false;
   if (bounded && in_flight_ >= plan_.max_in_flight) {
@@ -66,13 +70,19 @@ void LoadDriver::OnDone(Call* call, int code) {
     problem = check_(*call->request, call->response);
   }
   delete call;
+  bool send_next = false;
   {
     absl::MutexLock lock(&mu_);
     if (!problem.empty() && invalid_++ == 0) first_invalid_ = problem;
-    --in_flight_;
     last_done_ = std::max(last_done_, now);
+    // A closed loop's next call is counted in flight before this one leaves
+    // the count: Run returns (and the driver goes) once nothing is in
+    // flight, so after the decrement this thread must not touch the driver
+    // unless it holds a reserved call.
+    send_next = plan_.mode == LoopMode::kClosed && ReserveLocked(false);
+    --in_flight_;
   }
-  if (plan_.mode == LoopMode::kClosed && TryReserve(false)) Send(absl::Now());
+  if (send_next) Send(absl::Now());
 }
 
 void LoadDriver::Pace() {

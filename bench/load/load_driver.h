@@ -80,6 +80,7 @@ class LoadDriver {
 
   // Reserves a send slot; false once the run stops sending.
   bool TryReserve(bool bounded) ABSL_LOCKS_EXCLUDED(mu_);
+  bool ReserveLocked(bool bounded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send(absl::Time latency_from);
   void OnDone(Call* call, int code);
   void Pace();
