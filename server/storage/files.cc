@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace candor::storage {
 
@@ -110,6 +111,31 @@ absl::StatusOr<int> EraseTmpFiles(Env* env, const std::string& dir) {
     if (auto s = env->SyncDir(dir); !s.ok()) return s;
   }
   return erased;
+}
+
+absl::StatusOr<std::vector<KeyedFile>> OpenKeyedFiles(
+    Env* env, const std::string& dir, absl::string_view suffix) {
+  if (absl::Status s = MakeDirs(env, dir); !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", dir, ": ", s.message()));
+  }
+  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir);
+  if (!names.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", dir, ": ", names.status().message()));
+  }
+  std::vector<KeyedFile> files;
+  for (const std::string& name : *names) {
+    if (!absl::EndsWith(name, suffix)) continue;
+    files.push_back({std::string(absl::StripSuffix(name, suffix)),
+                     JoinPath(dir, name)});
+  }
+  return files;
+}
+
+void RemoveKeyedFile(Env* env, const std::string& dir,
+                     const std::string& path) {
+  if (env->RemoveFile(path).ok()) env->SyncDir(dir).IgnoreError();
 }
 
 }  // namespace candor::storage

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -42,6 +43,20 @@ absl::StatusOr<uint64_t> DirSizeBytes(Env* env, const std::string& dir);
 // which may hold vectors) and syncs `dir` when one was there. Returns how
 // many were erased.
 absl::StatusOr<int> EraseTmpFiles(Env* env, const std::string& dir);
+
+// A file kept per key (one per gallery: "<dir>/<key><suffix>").
+struct KeyedFile {
+  std::string key;
+  std::string path;
+};
+// Creates `dir` if needed and lists the files in it named <key><suffix>.
+// Unavailable naming `dir` when it cannot be created or read.
+absl::StatusOr<std::vector<KeyedFile>> OpenKeyedFiles(Env* env,
+                                                      const std::string& dir,
+                                                      absl::string_view suffix);
+// Removes the file kept for a key (best effort: a file that stays is
+// replaced by the next write of that key) and syncs `dir` when it went.
+void RemoveKeyedFile(Env* env, const std::string& dir, const std::string& path);
 
 }  // namespace candor::storage
 

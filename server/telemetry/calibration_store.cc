@@ -4,9 +4,7 @@
 #include <system_error>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/common/log.h"
@@ -22,10 +20,9 @@ constexpr char kSuffix[] = ".cal";
 
 absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
     const std::string& dir, storage::Env* env) {
-  if (absl::Status s = storage::MakeDirs(env, dir); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create ", dir, ": ", s.message()));
-  }
+  absl::StatusOr<std::vector<storage::KeyedFile>> files =
+      storage::OpenKeyedFiles(env, dir, kSuffix);
+  if (!files.ok()) return files.status();
   // Calibrations describe who is enrolled (groups, scores): owner only.
   std::error_code ec;
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
@@ -35,23 +32,14 @@ absl::StatusOr<std::unique_ptr<CalibrationStore>> CalibrationStore::Open(
         absl::StrCat("cannot restrict ", dir, ": ", ec.message()));
   }
   std::unique_ptr<CalibrationStore> store(new CalibrationStore(dir, env));
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir);
-  if (!names.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot read ", dir, ": ", names.status().message()));
-  }
-  for (const std::string& name : *names) {
-    if (!absl::EndsWith(name, kSuffix)) continue;
-    const std::string path = storage::JoinPath(dir, name);
-    auto calibration = LoadCalibration(env, path);
+  for (const storage::KeyedFile& file : *files) {
+    auto calibration = LoadCalibration(env, file.path);
     if (!calibration.ok()) {
-      store->SealAside(path, std::string(absl::StripSuffix(name, kSuffix)),
-                       calibration.status());
+      store->SealAside(file.path, file.key, calibration.status());
       continue;
     }
-    store->Keep(std::string(absl::StripSuffix(name, kSuffix)),
-                std::make_shared<const Calibration>(
-                    *std::move(calibration)));
+    store->Keep(file.key,
+                std::make_shared<const Calibration>(*std::move(calibration)));
   }
   return store;
 }
@@ -91,7 +79,7 @@ std::vector<QuarantineRecord> CalibrationStore::Damaged() const {
 }
 
 std::string CalibrationStore::PathOf(const std::string& gallery) const {
-  return absl::StrCat(dir_, "/", gallery, kSuffix);
+  return storage::JoinPath(dir_, absl::StrCat(gallery, kSuffix));
 }
 
 CalibrationStore::Ptr CalibrationStore::Find(const std::string& gallery) const {
@@ -122,10 +110,7 @@ void CalibrationStore::Forget(const std::string& gallery) {
     absl::MutexLock lock(&mu_);
     calibrations_.erase(gallery);
   }
-  if (dir_.empty()) return;
-  if (env_->RemoveFile(PathOf(gallery)).ok()) {
-    env_->SyncDir(dir_).IgnoreError();
-  }
+  if (!dir_.empty()) storage::RemoveKeyedFile(env_, dir_, PathOf(gallery));
 }
 
 }  // namespace candor::telemetry

@@ -2,9 +2,7 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "server/storage/files.h"
 
 namespace candor::telemetry {
@@ -16,30 +14,22 @@ constexpr char kSuffix[] = ".policy";
 
 absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Open(
     const std::string& dir, storage::Env* env) {
-  if (absl::Status s = storage::MakeDirs(env, dir); !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create ", dir, ": ", s.message()));
-  }
+  absl::StatusOr<std::vector<storage::KeyedFile>> files =
+      storage::OpenKeyedFiles(env, dir, kSuffix);
+  if (!files.ok()) return files.status();
   std::unique_ptr<PolicyStore> store(new PolicyStore(dir, env));
-  absl::StatusOr<std::vector<std::string>> names = env->ListDir(dir);
-  if (!names.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot read ", dir, ": ", names.status().message()));
-  }
-  for (const std::string& name : *names) {
-    if (!absl::EndsWith(name, kSuffix)) continue;
-    const std::string path = storage::JoinPath(dir, name);
-    absl::StatusOr<std::string> json = env->ReadFile(path);
+  for (const storage::KeyedFile& file : *files) {
+    absl::StatusOr<std::string> json = env->ReadFile(file.path);
     absl::StatusOr<Policy> policy =
         json.ok() ? PolicyFromJson(*json) : json.status();
     if (!policy.ok()) {
       return absl::UnavailableError(
-          absl::StrCat("gallery policy ", path, " cannot be read (",
+          absl::StrCat("gallery policy ", file.path, " cannot be read (",
                        policy.status().message(),
                        "): restore it, or remove it to drop the policy"));
     }
     absl::MutexLock lock(&store->mu_);
-    store->policies_[std::string(absl::StripSuffix(name, kSuffix))] = *policy;
+    store->policies_[file.key] = *policy;
   }
   return store;
 }
@@ -72,10 +62,7 @@ void PolicyStore::Forget(const std::string& gallery) {
     absl::MutexLock lock(&mu_);
     if (policies_.erase(gallery) == 0) return;
   }
-  if (dir_.empty()) return;
-  if (env_->RemoveFile(PathOf(gallery)).ok()) {
-    env_->SyncDir(dir_).IgnoreError();
-  }
+  if (!dir_.empty()) storage::RemoveKeyedFile(env_, dir_, PathOf(gallery));
 }
 
 }  // namespace candor::telemetry
