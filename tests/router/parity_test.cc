@@ -18,6 +18,7 @@
 #include "server/telemetry/audit_verify.h"
 #include "tests/api/test_server.h"
 #include "tests/integration/server_process.h"
+#include "tests/router/router_cluster.h"
 #include "tests/router/search_compare.h"
 
 namespace candor::testing {
@@ -153,7 +154,6 @@ void ExpectSameReport(const v1::CalibrationReport& got,
 class ParityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = MakeTempDir("candor-parity-test");
     SynthOptions options;
     options.subjects = 240;
     options.per_subject = 2;
@@ -162,20 +162,11 @@ class ParityTest : public ::testing::Test {
     auto data = Synthesize(options);
     ASSERT_TRUE(data.ok()) << data.status();
     data_ = *std::move(data);
-    for (int i = 0; i < kShards; ++i) {
-      shards_.push_back(std::make_unique<ServerProcess>(
-          ServerBinary(), ShardDir(i), std::vector<std::string>{"--threads=1"}));
-      ASSERT_TRUE(shards_.back()->running());
-      shard_addresses_.push_back(shards_.back()->address());
-    }
-    single_ = std::make_unique<ServerProcess>(
-        ServerBinary(), root_ + "/single",
-        std::vector<std::string>{"--threads=1"});
-    ASSERT_TRUE(single_->running());
-    single_stub_ = single_->NewStub();
+    cluster_.Start("candor-parity-test", kShards);
+    if (HasFatalFailure()) return;
     StartRouter();
     ASSERT_TRUE(router_->running());
-    for (v1::Candor::Stub* stub : {router_stub_.get(), single_stub_.get()}) {
+    for (v1::Candor::Stub* stub : {router_stub_.get(), cluster_.single_stub.get()}) {
       v1::CreateGalleryRequest req;
       req.set_name(kGallery);
       req.set_dimension(kDim);
@@ -188,25 +179,11 @@ class ParityTest : public ::testing::Test {
     }
   }
 
-  void TearDown() override {
-    router_.reset();
-    single_.reset();
-    shards_.clear();
-    RemoveTree(root_);
-  }
-
-  std::string ShardDir(int i) const {
-    return absl::StrCat(root_, "/shard-", i);
-  }
-  std::string RouterDir() const { return root_ + "/router"; }
+  std::string RouterDir() const { return cluster_.root + "/router"; }
 
   // On the same data directory every time.
   void StartRouter() {
-    router_ = std::make_unique<ServerProcess>(
-        ServerBinary(), RouterDir(),
-        std::vector<std::string>{
-            "--role=router", "--shards=" + absl::StrJoin(shard_addresses_, ","),
-            "--shard_timeout_ms=30000"});
+    router_ = cluster_.StartRouter("router", {"--shard_timeout_ms=30000"});
     router_stub_ = router_->running() ? router_->NewStub() : nullptr;
   }
 
@@ -268,19 +245,16 @@ class ParityTest : public ::testing::Test {
   std::vector<size_t> ShardSearchRecords() const {
     std::vector<size_t> counts;
     for (int i = 0; i < kShards; ++i) {
-      counts.push_back(ReadAuditRecords(ShardDir(i), "Search").size());
+      counts.push_back(ReadAuditRecords(cluster_.ShardDir(i), "Search").size());
     }
     return counts;
   }
 
-  std::string root_;
   SynthData data_;
-  std::vector<std::unique_ptr<ServerProcess>> shards_;
-  std::vector<std::string> shard_addresses_;
-  std::unique_ptr<ServerProcess> single_;
+  // Before the router, which must stop first.
+  RouterCluster cluster_;
   std::unique_ptr<ServerProcess> router_;
   std::unique_ptr<v1::Candor::Stub> router_stub_;
-  std::unique_ptr<v1::Candor::Stub> single_stub_;
 };
 
 // One held-out labeled set (groups A, B, C; mated and non-mated probes)
@@ -290,11 +264,11 @@ class ParityTest : public ::testing::Test {
 TEST_F(ParityTest, LabeledCalibrationCountsMatchAndOutliveARouterCrash) {
   auto via_router = Calibrate(*router_stub_, Labeled(data_));
   ASSERT_TRUE(via_router.ok()) << via_router.status();
-  auto via_single = Calibrate(*single_stub_, Labeled(data_));
+  auto via_single = Calibrate(*cluster_.single_stub, Labeled(data_));
   ASSERT_TRUE(via_single.ok()) << via_single.status();
   EXPECT_EQ(via_router->calibration().source(), "labeled");
 
-  auto single = GetCalibration(*single_stub_);
+  auto single = GetCalibration(*cluster_.single_stub);
   ASSERT_TRUE(single.ok()) << single.status();
   ASSERT_EQ(single->groups_size(), 3);
   EXPECT_EQ(single->overall().nonmated_searches(),
@@ -331,20 +305,20 @@ TEST_F(ParityTest, SelfAuditThroughTheRouterMatchesTheSingleServer) {
   const uint32_t everything = 100000;
   auto via_router = Calibrate(*router_stub_, SelfAudit(everything, 5));
   ASSERT_TRUE(via_router.ok()) << via_router.status();
-  auto via_single = Calibrate(*single_stub_, SelfAudit(everything, 5));
+  auto via_single = Calibrate(*cluster_.single_stub, SelfAudit(everything, 5));
   ASSERT_TRUE(via_single.ok()) << via_single.status();
   EXPECT_EQ(via_router->calibration().source(), "self-audit");
   const uint64_t entries = static_cast<uint64_t>(data_.gallery.vectors.rows);
   EXPECT_EQ(via_router->overall().nonmated_searches(), entries);
   // Every subject has two entries, so every sampled entry has a mate.
   EXPECT_EQ(via_router->overall().mated_searches(), entries);
-  auto single = GetCalibration(*single_stub_);
+  auto single = GetCalibration(*cluster_.single_stub);
   ASSERT_TRUE(single.ok()) << single.status();
   auto routed = GetCalibration(*router_stub_);
   ASSERT_TRUE(routed.ok()) << routed.status();
   ExpectSameReport(*routed, *single, "self-audit of every entry");
   for (int i = 0; i < kShards; ++i) {
-    const auto samples = ReadAuditRecords(ShardDir(i), "SampleEntries");
+    const auto samples = ReadAuditRecords(cluster_.ShardDir(i), "SampleEntries");
     ASSERT_FALSE(samples.empty()) << "shard " << i << " was not sampled";
     EXPECT_EQ(samples.back()["status_code"], "OK") << "shard " << i;
   }
@@ -352,7 +326,7 @@ TEST_F(ParityTest, SelfAuditThroughTheRouterMatchesTheSingleServer) {
   constexpr uint32_t kPart = 90;
   auto part_router = Calibrate(*router_stub_, SelfAudit(kPart, 7));
   ASSERT_TRUE(part_router.ok()) << part_router.status();
-  auto part_single = Calibrate(*single_stub_, SelfAudit(kPart, 7));
+  auto part_single = Calibrate(*cluster_.single_stub, SelfAudit(kPart, 7));
   ASSERT_TRUE(part_single.ok()) << part_single.status();
   EXPECT_EQ(part_router->overall().nonmated_searches(), kPart);
   EXPECT_EQ(part_router->overall().mated_searches(), kPart);

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/api/test_server.h"
 #include "tests/integration/server_process.h"
+#include "tests/router/router_cluster.h"
 #include "tests/router/search_compare.h"
 
 namespace candor::testing {
@@ -132,7 +133,6 @@ void ExpectSameCalibration(const v1::GroupCalibration& got,
 class RouterProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = MakeTempDir("candor-router-test");
     SynthOptions options;
     options.subjects = 240;
     options.per_subject = 2;
@@ -141,41 +141,17 @@ class RouterProcessTest : public ::testing::Test {
     auto data = Synthesize(options);
     ASSERT_TRUE(data.ok()) << data.status();
     data_ = *std::move(data);
-    for (int i = 0; i < kShards; ++i) {
-      shards_.push_back(std::make_unique<ServerProcess>(
-          ServerBinary(), ShardDir(i),
-          std::vector<std::string>{"--threads=1"}));
-      ASSERT_TRUE(shards_.back()->running());
-      shard_addresses_.push_back(shards_.back()->address());
-    }
-    single_ = std::make_unique<ServerProcess>(
-        ServerBinary(), root_ + "/single",
-        std::vector<std::string>{"--threads=1"});
-    ASSERT_TRUE(single_->running());
+    cluster_.Start("candor-router-test", kShards);
+    if (HasFatalFailure()) return;
     router_ = StartRouter("router", {});
     ASSERT_TRUE(router_->running());
     router_stub_ = router_->NewStub();
-    single_stub_ = single_->NewStub();
-  }
-
-  void TearDown() override {
-    router_.reset();
-    single_.reset();
-    shards_.clear();
-    RemoveTree(root_);
-  }
-
-  std::string ShardDir(int i) const {
-    return absl::StrCat(root_, "/shard-", i);
   }
 
   std::unique_ptr<ServerProcess> StartRouter(const std::string& name,
                                              std::vector<std::string> flags) {
-    flags.push_back("--role=router");
-    flags.push_back("--shards=" + absl::StrJoin(shard_addresses_, ","));
     flags.push_back("--shard_timeout_ms=10000");
-    return std::make_unique<ServerProcess>(ServerBinary(), root_ + "/" + name,
-                                           flags);
+    return cluster_.StartRouter(name, std::move(flags));
   }
 
   // Every (threshold, top_k) of the sweep, mated and non-mated probes,
@@ -192,7 +168,7 @@ class RouterProcessTest : public ::testing::Test {
         v1::SearchResponse via_router, via_single;
         grpc::Status s = Search(*router_stub_, req, &via_router);
         ASSERT_TRUE(s.ok()) << what << ": " << s.error_message();
-        s = Search(*single_stub_, req, &via_single);
+        s = Search(*cluster_.single_stub, req, &via_single);
         ASSERT_TRUE(s.ok()) << what << ": " << s.error_message();
         EXPECT_FALSE(via_router.partial()) << what;
         ExpectSameCandidates(via_router, via_single, what);
@@ -200,18 +176,15 @@ class RouterProcessTest : public ::testing::Test {
     }
   }
 
-  std::string root_;
   SynthData data_;
-  std::vector<std::unique_ptr<ServerProcess>> shards_;
-  std::vector<std::string> shard_addresses_;
-  std::unique_ptr<ServerProcess> single_;
+  // Before the router, which must stop first.
+  RouterCluster cluster_;
   std::unique_ptr<ServerProcess> router_;
   std::unique_ptr<v1::Candor::Stub> router_stub_;
-  std::unique_ptr<v1::Candor::Stub> single_stub_;
 };
 
 TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
-  for (v1::Candor::Stub* stub : {router_stub_.get(), single_stub_.get()}) {
+  for (v1::Candor::Stub* stub : {router_stub_.get(), cluster_.single_stub.get()}) {
     v1::CreateGalleryRequest req;
     req.set_name(kGallery);
     req.set_dimension(kDim);
@@ -222,7 +195,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   }
   std::vector<uint64_t> router_ids;
   Enroll(*router_stub_, data_.gallery, /*with_ids=*/true, &router_ids);
-  Enroll(*single_stub_, data_.gallery, /*with_ids=*/false, nullptr);
+  Enroll(*cluster_.single_stub, data_.gallery, /*with_ids=*/false, nullptr);
   if (HasFatalFailure()) return;
 
   // Ids are unique across shards, and the subjects spread over every shard.
@@ -244,7 +217,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   }
 
   const v1::Gallery routed = GetGallery(*router_stub_);
-  const v1::Gallery single = GetGallery(*single_stub_);
+  const v1::Gallery single = GetGallery(*cluster_.single_stub);
   EXPECT_EQ(routed.size(), single.size());
   EXPECT_EQ(routed.subjects(), single.subjects());
   ASSERT_EQ(routed.groups_size(), single.groups_size());
@@ -258,7 +231,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   // Calibration through the router describes the whole gallery: the same
   // counts as the single server's.
   const v1::CalibrationReport via_router = Calibrate(*router_stub_, data_);
-  const v1::CalibrationReport via_single = Calibrate(*single_stub_, data_);
+  const v1::CalibrationReport via_single = Calibrate(*cluster_.single_stub, data_);
   EXPECT_EQ(via_router.calibration().gallery_size_at_calibration(),
             via_single.calibration().gallery_size_at_calibration());
   ExpectSameCalibration(via_router.overall(), via_single.overall());
@@ -272,7 +245,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     ASSERT_TRUE(
         Search(*router_stub_, SearchOf(data_.nonmated, 0.45f, 5), &r).ok());
     ASSERT_TRUE(
-        Search(*single_stub_, SearchOf(data_.nonmated, 0.45f, 5), &s).ok());
+        Search(*cluster_.single_stub, SearchOf(data_.nonmated, 0.45f, 5), &s).ok());
     EXPECT_TRUE(r.report().calibration().present());
     EXPECT_EQ(r.report().fpir().errors(), s.report().fpir().errors());
     EXPECT_EQ(r.report().fpir().searches(), s.report().fpir().searches());
@@ -298,24 +271,24 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
 
   // Kill shard 1: strict searches are UNAVAILABLE naming it; allow_partial
   // answers from the others, flagged.
-  const int port = shards_[1]->port();
-  shards_[1]->Kill();
+  const int port = cluster_.shards[1]->port();
+  cluster_.shards[1]->Kill();
   {
     v1::SearchRequest req = SearchOf(data_.mated, 0.3f, 5);
     v1::SearchResponse full, partial;
-    grpc::Status s = Search(*single_stub_, req, &full);
+    grpc::Status s = Search(*cluster_.single_stub, req, &full);
     ASSERT_TRUE(s.ok());
     v1::SearchResponse resp;
     s = Search(*router_stub_, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
-    EXPECT_NE(s.error_message().find(shard_addresses_[1]), std::string::npos)
+    EXPECT_NE(s.error_message().find(cluster_.shard_addresses[1]), std::string::npos)
         << s.error_message();
     req.set_allow_partial(true);
     s = Search(*router_stub_, req, &partial);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_TRUE(partial.partial());
     ASSERT_EQ(partial.missing_shards_size(), 1);
-    EXPECT_EQ(partial.missing_shards(0), shard_addresses_[1]);
+    EXPECT_EQ(partial.missing_shards(0), cluster_.shard_addresses[1]);
     // What remains is each probe's best among the live shards' entries:
     // every candidate is one the full answer would rank at least as high.
     for (int p = 0; p < partial.results_size(); ++p) {
@@ -326,12 +299,12 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
   }
 
   // Restart it on its data directory and port: full answers again.
-  shards_[1] = std::make_unique<ServerProcess>(
-      ServerBinary(), ShardDir(1),
+  cluster_.shards[1] = std::make_unique<ServerProcess>(
+      ServerBinary(), cluster_.ShardDir(1),
       std::vector<std::string>{"--threads=1",
                                absl::StrCat("--listen=127.0.0.1:", port)});
-  ASSERT_TRUE(shards_[1]->running());
-  ASSERT_EQ(shards_[1]->port(), port);
+  ASSERT_TRUE(cluster_.shards[1]->running());
+  ASSERT_EQ(cluster_.shards[1]->port(), port);
   bool back = false;
   for (int attempt = 0; attempt < 100 && !back; ++attempt) {
     v1::SearchResponse resp;
@@ -346,7 +319,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     v1::RemoveRequest req;
     req.set_gallery(kGallery);
     req.set_subject_id("subj-3");
-    for (v1::Candor::Stub* stub : {router_stub_.get(), single_stub_.get()}) {
+    for (v1::Candor::Stub* stub : {router_stub_.get(), cluster_.single_stub.get()}) {
       grpc::ClientContext ctx;
       v1::RemoveResponse resp;
       grpc::Status s = stub->Remove(WithDeadline(&ctx), req, &resp);
@@ -363,7 +336,7 @@ TEST_F(RouterProcessTest, MatchesSingleServerAndSurvivesAShardLoss) {
     ASSERT_EQ(resp.removed_entry_ids_size(), 1);
     EXPECT_EQ(resp.removed_entry_ids(0), router_ids.back());
     EXPECT_EQ(GetGallery(*router_stub_).size(),
-              GetGallery(*single_stub_).size() - 1);
+              GetGallery(*cluster_.single_stub).size() - 1);
   }
 }
 
