@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ class ScopedFd {
   ScopedFd(const ScopedFd&) = delete;
   ScopedFd& operator=(const ScopedFd&) = delete;
   int get() const { return fd_; }
+  // Hands the descriptor to the caller, who closes it.
+  int Release() { return std::exchange(fd_, -1); }
   // Closes now and reports the error (close can surface a failed write).
   absl::Status Close(const std::string& path) {
     const int fd = std::exchange(fd_, -1);
@@ -91,6 +94,29 @@ class PosixWritableFile final : public WritableFile {
   const std::string path_;
 };
 
+class PosixMappedFile final : public MappedFile {
+ public:
+  PosixMappedFile(int fd, void* base, size_t size, std::string path)
+      : fd_(fd), base_(base), size_(size), path_(std::move(path)) {}
+  ~PosixMappedFile() override {
+    if (size_ > 0) munmap(base_, size_);
+    close(fd_);
+  }
+  absl::string_view bytes() const override {
+    return absl::string_view(static_cast<const char*>(base_), size_);
+  }
+  const std::string& path() const override { return path_; }
+  void ReleasePages() const override {
+    posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
+  }
+
+ private:
+  const int fd_;  // kept open for ReleasePages
+  void* const base_;
+  const size_t size_;
+  const std::string path_;
+};
+
 class PosixEnv final : public Env {
  public:
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
@@ -130,6 +156,22 @@ class PosixEnv final : public Env {
     }
     out.resize(done);
     return out;
+  }
+
+  absl::StatusOr<std::shared_ptr<const MappedFile>> MapFile(
+      const std::string& path) override {
+    ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return ErrnoStatus("open", path, errno);
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* base = nullptr;
+    if (size > 0) {
+      base = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+      if (base == MAP_FAILED) return ErrnoStatus("mmap", path, errno);
+    }
+    return std::shared_ptr<const MappedFile>(
+        new PosixMappedFile(fd.Release(), base, size, path));
   }
 
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override {

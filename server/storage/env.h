@@ -48,6 +48,23 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
+// A file's bytes mapped read-only into memory (mmap(2), MAP_SHARED): the
+// kernel pages them in on use and may drop clean pages under memory
+// pressure, so they do not count as the process's own memory. The bytes
+// are the file's as long as nothing writes it: callers must stop reading
+// a mapping before they overwrite or cut its file (EraseFile writes zeros
+// through to every mapping of the file; a cut one raises SIGBUS).
+// Unmapped on destruction. Thread-safe (read-only).
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual absl::string_view bytes() const = 0;
+  virtual const std::string& path() const = 0;
+  // Drops the file's pages from memory (posix_fadvise DONTNEED); later
+  // reads page them in again. A hint: never fails.
+  virtual void ReleasePages() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -64,6 +81,10 @@ class Env {
 
   // The whole file; NotFound when it does not exist.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  // The whole file mapped read-only (see MappedFile); NotFound when it
+  // does not exist. The mapping is taken at the file's size now.
+  virtual absl::StatusOr<std::shared_ptr<const MappedFile>> MapFile(
+      const std::string& path) = 0;
   virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   virtual bool IsDirectory(const std::string& path) = 0;

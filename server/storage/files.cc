@@ -42,12 +42,19 @@ absl::Status ErrnoStatus(absl::string_view op, absl::string_view path,
 
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents) {
+  return WriteFileAtomically(
+      env, path, [contents](WritableFile* f) { return f->Append(contents); });
+}
+
+absl::Status WriteFileAtomically(
+    Env* env, const std::string& path,
+    const std::function<absl::Status(WritableFile*)>& write) {
   const std::string tmp = path + kTmpSuffix;
   absl::Status status;
   {
     auto file = env->NewWritableFile(tmp);
     if (!file.ok()) return file.status();
-    status = (*file)->Append(contents);
+    status = write(file->get());
     if (status.ok()) status = (*file)->Sync();
     if (status.ok()) status = (*file)->Close();
   }

@@ -4,6 +4,7 @@
 #define CANDOR_SERVER_STORAGE_FILES_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ absl::Status ErrnoStatus(absl::string_view op, absl::string_view path, int err);
 // unless only the final directory sync failed, when `path` may be either.
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents);
+// The same, with the contents appended by `write` (for files too large to
+// build in memory first).
+absl::Status WriteFileAtomically(
+    Env* env, const std::string& path,
+    const std::function<absl::Status(WritableFile*)>& write);
 
 // Creates `dir` and missing parents; OK if it exists.
 absl::Status MakeDirs(Env* env, const std::string& dir);

@@ -207,6 +207,10 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultEnv::NewAppendableFile(
 absl::StatusOr<std::string> FaultEnv::ReadFile(const std::string& path) {
   return base_->ReadFile(path);
 }
+absl::StatusOr<std::shared_ptr<const MappedFile>> FaultEnv::MapFile(
+    const std::string& path) {
+  return base_->MapFile(path);
+}
 absl::StatusOr<uint64_t> FaultEnv::FileSize(const std::string& path) {
   return base_->FileSize(path);
 }

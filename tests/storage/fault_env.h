@@ -89,6 +89,8 @@ class FaultEnv final : public Env {
   absl::StatusOr<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) override;
   absl::StatusOr<std::string> ReadFile(const std::string& path) override;
+  absl::StatusOr<std::shared_ptr<const MappedFile>> MapFile(
+      const std::string& path) override;
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   bool IsDirectory(const std::string& path) override;
