@@ -1,10 +1,30 @@
 #include "server/gallery/entry_table.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 namespace candor::gallery {
+namespace {
+
+// Frees a row the table owns, zeroing it first (explicit_bzero: a plain
+// fill before delete may be optimized away).
+struct OwnedRowDeleter {
+  size_t dimension;
+  void operator()(const float* row) const {
+    float* p = const_cast<float*>(row);
+    explicit_bzero(p, dimension * sizeof(float));
+    delete[] p;
+  }
+};
+
+bool IsOwned(const std::shared_ptr<const float>& row) {
+  return std::get_deleter<OwnedRowDeleter>(row) != nullptr;
+}
+
+}  // namespace
 
 EntryTable::EntryTable(int dimension)
     : dimension_(dimension), rows_source_(std::make_unique<RowSource>(this)) {}
@@ -16,7 +36,8 @@ EntryTable& EntryTable::operator=(EntryTable&& other) noexcept {
   ids_ = std::move(other.ids_);
   subject_ids_ = std::move(other.subject_ids_);
   groups_ = std::move(other.groups_);
-  vectors_ = std::move(other.vectors_);
+  rows_ = std::move(other.rows_);
+  owned_rows_ = std::exchange(other.owned_rows_, 0);
   row_of_ = std::move(other.row_of_);
   subjects_ = std::move(other.subjects_);
   group_counts_ = std::move(other.group_counts_);
@@ -36,13 +57,45 @@ const float* EntryTable::RowSource::Row(EntryId id) const {
 
 void EntryTable::Add(EntryId id, const std::string& subject_id,
                      const std::string& group, const float* vector) {
+  const size_t dim = static_cast<size_t>(dimension_);
+  float* row = new float[dim];
+  std::memcpy(row, vector, dim * sizeof(float));
+  AddShared(id, subject_id, group,
+            std::shared_ptr<const float>(row, OwnedRowDeleter{dim}));
+}
+
+void EntryTable::AddShared(EntryId id, const std::string& subject_id,
+                           const std::string& group,
+                           std::shared_ptr<const float> row) {
   row_of_[id] = ids_.size();
   ids_.push_back(id);
   subject_ids_.push_back(subject_id);
   groups_.push_back(group);
-  vectors_.insert(vectors_.end(), vector, vector + dimension_);
+  if (IsOwned(row)) ++owned_rows_;
+  rows_.push_back(std::move(row));
   subjects_[subject_id].push_back(id);
   ++group_counts_[group];
+}
+
+size_t EntryTable::AdoptRows(const EntryTable& other) {
+  size_t moved = 0;
+  for (size_t i = 0; i < other.size(); ++i) {
+    auto it = row_of_.find(other.ids_[i]);
+    if (it == row_of_.end()) continue;
+    std::shared_ptr<const float>& row = rows_[it->second];
+    if (IsOwned(row)) --owned_rows_;
+    if (IsOwned(other.rows_[i])) ++owned_rows_;
+    row = other.rows_[i];
+    ++moved;
+  }
+  return moved;
+}
+
+void EntryTable::CopyRows(size_t first, size_t count, float* out) const {
+  const size_t dim = static_cast<size_t>(dimension_);
+  for (size_t i = 0; i < count; ++i) {
+    std::memcpy(out + i * dim, rows_[first + i].get(), dim * sizeof(float));
+  }
 }
 
 bool EntryTable::Remove(EntryId id) {
@@ -58,24 +111,32 @@ bool EntryTable::Remove(EntryId id) {
   auto group = group_counts_.find(groups_[row]);
   if (--group->second == 0) group_counts_.erase(group);
 
+  // An owned row is zeroed and freed once no snapshot writer holds it.
+  if (IsOwned(rows_[row])) --owned_rows_;
   const size_t last = ids_.size() - 1;
-  const size_t dim = static_cast<size_t>(dimension_);
   if (row != last) {
     ids_[row] = ids_[last];
     subject_ids_[row] = std::move(subject_ids_[last]);
     groups_[row] = std::move(groups_[last]);
-    std::memcpy(vectors_.data() + row * dim, vectors_.data() + last * dim,
-                dim * sizeof(float));
+    rows_[row] = std::move(rows_[last]);
     row_of_[ids_[row]] = row;
   }
   ids_.pop_back();
   subject_ids_.pop_back();
   groups_.pop_back();
-  // Zero the vacated row before shrinking: the vector of a removed entry
-  // should not linger in memory that a later snapshot might copy.
-  std::fill(vectors_.begin() + last * dim, vectors_.end(), 0.0f);
-  vectors_.resize(last * dim);
+  rows_.pop_back();
   return true;
+}
+
+void EntryTable::Clear() {
+  ids_.clear();
+  subject_ids_.clear();
+  groups_.clear();
+  std::vector<std::shared_ptr<const float>>().swap(rows_);
+  owned_rows_ = 0;
+  row_of_.clear();
+  subjects_.clear();
+  group_counts_.clear();
 }
 
 std::vector<EntryId> EntryTable::SubjectEntries(
@@ -91,7 +152,13 @@ int64_t EntryTable::RowOf(EntryId id) const {
 }
 
 uint64_t EntryTable::HostBytes() const {
-  uint64_t bytes = vectors_.capacity() * sizeof(float) +
+  // An owned row: its floats plus the shared control block with its
+  // deleter (two counts, a vtable pointer, the pointer and the deleter).
+  const uint64_t owned_row_bytes =
+      static_cast<uint64_t>(dimension_) * sizeof(float) + 2 * sizeof(long) +
+      2 * sizeof(void*) + sizeof(OwnedRowDeleter);
+  uint64_t bytes = owned_rows_ * owned_row_bytes +
+                   rows_.capacity() * sizeof(rows_[0]) +
                    ids_.capacity() * sizeof(EntryId) +
                    (subject_ids_.capacity() + groups_.capacity()) *
                        sizeof(std::string);
@@ -112,6 +179,40 @@ uint64_t EntryTable::HostBytes() const {
   bytes += group_counts_.size() *
            (4 * sizeof(void*) + sizeof(std::pair<std::string, uint64_t>));
   return bytes;
+}
+
+absl::StatusOr<std::unique_ptr<index::Index>> BuildIndex(
+    const EntryTable& table, const index::IndexConfig& config,
+    index::Backend backend, bool train) {
+  index::IndexConfig with_rows = config;
+  with_rows.fp32_rows = table.fp32_rows();
+  auto index = index::CreateIndex(with_rows, backend);
+  if (!index.ok() || table.size() == 0) return index;
+  const size_t dim = static_cast<size_t>(table.dimension());
+  std::vector<float> rows;
+  if (train) {
+    // Train empties the index, so it comes before Add.
+    rows.resize(table.size() * dim);
+    table.CopyRows(0, table.size(), rows.data());
+    if (auto s = (*index)->Train(rows, config.nlist); !s.ok()) return s;
+  }
+  constexpr size_t kChunk = 8192;
+  rows.resize(std::min(kChunk, table.size()) * dim);
+  for (size_t first = 0; first < table.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, table.size() - first);
+    table.CopyRows(first, n, rows.data());
+    if (auto s = (*index)->Add(table.ids().subspan(first, n),
+                               absl::MakeConstSpan(rows.data(), n * dim));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return index;
+}
+
+uint64_t EntryTable::MappedBytes() const {
+  return static_cast<uint64_t>(rows_.size() - owned_rows_) *
+         static_cast<uint64_t>(dimension_) * sizeof(float);
 }
 
 }  // namespace candor::gallery

@@ -14,32 +14,17 @@ namespace {
 // Embedding dimensions the gallery accepts (the API's documented range).
 constexpr int kMaxDimension = 4096;
 
-absl::Status AddAll(const EntryTable& table, index::Index* index) {
-  if (table.size() == 0) return absl::OkStatus();
-  return index->Add(table.ids(), table.vectors());
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Gallery::Impl>> Gallery::Impl::FromRecovered(
     std::string dir, GalleryOptions options, RecoveredGallery recovered) {
   const Manifest& manifest = recovered.manifest;
-  const EntryTable& table = recovered.state.table;
   // A bf16 index rescores from the table's rows (the source follows the
-  // table into the Impl).
-  index::IndexConfig config = manifest.config.index;
-  config.fp32_rows = table.fp32_rows();
-  auto index = index::CreateIndex(config, options.backend);
+  // table into the Impl). A trained approximate index is retrained on the
+  // recovered vectors (its centroids are not persisted).
+  auto index = BuildIndex(recovered.state.table, manifest.config.index,
+                          options.backend, manifest.index_trained);
   if (!index.ok()) return index.status();
-  // A trained approximate index is retrained on the recovered vectors (its
-  // centroids are not persisted); Train empties it, so Add comes after.
-  if (manifest.index_trained && table.size() > 0) {
-    if (auto s = (*index)->Train(table.vectors(), manifest.config.index.nlist);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (auto s = AddAll(table, index->get()); !s.ok()) return s;
   return std::unique_ptr<Impl>(new Impl(std::move(dir), std::move(options),
                                         std::move(recovered),
                                         std::move(*index)));

@@ -7,25 +7,6 @@
 
 namespace candor::gallery {
 
-absl::StatusOr<std::unique_ptr<index::Index>> Gallery::Impl::BuildIndex(
-    const index::IndexConfig& config, bool train) const {
-  index::IndexConfig with_rows = config;
-  with_rows.fp32_rows = table_.fp32_rows();
-  auto index = index::CreateIndex(with_rows, options_.backend);
-  if (!index.ok()) return index.status();
-  if (train) {
-    if (auto s = (*index)->Train(table_.vectors(), config.nlist); !s.ok()) {
-      return s;
-    }
-  }
-  if (table_.size() > 0) {
-    if (auto s = (*index)->Add(table_.ids(), table_.vectors()); !s.ok()) {
-      return s;
-    }
-  }
-  return index;
-}
-
 absl::Status Gallery::Impl::TrainIndex(int nlist) {
   if (nlist < 0) {
     return absl::InvalidArgumentError(absl::StrCat("nlist ", nlist, " < 0"));
@@ -53,7 +34,8 @@ absl::Status Gallery::Impl::TrainIndex(int nlist) {
       return absl::FailedPreconditionError(
           absl::StrCat("gallery ", name_, " has no vectors to train on"));
     }
-    fresh = BuildIndex(manifest.config.index, /*train=*/true);
+    fresh = BuildIndex(table_, manifest.config.index, options_.backend,
+                       /*train=*/true);
   }
   if (!fresh.ok()) return fresh.status();
   {

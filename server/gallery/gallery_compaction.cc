@@ -26,7 +26,7 @@ absl::StatusOr<CompactResult> Gallery::Impl::CompactLocked() {
   // The cut: under write_mu_ with every appended record applied, the live
   // state is exactly what segments before `seq` describe. Later writes go
   // to segment `seq`, which the snapshot does not cover.
-  std::string snapshot;
+  SnapshotSource snapshot;
   uint64_t seq;
   std::optional<absl::Time> first_removal_at;
   {
@@ -53,7 +53,7 @@ absl::StatusOr<CompactResult> Gallery::Impl::CompactLocked() {
     if (auto s = wal_->Rotate(std::move(*next)); !s.ok()) return s;
     {
       absl::ReaderMutexLock read(&mu_);
-      snapshot = EncodeSnapshot(table_, request_ids_, version_, next_id_);
+      snapshot = CaptureSnapshot(table_, request_ids_, version_, next_id_);
     }
     first_removal_at = first_removal_at_;
     result.erased_entries = removed_since_compaction_;
@@ -62,8 +62,20 @@ absl::StatusOr<CompactResult> Gallery::Impl::CompactLocked() {
     removed_since_compaction_ = 0;
   }
 
-  absl::Status status = storage::WriteFileAtomically(
-      env_, storage::JoinPath(dir_, SnapshotFileName(seq)), snapshot);
+  const std::string path = storage::JoinPath(dir_, SnapshotFileName(seq));
+  absl::Status status = WriteSnapshot(env_, path, snapshot);
+  // The table's rows move onto the new snapshot, read back and verified,
+  // before what it supersedes is erased: erasing writes zeros through
+  // every mapping of the old snapshot.
+  if (status.ok()) {
+    status = AdoptSnapshotRows(path);
+    if (!status.ok() && env_->EraseFile(path).ok()) {
+      // A restart must not read a snapshot that does not read back: the
+      // older one and its segments still describe the gallery.
+      env_->SyncDir(dir_).IgnoreError();
+    }
+  }
+  snapshot = SnapshotSource();
   // Erase everything the new snapshot supersedes.
   if (status.ok()) {
     auto names = env_->ListDir(dir_);
@@ -97,6 +109,14 @@ absl::StatusOr<CompactResult> Gallery::Impl::CompactLocked() {
   if (!after.ok()) return after.status();
   result.bytes_after = *after;
   return result;
+}
+
+absl::Status Gallery::Impl::AdoptSnapshotRows(const std::string& path) {
+  auto written = ReadSnapshot(env_, path, dimension_);
+  if (!written.ok()) return written.status();
+  absl::MutexLock lock(&mu_);
+  table_.AdoptRows(written->table);
+  return absl::OkStatus();
 }
 
 void Gallery::Impl::AbandonSegmentLocked(uint64_t seq) {
@@ -141,6 +161,12 @@ absl::Status Gallery::Impl::DestroyFiles() {
   if (destroyed_) return absl::OkStatus();
   WaitAppliedLocked();
   destroyed_ = true;
+  {
+    // Erasing writes zeros through the snapshot's mapping: from here on,
+    // searches still holding the gallery find it empty.
+    absl::MutexLock lock(&mu_);
+    table_.Clear();
+  }
   return storage::EraseDirectory(env_, dir_);
 }
 

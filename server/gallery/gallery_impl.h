@@ -125,15 +125,14 @@ class Gallery::Impl {
                                             std::vector<EntryId> ids);
   absl::StatusOr<CompactResult> CompactLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(compaction_mu_);
+  // Moves the table's rows onto the snapshot just written at `path`
+  // (mapped and verified); DataLoss when it does not read back.
+  absl::Status AdoptSnapshotRows(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(compaction_mu_);
   // After segment `seq` could not be created: removes what the attempt
   // left, or stops writes until RepairLocked can.
   void AbandonSegmentLocked(uint64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Adds every live entry to a fresh index (training it first if
-  // `train`).
-  absl::StatusOr<std::unique_ptr<index::Index>> BuildIndex(
-      const index::IndexConfig& config, bool train) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const std::string dir_;
   const GalleryOptions options_;

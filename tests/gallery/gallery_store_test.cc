@@ -63,6 +63,8 @@ TEST(GalleryStoreTest, CreateGetListDelete) {
 
   const std::vector<float> rows = testing::RandomUnitRows(2, 4, 1);
   ASSERT_TRUE((*two)->Enroll(rows, {"a", "b"}, {}, "").ok());
+  // Compacted, so its rows are read from the mapped snapshot.
+  ASSERT_TRUE((*two)->Compact().ok());
   ASSERT_TRUE(store->Delete("two").ok());
   EXPECT_EQ(store->Delete("two").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store->Get("two").status().code(), absl::StatusCode::kNotFound);
@@ -75,6 +77,14 @@ TEST(GalleryStoreTest, CreateGetListDelete) {
             0);
   EXPECT_EQ((*two)->Enroll(rows, {"a", "b"}, {}, "").status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // A search on the old handle finds it empty (not the zeros its erased
+  // snapshot now holds).
+  auto found = (*two)->Search(absl::MakeConstSpan(rows.data(), 4),
+                              std::vector<ProbeQuery>{{-1.0f, 2, 0}});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(found->candidates[0].empty());
+  std::vector<float> v(4);
+  EXPECT_EQ((*two)->GetVector(1, v.data()).code(), absl::StatusCode::kNotFound);
   // The name is free again.
   EXPECT_TRUE(store->Create(Config("two")).ok());
 }

@@ -156,10 +156,58 @@ TEST(PrecisionGalleryTest, Bf16AnswersAsFp32ThroughRemovalCompactionRestart) {
       ASSERT_TRUE((*store->Get(name))->Compact().ok());
     }
     check(*store, "after compaction");
+    // Rows now read from the first snapshot's mapping; the second
+    // compaction erases that file (zeros written through the mapping)
+    // after moving the rows onto its own snapshot.
+    const std::vector<float> more = RandomUnitRows(50, kDim, 7u);
+    for (const char* name : {"fp32", "bf16"}) {
+      auto g = store->Get(name);
+      ASSERT_TRUE((*g)->Enroll(more, std::vector<std::string>(50, "late"), {},
+                               "")
+                      .ok());
+      ASSERT_TRUE((*g)->RemoveEntries({2, 5, 701}).ok());
+      ASSERT_TRUE((*g)->Compact().ok());
+    }
+    check(*store, "after a second compaction");
   }
   auto store = OpenStore(dir.path());
   ASSERT_NE(store, nullptr);
   check(*store, "after reopening");
+}
+
+// Once compacted, a gallery's vectors are read from its mapped snapshot:
+// host memory holds the index (bf16: half of fp32's) and the entries'
+// metadata, not a second copy of every vector.
+TEST(PrecisionGalleryTest, Bf16HalvesHostMemoryPerEntryOnceCompacted) {
+  ScratchDir dir;
+  constexpr int kWide = 512, kRows = 400;
+  auto store = OpenStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  const std::vector<float> rows = RandomUnitRows(kRows, kWide, 11u);
+  std::vector<std::string> subjects;
+  for (int i = 0; i < kRows; ++i) subjects.push_back("s" + std::to_string(i));
+  auto per_entry = [&](const char* name) {
+    GalleryInfo info = (*store->Get(name))->Info();
+    return double(info.memory.host_bytes) / double(info.size);
+  };
+  for (auto [name, precision] : {std::pair{"fp32", index::Precision::kFp32},
+                                 std::pair{"bf16", index::Precision::kBf16}}) {
+    GalleryConfig config = Config(name, precision);
+    config.index.dimension = kWide;
+    auto g = store->Create(config);
+    ASSERT_TRUE(g.ok()) << g.status();
+    ASSERT_TRUE((*g)->Enroll(rows, subjects, {}, "").ok());
+  }
+  // Before compaction the table holds every row in memory beside the index.
+  EXPECT_GT(per_entry("fp32"), 2 * 4.0 * kWide);
+  EXPECT_GT(per_entry("bf16"), (2 + 4) * double(kWide));
+  for (const char* name : {"fp32", "bf16"}) {
+    ASSERT_TRUE((*store->Get(name))->Compact().ok());
+  }
+  const double fp32 = per_entry("fp32"), bf16 = per_entry("bf16");
+  EXPECT_LT(fp32, 4.0 * kWide + 300) << fp32;
+  EXPECT_LT(bf16, 2.0 * kWide + 300) << bf16;
+  EXPECT_LT(bf16 / fp32, 0.55) << bf16 << " vs " << fp32;
 }
 
 TEST(PrecisionGalleryTest, RefusesBf16WhereItCannotBeServed) {

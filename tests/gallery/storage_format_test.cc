@@ -1,5 +1,7 @@
 // The in-memory table, the request-id bound, and the snapshot and manifest
 // files: round trips and damage detection.
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "server/gallery/manifest.h"
 #include "server/gallery/request_ids.h"
 #include "server/gallery/snapshot.h"
+#include "server/storage/byte_io.h"
 #include "tests/gallery/test_util.h"
 
 namespace candor::gallery {
@@ -51,7 +54,61 @@ TEST(EntryTableTest, RemoveKeepsLookupsConsistent) {
   }
   ASSERT_TRUE(t.Remove(13));
   EXPECT_EQ(t.subject_count(), 2u);
-  EXPECT_EQ(t.vectors().size(), 2u * kDim);
+  EXPECT_EQ(t.owned_rows(), 2u);
+  t.Clear();
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.subject_count(), 0u);
+  EXPECT_TRUE(t.group_counts().empty());
+  EXPECT_EQ(t.owned_rows(), 0u);
+}
+
+std::vector<float> AllRows(const EntryTable& t) {
+  std::vector<float> out(t.size() * kDim);
+  t.CopyRows(0, t.size(), out.data());
+  return out;
+}
+
+TEST(EntryTableTest, AdoptRowsMovesSharedEntriesOntoTheOtherTablesRows) {
+  const std::vector<float> rows = testing::RandomUnitRows(4, kDim, 3);
+  EntryTable t = MakeTable(rows);
+  // Rows kept elsewhere (as a mapped snapshot's are), for ids 11 and 13
+  // and one the table does not hold.
+  auto elsewhere = std::make_shared<std::vector<float>>(rows);
+  EntryTable other(kDim);
+  for (EntryId id : {11, 13, 99}) {
+    const size_t r = id == 99 ? 0 : id - 10;
+    other.AddShared(id, "x", "y",
+                    std::shared_ptr<const float>(
+                        elsewhere, elsewhere->data() + r * kDim));
+  }
+  EXPECT_EQ(other.owned_rows(), 0u);
+  EXPECT_EQ(other.MappedBytes(), 3u * kDim * sizeof(float));
+  const uint64_t before = t.HostBytes();
+
+  EXPECT_EQ(t.AdoptRows(other), 2u);
+  EXPECT_EQ(t.owned_rows(), 2u);
+  EXPECT_EQ(t.MappedBytes(), 2u * kDim * sizeof(float));
+  EXPECT_LE(t.HostBytes() + 2u * kDim * sizeof(float), before);
+  EXPECT_EQ(t.vector_at(t.RowOf(11)), elsewhere->data() + kDim);
+  EXPECT_EQ(t.vector_at(t.RowOf(13)), elsewhere->data() + 3 * kDim);
+  // Same vectors, same order, whoever holds them.
+  EXPECT_EQ(AllRows(t), rows);
+  // The rows stay valid after `other` is gone.
+  other.Clear();
+  EXPECT_EQ(AllRows(t), rows);
+  ASSERT_TRUE(t.Remove(11));
+  EXPECT_EQ(t.owned_rows(), 2u);
+  EXPECT_EQ(t.MappedBytes(), 1u * kDim * sizeof(float));
+}
+
+TEST(EntryTableTest, SharedRowsOutliveRemoval) {
+  const std::vector<float> rows = testing::RandomUnitRows(4, kDim, 4);
+  EntryTable t = MakeTable(rows);
+  // A snapshot writer's hold keeps a removed row readable until released.
+  const std::vector<std::shared_ptr<const float>> held = t.ShareRows();
+  ASSERT_TRUE(t.Remove(10));
+  EXPECT_EQ(std::vector<float>(held[0].get(), held[0].get() + kDim),
+            std::vector<float>(rows.begin(), rows.begin() + kDim));
 }
 
 TEST(RequestIdCacheTest, KeepsTheMostRecentKeys) {
@@ -94,9 +151,13 @@ TEST(SnapshotTest, RoundTripsAndDetectsDamage) {
     EXPECT_EQ(s->table.subject_at(r), t.subject_at(r));
     EXPECT_EQ(s->table.group_at(r), t.group_at(r));
   }
-  EXPECT_EQ(std::vector<float>(s->table.vectors().begin(),
-                               s->table.vectors().end()),
-            rows);
+  EXPECT_EQ(AllRows(s->table), rows);
+  // The rows are read in place from the mapped file, 64-byte aligned.
+  EXPECT_EQ(s->table.owned_rows(), 0u);
+  EXPECT_EQ(s->table.MappedBytes(), rows.size() * sizeof(float));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s->table.vector_at(0)) %
+                kSnapshotVectorAlignment,
+            0u);
   ASSERT_NE(s->request_ids.Find("b"), nullptr);
   EXPECT_EQ(s->request_ids.Find("b")->first_id, 12u);
 
@@ -113,6 +174,52 @@ TEST(SnapshotTest, RoundTripsAndDetectsDamage) {
   testing::WriteAll(path, bytes.substr(0, bytes.size() - 7));
   EXPECT_EQ(ReadSnapshot(storage::Env::Default(), path, kDim).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// Format 1 had no padding before the vectors; such files are still read,
+// their rows copied into memory.
+TEST(SnapshotTest, ReadsFormatOneIntoMemory) {
+  testing::ScratchDir dir;
+  const std::vector<float> rows = testing::RandomUnitRows(4, kDim, 5);
+  EntryTable t = MakeTable(rows);
+  const SnapshotSource source = CaptureSnapshot(t, RequestIdCache(), 7, 14);
+  std::string v1 = source.head;
+  // The head without its padding (the last entry's group, "g1", ends it),
+  // then the rows and the checksum.
+  while (v1.back() == '\0') v1.pop_back();
+  ASSERT_NE(v1.size() % kSnapshotVectorAlignment, 0u);
+  v1[8] = 1;  // format version
+  v1.append(reinterpret_cast<const char*>(rows.data()),
+            rows.size() * sizeof(float));
+  std::string crc(4, '\0');
+  storage::EncodeU32(storage::Crc32(v1), crc.data());
+  const std::string path = dir.path() + "/snap";
+  testing::WriteAll(path, v1 + crc);
+
+  auto s = ReadSnapshot(storage::Env::Default(), path, kDim);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->version, 7u);
+  EXPECT_EQ(AllRows(s->table), rows);
+  EXPECT_EQ(s->table.owned_rows(), 4u);
+  EXPECT_EQ(s->table.MappedBytes(), 0u);
+}
+
+TEST(SnapshotTest, WriteSnapshotMatchesTheEncodedBytes) {
+  testing::ScratchDir dir;
+  // More rows than one write chunk, so the chunks must join up.
+  const std::vector<float> rows = testing::RandomUnitRows(5000, kDim, 6);
+  EntryTable t(kDim);
+  for (size_t i = 0; i < 5000; ++i) {
+    t.Add(i + 1, "s" + std::to_string(i % 7), "", rows.data() + i * kDim);
+  }
+  const std::string path = dir.path() + "/snap";
+  ASSERT_TRUE(WriteSnapshot(storage::Env::Default(), path,
+                            CaptureSnapshot(t, RequestIdCache(), 3, 5001))
+                  .ok());
+  EXPECT_EQ(testing::ReadAll(path), EncodeSnapshot(t, RequestIdCache(), 3, 5001));
+  auto s = ReadSnapshot(storage::Env::Default(), path, kDim);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(AllRows(s->table), rows);
 }
 
 TEST(ManifestTest, RoundTripsAndDetectsDamage) {
