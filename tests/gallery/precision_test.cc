@@ -207,7 +207,10 @@ TEST(PrecisionGalleryTest, Bf16HalvesHostMemoryPerEntryOnceCompacted) {
   const double fp32 = per_entry("fp32"), bf16 = per_entry("bf16");
   EXPECT_LT(fp32, 4.0 * kWide + 300) << fp32;
   EXPECT_LT(bf16, 2.0 * kWide + 300) << bf16;
-  EXPECT_LT(bf16 / fp32, 0.55) << bf16 << " vs " << fp32;
+  // The vectors' bytes halve (2 bytes a dimension are saved); the entries'
+  // metadata (ids, subject and group strings, lookups) is the same in both.
+  EXPECT_GT(fp32 - bf16, 2.0 * kWide - 16) << bf16 << " vs " << fp32;
+  EXPECT_LT(bf16 / fp32, 0.6) << bf16 << " vs " << fp32;
 }
 
 TEST(PrecisionGalleryTest, RefusesBf16WhereItCannotBeServed) {
