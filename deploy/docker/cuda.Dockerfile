@@ -46,6 +46,12 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY --from=build /opt/candor/share/candor/ /usr/local/share/candor/
 RUN /usr/local/share/candor/image-setup.sh /usr/local/share/candor/runtime-packages.txt
 COPY --from=build /opt/candor/bin/ /usr/local/bin/
+# The CPU flat index's GEMM (scipy-openblas), for what this server searches
+# on the CPU (--backend=cpu; a bf16 gallery's rescoring): as in the CPU
+# image, install-deps.sh fetched it in the build stage, build-release.sh
+# staged it in lib/candor, and the server loads it from ../lib/candor beside
+# itself. Without it the CPU search falls back to the OpenBLAS FAISS links.
+COPY --from=build /opt/candor/lib/ /usr/local/lib/
 
 ENV NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
