@@ -24,10 +24,11 @@ int ProbeChunk(int padded_dim) {
 }
 
 // Gallery rows scored per tile: the tile's scores (rows x probes floats)
-// stay within 128 KiB, in whole 12-row micro-tiles.
-int64_t TileRows(int padded_probes) {
+// stay within 128 KiB, in whole micro-tiles of the kernel.
+int64_t TileRows(int padded_probes, Bf16Kernel kernel) {
+  const int64_t block = Bf16KernelRowBlock(kernel);
   const int64_t fit = (128 * 1024) / (4 * int64_t{padded_probes});
-  return std::max<int64_t>(12, fit / 12 * 12);
+  return std::max<int64_t>(block, fit / block * block);
 }
 
 // Probes rescored per GEMM.
@@ -233,10 +234,15 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
 
   const double relative = RelativeErrorBound(d) * (1.0 + 1.0 / 16);
   const double absolute = 2.0 * padded_dim_ * std::ldexp(1.0, -126);
+  // Per unit of ||p|| + G: the products of flushed denormal inputs.
+  const double flushed =
+      std::ldexp(1.0, -126) * std::sqrt(double(padded_dim_)) * (1 + 1.0 / 256);
   int threads = options_.threads > 0 ? options_.threads : omp_get_num_procs();
   threads = static_cast<int>(std::clamp<int64_t>(
       std::min<int64_t>(threads, n / kMinRowsPerThread), 1, threads));
-  const bool avx512 = options_.kernel == Bf16Kernel::kAvx512Bf16;
+  // Every CPU with either path has AVX-512F (Bf16KernelSupported).
+  const bool avx512 = options_.kernel == Bf16Kernel::kAvx512Bf16 ||
+                      options_.kernel == Bf16Kernel::kAmxBf16;
   const int chunk = ProbeChunk(padded_dim_);
 
   PackedProbes packed;
@@ -253,7 +259,9 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
       const float* p = probes.data() + size_t(q0 + j) * d;
       double sq = 0;
       for (int c = 0; c < d; ++c) sq += double(p[c]) * p[c];
-      const double bound = relative * std::sqrt(sq) * max_norm_ + absolute;
+      const double norm = std::sqrt(sq);
+      const double bound = relative * norm * max_norm_ + absolute +
+                           flushed * (norm + max_norm_);
       const ProbeQuery& q = queries[q0 + j];
       ProbeState& st = initial[j];
       st.k = std::max(q.top_k, 0);
@@ -263,7 +271,7 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
       if (st.k > 0) initial_cuts[j] = FloorToFloat(st.floor_cut);
     }
     std::vector<std::vector<ProbeState>> states(threads, initial);
-    const int64_t tile = TileRows(padded);
+    const int64_t tile = TileRows(padded, options_.kernel);
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num();

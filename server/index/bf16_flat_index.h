@@ -39,13 +39,17 @@
 //       the hardware rounds other than to nearest),
 //       |s~ - p'.g'| <= gamma'_{n'+1} sum |p'_i g'_i|
 //                    <= gamma'_{n'+1} (1 + u_b)^2 ||p|| ||g||,
-//       gamma' with 2u for u. vdpbf16ps treats denormal inputs and outputs
-//       as zero: each of the <= 2 n' operations moves the sum by less than
-//       2^-126, so + 2 n' 2^-126.
+//       gamma' with 2u for u. vdpbf16ps (and AMX's tdpbf16ps) treat
+//       denormal inputs and outputs as zero: a flushed output moves the
+//       sum by less than 2^-126 in each of the <= 2 n' operations, so
+//       + 2 n' 2^-126; a flushed input (|x| < 2^-126) drops a product
+//       x y with |x y| < 2^-126 |y|, and these sum to less than
+//       2^-126 (||p'||_1 + ||g'||_1) <= 2^-126 sqrt(n') (1 + u_b)
+//       (||p|| + ||g||).
 //   (3) The fp32 score F is itself a sum of n fp32 products:
 //       |F - p.g| <= gamma_n ||p|| ||g||.
 //   B = [2 u_b + u_b^2 + gamma'_{n'+1} (1 + u_b)^2 + gamma_n] ||p|| G
-//       + 2 n' 2^-126,
+//       + 2 n' 2^-126 + 2^-126 sqrt(n') (1 + u_b) (||p|| + G),
 // with ||p|| computed in double per probe and G the largest ||g|| ever
 // added (in double; normalized rows give G ~ 1). For unit vectors and
 // n = 512, B ~ 0.0079. The index widens it by 1/16 and rounds every cut

@@ -28,8 +28,8 @@ using ::candor::testing::RandomUnitRows;
 
 std::vector<Bf16Kernel> SupportedKernels() {
   std::vector<Bf16Kernel> out;
-  for (Bf16Kernel k :
-       {Bf16Kernel::kScalar, Bf16Kernel::kAvx2, Bf16Kernel::kAvx512Bf16}) {
+  for (Bf16Kernel k : {Bf16Kernel::kScalar, Bf16Kernel::kAvx2,
+                       Bf16Kernel::kAvx512Bf16, Bf16Kernel::kAmxBf16}) {
     if (Bf16KernelSupported(k)) out.push_back(k);
   }
   return out;
@@ -216,8 +216,14 @@ TEST(Bf16FlatIndexTest, SameAnswerAsFp32OnCrowdedScores) {
     for (int rows : {1, 7, 513}) {
       const Case c = CrowdedCase(rows, dim, /*random_probes=*/5,
                                  static_cast<uint32_t>(dim * 1000 + rows));
+      // The crowded probe and two others alone: fewer than kBf16FewProbes,
+      // the small-batch layout.
+      Case few = c;
+      few.probes.resize(size_t(3) * dim);
+      few.queries.resize(3);
       for (Bf16Kernel kernel : SupportedKernels()) {
         ExpectSameAsFp32(c, dim, kernel, /*own_copy=*/false);
+        ExpectSameAsFp32(few, dim, kernel, /*own_copy=*/false);
       }
       ExpectSameAsFp32(c, dim, BestBf16Kernel(), /*own_copy=*/true);
     }
@@ -381,8 +387,7 @@ TEST(Bf16FlatIndexTest, RawScoresStayWithinTheBound) {
         EXPECT_LE(worst, bound) << "dim " << dim << " kernel "
                                 << Bf16KernelName(kernel);
         // The bound is not vacuous: the built rows come within a factor 4.
-        if (&rows == &rows_sets.back() &&
-            kernel == Bf16Kernel::kAvx512Bf16) {
+        if (&rows == &rows_sets.back() && Bf16KernelRoundsProbes(kernel)) {
           EXPECT_GE(worst, bound / 4) << "dim " << dim;
         }
       }
