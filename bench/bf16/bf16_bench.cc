@@ -8,6 +8,7 @@
 //
 //   candor-bf16-bench [--entries=100000] [--dim=512] [--batch=256]
 //     [--top_k=10] [--threshold=-1] [--rounds=5] [--check_probes=10000]
+//     [--kernel=auto|amx_bf16|avx512_bf16|avx2|scalar]
 //
 // Lines starting "RESULT " are for scripts: key=value pairs.
 #include <unistd.h>
@@ -16,10 +17,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -36,6 +39,9 @@ ABSL_FLAG(int, top_k, 10, "top_k of every probe");
 ABSL_FLAG(double, threshold, -1.0, "threshold of every probe");
 ABSL_FLAG(int, rounds, 5, "timed rounds per index (alternating)");
 ABSL_FLAG(int, check_probes, 10000, "probes whose answers are compared");
+ABSL_FLAG(std::string, kernel, "auto",
+          "bf16 kernel: auto (the CPU's best), amx_bf16, avx512_bf16, avx2, "
+          "scalar");
 
 namespace candor::bench {
 namespace {
@@ -72,6 +78,22 @@ std::string SimdFlags() {
   return out;
 }
 
+// The bf16 index as index_factory.cc builds it, with another kernel.
+absl::StatusOr<std::unique_ptr<index::Index>> Bf16WithKernel(
+    int dim, index::Bf16Kernel kernel) {
+  index::Bf16FlatIndexOptions options;
+  options.dimension = dim;
+  options.kernel = kernel;
+  options.fp32_scores = [](int m, int n, int k, const float* probes,
+                           const float* rows, float* c) {
+    index::ServingBlas().Scores(m, n, k, probes, k, rows, k, c, n);
+  };
+  options.fp32_scores_small_madds = 1000000;
+  auto bf16 = index::Bf16FlatIndex::Create(options);
+  if (!bf16.ok()) return bf16.status();
+  return std::unique_ptr<index::Index>(*std::move(bf16));
+}
+
 double Seconds() {
   return std::chrono::duration<double>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -86,8 +108,25 @@ int Run() {
   std::printf("cpu: %s\nsimd flags: %s\ncores: %ld\nload average before: %s\n",
               CpuLine("model name").c_str(), SimdFlags().c_str(),
               sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
+  index::Bf16Kernel kernel = index::BestBf16Kernel();
+  const std::string kernel_flag = absl::GetFlag(FLAGS_kernel);
+  if (kernel_flag != "auto") {
+    bool known = false;
+    for (index::Bf16Kernel k :
+         {index::Bf16Kernel::kScalar, index::Bf16Kernel::kAvx2,
+          index::Bf16Kernel::kAvx512Bf16, index::Bf16Kernel::kAmxBf16}) {
+      if (kernel_flag == index::Bf16KernelName(k)) {
+        kernel = k;
+        known = true;
+      }
+    }
+    if (!known) {
+      std::fprintf(stderr, "unknown --kernel=%s\n", kernel_flag.c_str());
+      return 1;
+    }
+  }
   std::printf("bf16 kernel: %s\nfp32 GEMM: %s\n",
-              index::Bf16KernelName(index::BestBf16Kernel()),
+              index::Bf16KernelName(kernel),
               index::ServingBlas().info().Describe().c_str());
 
   std::mt19937 rng(20260101);
@@ -99,7 +138,8 @@ int Run() {
   config.dimension = dim;
   auto fp32 = index::CreateIndex(config, Backend::kCpu);
   config.precision = Precision::kBf16;
-  auto bf16 = index::CreateIndex(config, Backend::kCpu);
+  auto bf16 = kernel_flag == "auto" ? index::CreateIndex(config, Backend::kCpu)
+                                    : Bf16WithKernel(dim, kernel);
   if (!fp32.ok() || !bf16.ok()) {
     std::fprintf(stderr, "cannot create: %s %s\n",
                  fp32.status().ToString().c_str(),
@@ -139,8 +179,11 @@ int Run() {
     }
   }
 
-  // Throughput, alternating rounds of a few batches each.
-  const int per_round = std::max(1, std::min(check / batch, 8));
+  // Throughput, alternating rounds of a few batches each (at least 512
+  // probes a round, so that small batches are timed over more than a few
+  // milliseconds).
+  const int per_round =
+      std::max(1, std::min(check / batch, std::max(8, 512 / batch)));
   std::vector<double> fp32_rate, bf16_rate;
   for (int r = 0; r < rounds; ++r) {
     for (int which = 0; which < 2; ++which) {
@@ -163,13 +206,14 @@ int Run() {
   };
   const double flops = 2.0 * n * dim;
   std::printf(
+      "batch %d, %d batches a round\n"
       "fp32: %.0f probes/s (%.0f GFLOP/s), %.1f bytes/entry\n"
       "bf16: %.0f probes/s (%.0f GFLOP/s equivalent), %.1f bytes/entry "
       "(index only; the gallery's fp32 copy is apart)\n"
       "ratio bf16/fp32 (median of %d paired rounds): %.2fx\n"
       "answers compared: %d probes, %lld hits, %lld mismatches\n"
       "load average after: %s\n",
-      median(fp32_rate), median(fp32_rate) * flops / 1e9, fp32_bytes,
+      batch, per_round, median(fp32_rate), median(fp32_rate) * flops / 1e9, fp32_bytes,
       median(bf16_rate), median(bf16_rate) * flops / 1e9, bf16_bytes, rounds,
       median(ratios), check, static_cast<long long>(hits),
       static_cast<long long>(mismatches), LoadAverage().c_str());
@@ -177,7 +221,7 @@ int Run() {
       "RESULT kernel=%s fp32_probes_per_s=%.0f bf16_probes_per_s=%.0f "
       "ratio=%.3f mismatches=%lld probes_checked=%d fp32_bytes_per_entry=%.1f "
       "bf16_bytes_per_entry=%.1f\n",
-      index::Bf16KernelName(index::BestBf16Kernel()), median(fp32_rate),
+      index::Bf16KernelName(kernel), median(fp32_rate),
       median(bf16_rate), median(ratios), static_cast<long long>(mismatches),
       check, fp32_bytes, bf16_bytes);
   return mismatches == 0 ? 0 : 2;
