@@ -83,6 +83,7 @@ void ToMemoryProto(const MemoryBytes& bytes, uint64_t entries,
                    v1::MemoryUsage* out) {
   out->set_host_bytes(bytes.host_bytes);
   out->set_device_bytes(bytes.device_bytes);
+  out->set_mapped_bytes(bytes.mapped_bytes);
   if (entries > 0) {
     out->set_host_bytes_per_entry(double(bytes.host_bytes) / double(entries));
     out->set_device_bytes_per_entry(double(bytes.device_bytes) /

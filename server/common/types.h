@@ -68,6 +68,9 @@ struct SearchOutcome {
 struct MemoryBytes {
   uint64_t host_bytes = 0;
   uint64_t device_bytes = 0;
+  // Vectors read in place from memory-mapped snapshot files: page cache
+  // the kernel may drop, not part of host_bytes.
+  uint64_t mapped_bytes = 0;
 };
 
 }  // namespace candor

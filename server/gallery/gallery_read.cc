@@ -62,6 +62,7 @@ GalleryInfo Gallery::Impl::Info() const {
   info.version = version_;
   info.memory = index_->memory();
   info.memory.host_bytes += table_.HostBytes();
+  info.memory.mapped_bytes = table_.MappedBytes();
   info.trained = index_->trained();
   return info;
 }

@@ -202,7 +202,10 @@ TEST(PrecisionGalleryTest, Bf16HalvesHostMemoryPerEntryOnceCompacted) {
   EXPECT_GT(per_entry("fp32"), 2 * 4.0 * kWide);
   EXPECT_GT(per_entry("bf16"), (2 + 4) * double(kWide));
   for (const char* name : {"fp32", "bf16"}) {
+    EXPECT_EQ((*store->Get(name))->Info().memory.mapped_bytes, 0u);
     ASSERT_TRUE((*store->Get(name))->Compact().ok());
+    EXPECT_EQ((*store->Get(name))->Info().memory.mapped_bytes,
+              uint64_t{kRows} * kWide * sizeof(float));
   }
   const double fp32 = per_entry("fp32"), bf16 = per_entry("bf16");
   EXPECT_LT(fp32, 4.0 * kWide + 300) << fp32;

@@ -96,11 +96,17 @@ class MemoryUsage:
     device_bytes: int
     host_bytes_per_entry: float
     device_bytes_per_entry: float
+    # Vectors read in place from memory-mapped snapshots (not in host_bytes).
+    mapped_bytes: int = 0
 
     @classmethod
     def from_proto(cls, msg: "pb.MemoryUsage") -> "MemoryUsage":
         return cls(
-            msg.host_bytes, msg.device_bytes, msg.host_bytes_per_entry, msg.device_bytes_per_entry
+            msg.host_bytes,
+            msg.device_bytes,
+            msg.host_bytes_per_entry,
+            msg.device_bytes_per_entry,
+            msg.mapped_bytes,
         )
 
 
