@@ -37,6 +37,13 @@ constexpr int kRescoreGroup = 16;
 // Below this many rows per thread a second thread costs more than it saves.
 constexpr int64_t kMinRowsPerThread = 2048;
 
+// Threads for a loop over `count` probes in chunks of 4: no more than
+// there are chunks (a search of one probe starts no second thread, which
+// on a busy machine could be waited for a whole time slice).
+int ProbeThreads(int count, int threads) {
+  return std::clamp((count + 3) / 4, 1, threads);
+}
+
 // The largest float <= x: cuts round toward admitting more rows.
 float FloorToFloat(double x) {
   float f = static_cast<float>(x);
@@ -294,7 +301,8 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
     }
     // Merge the threads' survivors and prune once more.
     std::vector<std::vector<int64_t>> survivors(count);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(ProbeThreads(count, threads)) \
+    schedule(dynamic, 4)
     for (int j = 0; j < count; ++j) {
       ProbeState all = std::move(states[0][j]);
       for (int t = 1; t < threads; ++t) {
@@ -326,7 +334,8 @@ void Bf16FlatIndex::Rescore(const float* probes,
   // The fp32 flat index's own rule (kCpuFlatPairwiseBelowProbes): small
   // searches score pair by pair there, so they do here.
   if (!options_.fp32_scores || batch_probes < kCpuFlatPairwiseBelowProbes) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(ProbeThreads(count, threads)) \
+    schedule(dynamic, 4)
     for (int j = 0; j < count; ++j) {
       const float* p = probes + size_t(j) * d;
       for (int64_t row : survivors[j]) {
