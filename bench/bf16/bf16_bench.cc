@@ -73,7 +73,9 @@ std::string SimdFlags() {
   std::istringstream flags(CpuLine("flags"));
   std::string f, out;
   while (flags >> f) {
-    if (f.rfind("avx", 0) == 0 || f == "fma") out += f + " ";
+    if (f.rfind("avx", 0) == 0 || f.rfind("amx", 0) == 0 || f == "fma") {
+      out += f + " ";
+    }
   }
   return out;
 }
