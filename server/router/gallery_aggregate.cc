@@ -25,7 +25,7 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts) {
   out.set_created_at_us(first.created_at_us());
   out.set_trained(true);
   std::map<std::string, uint64_t> groups;
-  uint64_t host_bytes = 0, device_bytes = 0;
+  uint64_t host_bytes = 0, device_bytes = 0, mapped_bytes = 0;
   for (const v1::Gallery* part : parts) {
     out.set_size(out.size() + part->size());
     out.set_subjects(out.subjects() + part->subjects());
@@ -34,6 +34,7 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts) {
     out.set_trained(out.trained() && part->trained());
     host_bytes += part->memory().host_bytes();
     device_bytes += part->memory().device_bytes();
+    mapped_bytes += part->memory().mapped_bytes();
     for (const v1::GroupCount& g : part->groups())
       groups[g.group()] += g.entries();
   }
@@ -45,6 +46,7 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts) {
   v1::MemoryUsage* memory = out.mutable_memory();
   memory->set_host_bytes(host_bytes);
   memory->set_device_bytes(device_bytes);
+  memory->set_mapped_bytes(mapped_bytes);
   memory->set_host_bytes_per_entry(PerEntry(host_bytes, out.size()));
   memory->set_device_bytes_per_entry(PerEntry(device_bytes, out.size()));
   return out;

@@ -80,6 +80,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   a.set_created_at_us(20);
   a.set_trained(true);
   a.mutable_memory()->set_host_bytes(300);
+  a.mutable_memory()->set_mapped_bytes(2048);
   auto* ga = a.add_groups();
   ga->set_group("A");
   ga->set_entries(3);
@@ -89,6 +90,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   b.set_version(2);
   b.set_created_at_us(10);
   b.mutable_memory()->set_host_bytes(100);
+  b.mutable_memory()->set_mapped_bytes(1024);
   b.mutable_groups(0)->set_group("B");
   b.mutable_groups(0)->set_entries(1);
   v1::Gallery out = AggregateGallery({&a, &b});
@@ -97,6 +99,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   EXPECT_EQ(out.version(), 7u);
   EXPECT_EQ(out.created_at_us(), 10);
   EXPECT_EQ(out.memory().host_bytes(), 400u);
+  EXPECT_EQ(out.memory().mapped_bytes(), 3072u);
   EXPECT_DOUBLE_EQ(out.memory().host_bytes_per_entry(), 100.0);
   ASSERT_EQ(out.groups_size(), 2);
   EXPECT_EQ(out.groups(0).group(), "A");
