@@ -54,14 +54,9 @@ class CandorService final : public EdgeService<CandorService> {
       v1::SampleEntriesResponse* resp) override;
 
   // The search path, shared by Search and SearchStream: validates, resolves
-  // the threshold and policy, runs the search and fills the response.
-  // `done` is called exactly once, possibly on another thread.
-  // `rpc` ("Search" or "SearchStream") names the call in metrics and the
-  // audit log.
-  void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
-                   const security::Caller& caller, const char* rpc,
-                   v1::SearchResponse* response,
-                   std::function<void(absl::Status)> done);
+  // the threshold and policy, runs the search and fills the response; it
+  // finishes `search` exactly once, possibly on another thread.
+  void StartSearch(std::shared_ptr<AdmittedSearch> search);
 
  private:
   friend class EdgeService<CandorService>;

@@ -39,29 +39,6 @@ void FillResults(const v1::SearchRequest& request,
   }
 }
 
-// What the search path and the runner's callback share; the request and
-// the response outlive both (the caller keeps them until `done`).
-struct SearchCall {
-  CallRecord record;
-  ThresholdDecision decision;
-};
-
-std::shared_ptr<SearchCall> NewSearchCall(const v1::SearchRequest& request,
-                                          const security::Caller& caller,
-                                          const char* rpc,
-                                          int max_purpose_bytes) {
-  auto call = std::make_shared<SearchCall>();
-  call->record.rpc = rpc;
-  call->record.caller = caller;
-  // An oversized purpose is refused later; the record keeps its prefix.
-  call->record.purpose = request.purpose().substr(0, max_purpose_bytes);
-  call->record.gallery = request.gallery();
-  call->record.start = absl::Now();
-  call->record.probes = static_cast<int>(request.probes().rows());
-  call->record.search_request = &request;
-  return call;
-}
-
 // The checks of a search against its gallery, in the order a caller meets
 // their errors; returns the probe rows, not yet normalized. Before any
 // work: a response that could not be sent is not built.
@@ -115,78 +92,62 @@ std::vector<ProbeQuery> QueriesOf(const v1::SearchRequest& request, int rows,
 // Fills the response from the search's outcome and notes the timings in
 // the call's record; nothing is filled when the answer would not fit in a
 // message (ValidateSearchResults).
-absl::Status AnswerSearch(const v1::SearchRequest& request,
-                          const SearchOutcome& outcome,
+absl::Status AnswerSearch(const SearchOutcome& outcome,
                           const std::string& backend, int max_message_bytes,
-                          SearchCall* call, v1::SearchResponse* response) {
+                          AdmittedSearch* search) {
+  const v1::SearchRequest& request = search->request;
   if (absl::Status size = ValidateSearchResults(request, outcome.candidates,
                                                 max_message_bytes);
       !size.ok()) {
     return size;
   }
-  call->record.queue_time = outcome.queue_time;
-  call->record.search_time = outcome.search_time;
+  search->record.queue_time = outcome.queue_time;
+  search->record.search_time = outcome.search_time;
   const absl::Time telemetry_start = absl::Now();
+  v1::SearchResponse* response = search->response;
   FillResults(request, outcome.candidates, response);
   response->set_gallery_version(outcome.version);
   response->set_backend(backend);
   if (!request.omit_report()) {
-    *response->mutable_report() = std::move(call->decision.report);
+    *response->mutable_report() = std::move(search->decision.report);
   }
-  call->record.gallery_version = outcome.version;
-  call->record.search_response = response;
-  call->record.telemetry_time = absl::Now() - telemetry_start;
+  search->record.gallery_version = outcome.version;
+  search->record.telemetry_time = absl::Now() - telemetry_start;
   return absl::OkStatus();
 }
 
 }  // namespace
 
-void CandorService::StartSearch(const v1::SearchRequest& request,
-                                absl::Time deadline,
-                                const security::Caller& caller,
-                                const char* rpc,
-                                v1::SearchResponse* response,
-                                std::function<void(absl::Status)> done) {
-  std::shared_ptr<SearchCall> call = NewSearchCall(
-      request, caller, rpc, options_.limits.max_purpose_bytes);
-  // The response is released only once the audit record is durable.
-  auto finish = [this, call, done](absl::Status status) {
-    call->record.status = status;
-    call->record.end = absl::Now();
-    telemetry_->Record(call->record, [done, status](absl::Status audit) {
-      done(audit.ok() ? status : audit);
-    });
-  };
-
+void CandorService::StartSearch(std::shared_ptr<AdmittedSearch> search) {
+  const v1::SearchRequest& request = search->request;
   absl::Status status = ValidatePurpose(request.purpose(),
                                         options_.limits.max_purpose_bytes,
                                         options_.policy.require_purpose);
-  if (!status.ok()) return finish(status);
+  if (!status.ok()) return FinishSearch(search, status);
   auto gallery = FindGallery(request.gallery());
-  if (!gallery.ok()) return finish(gallery.status());
+  if (!gallery.ok()) return FinishSearch(search, gallery.status());
   auto probes = CheckSearch(request, **gallery, options_.limits);
-  if (!probes.ok()) return finish(probes.status());
+  if (!probes.ok()) return FinishSearch(search, probes.status());
   const int rows = static_cast<int>(request.probes().rows());
   const absl::Time normalize_start = absl::Now();
   status = PrepareProbes(**gallery, rows, &*probes);
-  if (!status.ok()) return finish(status);
-  call->record.normalize_time = absl::Now() - normalize_start;
+  if (!status.ok()) return FinishSearch(search, status);
+  search->record.normalize_time = absl::Now() - normalize_start;
 
   auto decision = telemetry_->Decide(**gallery, request);
-  if (!decision.ok()) return finish(decision.status());
-  call->decision = *std::move(decision);
-  call->record.decision = &call->decision;
+  if (!decision.ok()) return FinishSearch(search, decision.status());
+  search->decision = *std::move(decision);
+  search->record.decision = &search->decision;
 
   runner_->Run(
       *gallery, *std::move(probes),
-      QueriesOf(request, rows, call->decision.threshold), deadline,
-      [call, finish, &request, response,
-       max_message_bytes = options_.limits.max_message_bytes,
+      QueriesOf(request, rows, search->decision.threshold), search->deadline,
+      [this, search, max_message_bytes = options_.limits.max_message_bytes,
        backend = (*gallery)->backend()](
           absl::StatusOr<SearchOutcome> outcome) {
-        if (!outcome.ok()) return finish(outcome.status());
-        finish(AnswerSearch(request, *outcome, backend, max_message_bytes,
-                            call.get(), response));
+        if (!outcome.ok()) return FinishSearch(search, outcome.status());
+        FinishSearch(search, AnswerSearch(*outcome, backend,
+                                          max_message_bytes, search.get()));
       });
 }
 

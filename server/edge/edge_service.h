@@ -17,11 +17,9 @@
 //   void Audit(const telemetry::CallRecord& record,
 //              std::function<void(absl::Status)> done);
 //       metrics and the durable audit record; `done` gets the audit status.
-//   void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
-//                    const security::Caller& caller, const char* rpc,
-//                    v1::SearchResponse* response,
-//                    std::function<void(absl::Status)> done);
-//       the search path of Search and SearchStream, after admission.
+//   void StartSearch(std::shared_ptr<AdmittedSearch> search);
+//       the search path of Search and SearchStream, after admission; it
+//       ends with FinishSearch(search, status), exactly once.
 //
 // Every call, refused ones included, is answered only once its audit record
 // is durable (UNAVAILABLE when it cannot be written).
@@ -29,6 +27,7 @@
 #define CANDOR_SERVER_EDGE_EDGE_SERVICE_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -42,6 +41,33 @@
 #include "server/telemetry/call_record.h"
 
 namespace candor::api {
+
+// One Search or SearchStream request the gate admitted, on its way through
+// the role's search path; shared by the path and its completions. The
+// request and the response outlive it (the reactor keeps them until
+// `done`).
+struct AdmittedSearch {
+  AdmittedSearch(const v1::SearchRequest& request,
+                 v1::SearchResponse* response, absl::Time deadline,
+                 std::function<void(absl::Status)> done)
+      : request(request),
+        response(response),
+        deadline(deadline),
+        done(std::move(done)) {}
+
+  const v1::SearchRequest& request;
+  v1::SearchResponse* const response;
+  // The caller's deadline (InfiniteFuture when it set none).
+  const absl::Time deadline;
+  // The call's audit record: rpc, caller, gallery, purpose, probes and
+  // start are set on admission, timings and the decision by the role, the
+  // status and the response by FinishSearch.
+  telemetry::CallRecord record;
+  // The threshold the role decided; record.decision points here once set.
+  telemetry::ThresholdDecision decision;
+  // Gets the call's status once its audit record is durable.
+  std::function<void(absl::Status)> done;
+};
 
 template <typename Role>
 class EdgeService : public v1::Candor::CallbackService {
@@ -121,7 +147,8 @@ class EdgeService : public v1::Candor::CallbackService {
       RecordRefusal("Search", req->gallery(), caller, admitted, done);
       return reactor;
     }
-    role().StartSearch(*req, DeadlineOf(*ctx), caller, "Search", resp, done);
+    role().StartSearch(
+        AdmitSearch(*req, resp, DeadlineOf(*ctx), caller, "Search", done));
     return reactor;
   }
   grpc::ServerBidiReactor<v1::SearchRequest, v1::SearchResponse>* SearchStream(
@@ -140,12 +167,31 @@ class EdgeService : public v1::Candor::CallbackService {
         [this, deadline = DeadlineOf(*ctx), caller](
             const v1::SearchRequest& request, v1::SearchResponse* response,
             std::function<void(absl::Status)> done) {
-          role().StartSearch(request, deadline, caller, "SearchStream",
-                             response, std::move(done));
+          role().StartSearch(AdmitSearch(request, response, deadline, caller,
+                                         "SearchStream", std::move(done)));
         });
   }
 
  protected:
+  // A search's purpose is recorded up to max_purpose_bytes (an oversized
+  // one is refused on the role's search path; the record keeps its
+  // prefix).
+  explicit EdgeService(int max_purpose_bytes)
+      : max_purpose_bytes_(max_purpose_bytes) {}
+
+  // Records the search with `status` (and its response, when answered),
+  // then answers it through search->done once the record is durable.
+  void FinishSearch(const std::shared_ptr<AdmittedSearch>& search,
+                    absl::Status status) {
+    search->record.status = status;
+    search->record.end = absl::Now();
+    if (status.ok()) search->record.search_response = search->response;
+    role().Audit(search->record, [done = std::move(search->done),
+                                  status](absl::Status audit) {
+      done(audit.ok() ? status : audit);
+    });
+  }
+
   // The gate, then `work(&record)` on this thread (skipped when the gate
   // refuses; it may add what the call touched to the record), then the
   // record, then the answer.
@@ -197,6 +243,23 @@ class EdgeService : public v1::Candor::CallbackService {
 
  private:
   Role& role() { return static_cast<Role&>(*this); }
+
+  std::shared_ptr<AdmittedSearch> AdmitSearch(
+      const v1::SearchRequest& request, v1::SearchResponse* response,
+      absl::Time deadline, const security::Caller& caller, const char* rpc,
+      std::function<void(absl::Status)> done) {
+    auto search = std::make_shared<AdmittedSearch>(request, response,
+                                                   deadline, std::move(done));
+    StartRecord(rpc, request.gallery(), &search->record);
+    search->record.caller = caller;
+    search->record.purpose = request.purpose().substr(
+        0, static_cast<size_t>(max_purpose_bytes_));
+    search->record.probes = static_cast<int>(request.probes().rows());
+    search->record.search_request = &request;
+    return search;
+  }
+
+  const int max_purpose_bytes_;
 };
 
 }  // namespace candor::api

@@ -2,6 +2,9 @@
 // are decided here (router_telemetry.h), over the whole gallery; every
 // shard searches at that threshold with the same top_k and nprobe, and the
 // answers are merged exactly (merge.h).
+#include <memory>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -46,74 +49,47 @@ absl::StatusOr<v1::SearchResponse> RouterService::SearchAndWait(
   return out;
 }
 
-void RouterService::StartSearch(const v1::SearchRequest& request,
-                                absl::Time deadline,
-                                const security::Caller& caller,
-                                const char* rpc,
-                                v1::SearchResponse* response,
-                                std::function<void(absl::Status)> done) {
-  ScopedForwarding forwarding(caller, rpc);
-  // Shared by this function and the merge's callback; the request and the
-  // response outlive both (the caller keeps them until `done`).
-  struct Call {
-    telemetry::CallRecord record;
-    telemetry::ThresholdDecision decision;
-  };
-  auto call = std::make_shared<Call>();
-  StartRecord(rpc, request.gallery(), &call->record);
-  call->record.caller = caller;
-  // An oversized purpose is refused by the shards; the record keeps its
-  // prefix.
-  call->record.purpose =
-      request.purpose().substr(0, options_.server.limits.max_purpose_bytes);
-  call->record.probes = static_cast<int>(request.probes().rows());
-  call->record.search_request = &request;
-  // The response is released only once the audit record is durable.
-  auto finish = [this, call, response, done](absl::Status status) {
-    call->record.status = status;
-    call->record.end = absl::Now();
-    if (status.ok()) call->record.search_response = response;
-    telemetry_->audit().Record(call->record, [done, status](absl::Status audit) {
-      done(audit.ok() ? status : audit);
-    });
-  };
+void RouterService::StartSearch(std::shared_ptr<api::AdmittedSearch> search) {
+  const v1::SearchRequest& request = search->request;
+  ScopedForwarding forwarding(search->record.caller, search->record.rpc);
   if (request.gallery().empty()) {
-    return finish(absl::InvalidArgumentError("gallery: name is empty"));
+    return FinishSearch(search,
+                        absl::InvalidArgumentError("gallery: name is empty"));
   }
   absl::Status status =
       api::ValidateTopK(request.top_k(), options_.server.limits.max_top_k);
-  if (!status.ok()) return finish(status);
+  if (!status.ok()) return FinishSearch(search, status);
   if (request.has_threshold()) {
     status = api::ValidateThreshold(request.threshold());
-    if (!status.ok()) return finish(status);
+    if (!status.ok()) return FinishSearch(search, status);
   }
   auto rows =
       CheckMatrix(request.probes(), options_.server.limits.max_batch, "probes");
-  if (!rows.ok()) return finish(rows.status());
+  if (!rows.ok()) return FinishSearch(search, rows.status());
   status = api::ValidateProbeInfo(request, *rows);
-  if (!status.ok()) return finish(status);
+  if (!status.ok()) return FinishSearch(search, status);
 
-  auto view = PolicyView(request.gallery(), deadline);
-  if (!view.ok()) return finish(view.status());
+  auto view = PolicyView(request.gallery(), search->deadline);
+  if (!view.ok()) return FinishSearch(search, view.status());
   auto decision = telemetry_->policy().Decide(*view, request);
-  if (!decision.ok()) return finish(decision.status());
-  call->decision = *std::move(decision);
-  call->record.decision = &call->decision;
+  if (!decision.ok()) return FinishSearch(search, decision.status());
+  search->decision = *std::move(decision);
+  search->record.decision = &search->decision;
 
   // Owned here so the merge can read it after this function returns.
   auto decided = std::make_shared<v1::SearchRequest>(request);
-  decided->set_threshold(call->decision.threshold);
+  decided->set_threshold(search->decision.threshold);
   const absl::Time search_start = absl::Now();
-  Scatter(*decided, deadline,
-          [call, decided, response, search_start,
-           finish](absl::StatusOr<v1::SearchResponse> merged) {
-            call->record.search_time = absl::Now() - search_start;
-            if (!merged.ok()) return finish(merged.status());
-            *response = *std::move(merged);
+  Scatter(*decided, search->deadline,
+          [this, search, decided,
+           search_start](absl::StatusOr<v1::SearchResponse> merged) {
+            search->record.search_time = absl::Now() - search_start;
+            if (!merged.ok()) return FinishSearch(search, merged.status());
+            *search->response = *std::move(merged);
             if (!decided->omit_report()) {
-              *response->mutable_report() = call->decision.report;
+              *search->response->mutable_report() = search->decision.report;
             }
-            finish(absl::OkStatus());
+            FinishSearch(search, absl::OkStatus());
           });
 }
 

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -41,12 +42,9 @@ class RouterService final : public api::EdgeService<RouterService> {
                 const security::CallGate* gate);
 
   // The search path of Search and SearchStream: decides the threshold,
-  // scatters to every shard, merges. `done` is called exactly once,
-  // possibly on another thread; request and response outlive it.
-  void StartSearch(const v1::SearchRequest& request, absl::Time deadline,
-                   const security::Caller& caller, const char* rpc,
-                   v1::SearchResponse* response,
-                   std::function<void(absl::Status)> done);
+  // scatters to every shard, merges; it finishes `search` exactly once,
+  // possibly on another thread.
+  void StartSearch(std::shared_ptr<api::AdmittedSearch> search);
 
  private:
   friend class api::EdgeService<RouterService>;
