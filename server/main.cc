@@ -59,7 +59,21 @@ bool WritePortFile(int port) {
   return true;
 }
 
-// Runs the router until SIGINT/SIGTERM (already blocked in `signals`).
+// Serves until SIGINT/SIGTERM (already blocked in `signals`), whichever
+// role `server` plays.
+int ServeUntilSignal(candor::api::EdgeServer& server, sigset_t* signals) {
+  if (!WritePortFile(server.port())) {
+    server.Shutdown();
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(signals, &signal_number);
+  candor::LogInfo(absl::StrCat("received signal ", signal_number));
+  server.Shutdown();
+  return 0;
+}
+
+// Runs the router until SIGINT/SIGTERM.
 int RunRouter(sigset_t* signals) {
   auto options = candor::router::RouterOptionsFromFlags();
   if (!options.ok()) {
@@ -71,15 +85,7 @@ int RunRouter(sigset_t* signals) {
     candor::LogError(absl::StrCat("cannot start: ", router.status().ToString()));
     return 1;
   }
-  if (!WritePortFile((*router)->port())) {
-    (*router)->Shutdown();
-    return 1;
-  }
-  int signal_number = 0;
-  sigwait(signals, &signal_number);
-  candor::LogInfo(absl::StrCat("received signal ", signal_number));
-  (*router)->Shutdown();
-  return 0;
+  return ServeUntilSignal(**router, signals);
 }
 
 }  // namespace
@@ -156,13 +162,5 @@ int main(int argc, char** argv) {
     candor::LogError(absl::StrCat("cannot start: ", server.status().ToString()));
     return 1;
   }
-  if (!WritePortFile((*server)->port())) {
-    (*server)->Shutdown();
-    return 1;
-  }
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  candor::LogInfo(absl::StrCat("received signal ", signal_number));
-  (*server)->Shutdown();
-  return 0;
+  return ServeUntilSignal(**server, &signals);
 }

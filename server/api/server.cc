@@ -1,11 +1,8 @@
 #include "server/api/server.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
 #include "server/edge/serving.h"
-#include "server/security/credentials.h"
 #include "server/telemetry/metrics.h"
 
 namespace candor::api {
@@ -16,12 +13,9 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
   if (!resolved.ok()) return resolved.status();
   options.store.gallery.backend = *resolved;
 
-  // Before anything opens: a server that may not listen as configured
-  // touches no data.
-  auto credentials =
-      security::MakeServerCredentials(options.security, options.listen);
-  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CandorServer> server(new CandorServer());
+  absl::Status admission = server->SetUpAdmission(options);
+  if (!admission.ok()) return admission;
   server->options_ = options;
   server->backend_ = index::BackendName(*resolved);
   LogInfo(absl::StrCat("backend: ", server->backend_, " (requested ",
@@ -51,39 +45,24 @@ absl::StatusOr<std::unique_ptr<CandorServer>> CandorServer::Start(
                        ", max ", options.batching.max_batch_probes,
                        " probes per index call, max queue delay ",
                        options.batching.max_queue_delay_us, " us"));
-  auto gate = security::CallGate::Create(options.security);
-  if (!gate.ok()) return gate.status();
-  server->gate_ = *std::move(gate);
   server->service_ = std::make_unique<CandorService>(
       options, server->store_.get(), server->runner_.get(),
-      server->telemetry_.get(), server->gate_.get());
+      server->telemetry_.get(), server->gate());
 
-  auto grpc_server = StartGrpcServer(options, *credentials,
-                                     server->service_.get(), &server->port_);
-  if (!grpc_server.ok()) return grpc_server.status();
-  server->server_ = *std::move(grpc_server);
+  absl::Status serving = server->Serve(options, server->service_.get());
+  if (!serving.ok()) return serving;
   LogInfo(absl::StrCat("serving candor.v1.Candor on ", options.listen,
-                       " (port ", server->port_, "), data dir ",
+                       " (port ", server->port(), "), data dir ",
                        options.store.data_dir, ", ",
                        SecuritySummary(options.security)));
   return server;
 }
 
-void CandorServer::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
-  LogInfo("shutting down: draining in-flight calls");
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+void CandorServer::StopServing() {
   service_->Shutdown();  // its blocking work, before the runner it uses
   telemetry_->Detach();  // scrapes stop reading the runner and the store
   runner_->Shutdown();
   store_->Shutdown();
-  LogInfo("shutdown complete");
-}
-
-CandorServer::~CandorServer() {
-  if (server_) Shutdown();
 }
 
 }  // namespace candor::api

@@ -7,45 +7,36 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "grpcpp/grpcpp.h"
 #include "server/api/candor_service.h"
 #include "server/api/options.h"
 #include "server/api/search_runner.h"
 #include "server/api/telemetry_hub.h"
+#include "server/edge/edge_server.h"
 #include "server/gallery/gallery_store.h"
-#include "server/security/call_gate.h"
 
 namespace candor::api {
 
-class CandorServer {
+class CandorServer final : public EdgeServer {
  public:
   // Opens the data directory, chooses the backend and starts serving.
   static absl::StatusOr<std::unique_ptr<CandorServer>> Start(
       ServerOptions options);
-  ~CandorServer();
+  ~CandorServer() override { Shutdown(); }
 
-  // The port bound (useful with --listen=127.0.0.1:0).
-  int port() const { return port_; }
   const std::string& backend() const { return backend_; }
 
-  // Stops accepting calls, reports NOT_SERVING, waits for in-flight calls
-  // up to options.drain_timeout (then cancels them), stops the search
-  // workers and the store's background work. Idempotent.
-  void Shutdown();
-
  private:
-  CandorServer() = default;
+  CandorServer() : EdgeServer("server") {}
+  // After the drain: the blocking executors, the search workers and the
+  // store's background work.
+  void StopServing() override;
 
   ServerOptions options_;
   std::string backend_;
-  int port_ = 0;
   std::unique_ptr<gallery::GalleryStore> store_;
   std::unique_ptr<TelemetryHub> telemetry_;
   std::unique_ptr<SearchRunner> runner_;
-  std::unique_ptr<security::CallGate> gate_;
   std::unique_ptr<CandorService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  bool shut_down_ = false;
 };
 
 }  // namespace candor::api

@@ -2,8 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "server/common/log.h"
 #include "server/edge/serving.h"
 #include "server/edge/telemetry_options.h"
@@ -32,17 +30,13 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
     if (!names.ok()) return names.status();
     options.shards = *std::move(names);
   }
-  auto credentials = security::MakeServerCredentials(options.server.security,
-                                                     options.server.listen);
-  if (!credentials.ok()) return credentials.status();
+  std::unique_ptr<RouterServer> server(new RouterServer());
+  absl::Status admission = server->SetUpAdmission(options.server);
+  if (!admission.ok()) return admission;
   auto shard_credentials = security::MakeShardChannelCredentials(
       options.server.security, options.shard_tls_ca);
   if (!shard_credentials.ok()) return shard_credentials.status();
-  auto gate = security::CallGate::Create(options.server.security);
-  if (!gate.ok()) return gate.status();
-  std::unique_ptr<RouterServer> server(new RouterServer());
   server->options_ = options;
-  server->gate_ = *std::move(gate);
   server->shards_ = std::make_unique<ShardSet>(
       options.shards, options.server.limits.max_message_bytes,
       *shard_credentials, /*mtls=*/!options.shard_tls_ca.empty());
@@ -72,17 +66,15 @@ absl::StatusOr<std::unique_ptr<RouterServer>> RouterServer::Start(
   }
   server->service_ = std::make_unique<RouterService>(
       options, server->shards_.get(), server->telemetry_.get(),
-      server->policies_.get(), server->gate_.get());
+      server->policies_.get(), server->gate());
 
-  auto grpc_server = api::StartGrpcServer(
-      options.server, *credentials, server->service_.get(), &server->port_);
-  if (!grpc_server.ok()) return grpc_server.status();
-  server->server_ = *std::move(grpc_server);
+  absl::Status serving = server->Serve(options.server, server->service_.get());
+  if (!serving.ok()) return serving;
   if (!options.shards_dns.empty()) {
     server->dns_watch_ = std::thread([s = server.get()] { s->WatchDns(); });
   }
   LogInfo(absl::StrCat("serving candor.v1.Candor as a router on ",
-                       options.server.listen, " (port ", server->port_, "), ",
+                       options.server.listen, " (port ", server->port(), "), ",
                        api::SecuritySummary(options.server.security),
                        options.shard_tls_ca.empty() ? ", plaintext to shards"
                                                     : ", mTLS to shards"));
@@ -107,20 +99,9 @@ void RouterServer::WatchDns() {
   }
 }
 
-void RouterServer::Shutdown() {
-  if (shut_down_) return;
-  shut_down_ = true;
-  LogInfo("router shutting down: draining in-flight calls");
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  server_->Shutdown(
-      absl::ToChronoTime(absl::Now() + options_.server.drain_timeout));
+void RouterServer::StopServing() {
   stop_.Notify();
   if (dns_watch_.joinable()) dns_watch_.join();
-  LogInfo("shutdown complete");
-}
-
-RouterServer::~RouterServer() {
-  if (server_) Shutdown();
 }
 
 }  // namespace candor::router
