@@ -26,7 +26,6 @@
 #include "server/index/cpu_blas.h"
 #include "server/index/cpu_flat_index.h"
 #include "server/index/faiss_threads.h"
-#include "server/router/router_flags.h"
 #include "server/router/router_server.h"
 #include "server/storage/env.h"
 #include "server/storage/files.h"

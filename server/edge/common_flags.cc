@@ -105,6 +105,26 @@ ABSL_FLAG(int, metrics_max_connections, 32,
           "most open connections to /metrics");
 ABSL_FLAG(int, metrics_connection_timeout_s, 10,
           "a /metrics connection idle this long is closed");
+// The router's own: where its shards are and how it calls them. Defined
+// here with the flags both roles read, so that one file holds every flag
+// but the server's own (server/api/flags.cc); RouterOptionsFromFlags
+// (server/router/router_options.h) reads them.
+ABSL_FLAG(std::string, shards, "",
+          "router: shard addresses host:port,host:port,... in placement "
+          "order (the same order in every router, always)");
+ABSL_FLAG(std::string, shards_dns, "",
+          "router: NAME:PORT of the shards' headless Service; shard i is "
+          "NAME-i.NAME (a StatefulSet's stable pod names)");
+ABSL_FLAG(int, shard_count, 0,
+          "router with --shards_dns: wait until exactly this many shard "
+          "names resolve (0 = until two resolutions agree)");
+ABSL_FLAG(int, shard_timeout_ms, 30000,
+          "router: longest wait for one shard's answer; a shard past it is "
+          "UNAVAILABLE (named)");
+ABSL_FLAG(std::string, shard_tls_ca, "",
+          "router: PEM bundle of the CAs that signed the shards' "
+          "certificates; the router calls shards over mTLS with its own "
+          "--tls_cert/--tls_key (the shards list it in --trusted_forwarders)");
 
 namespace candor::api {
 namespace {

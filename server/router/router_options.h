@@ -1,11 +1,13 @@
 // The router's configuration: the server's common options (listen address,
-// limits, policy, drain) plus where the shards are.
+// limits, policy, drain) plus where the shards are, and the one place it is
+// read from the flags.
 #ifndef CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_
 #define CANDOR_SERVER_ROUTER_ROUTER_OPTIONS_H_
 
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/api/options.h"
 
@@ -36,6 +38,11 @@ struct RouterOptions {
   // tls_cert / tls_key. Empty: plaintext (only a router without TLS).
   std::string shard_tls_ca;
 };
+
+// Reads the parsed flags: those both roles read (server/edge/common_flags.h)
+// and the router's own, never the server's (a server-only value cannot stop
+// a router). InvalidArgument names a bad value.
+absl::StatusOr<RouterOptions> RouterOptionsFromFlags();
 
 }  // namespace candor::router
 

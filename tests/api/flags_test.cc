@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/api/flags.h"
-#include "server/router/router_flags.h"
+#include "server/router/router_options.h"
 
 ABSL_DECLARE_FLAG(int, gemm_threads);
 ABSL_DECLARE_FLAG(int, threads);
