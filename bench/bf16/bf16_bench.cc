@@ -127,8 +127,7 @@ int Run() {
       return 1;
     }
   }
-  std::printf("bf16 kernel: %s\nfp32 GEMM: %s\n",
-              index::Bf16KernelName(kernel),
+  std::printf("bf16 kernel: %s\nfp32 GEMM: %s\n", index::Bf16KernelName(kernel),
               index::ServingBlas().info().Describe().c_str());
 
   std::mt19937 rng(20260101);
@@ -201,7 +200,8 @@ int Run() {
     }
   }
   std::vector<double> ratios;
-  for (int r = 0; r < rounds; ++r) ratios.push_back(bf16_rate[r] / fp32_rate[r]);
+  for (int r = 0; r < rounds; ++r)
+    ratios.push_back(bf16_rate[r] / fp32_rate[r]);
   auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
@@ -215,17 +215,17 @@ int Run() {
       "ratio bf16/fp32 (median of %d paired rounds): %.2fx\n"
       "answers compared: %d probes, %lld hits, %lld mismatches\n"
       "load average after: %s\n",
-      batch, per_round, median(fp32_rate), median(fp32_rate) * flops / 1e9, fp32_bytes,
-      median(bf16_rate), median(bf16_rate) * flops / 1e9, bf16_bytes, rounds,
-      median(ratios), check, static_cast<long long>(hits),
+      batch, per_round, median(fp32_rate), median(fp32_rate) * flops / 1e9,
+      fp32_bytes, median(bf16_rate), median(bf16_rate) * flops / 1e9,
+      bf16_bytes, rounds, median(ratios), check, static_cast<long long>(hits),
       static_cast<long long>(mismatches), LoadAverage().c_str());
   std::printf(
       "RESULT kernel=%s fp32_probes_per_s=%.0f bf16_probes_per_s=%.0f "
       "ratio=%.3f mismatches=%lld probes_checked=%d fp32_bytes_per_entry=%.1f "
       "bf16_bytes_per_entry=%.1f\n",
-      index::Bf16KernelName(kernel), median(fp32_rate),
-      median(bf16_rate), median(ratios), static_cast<long long>(mismatches),
-      check, fp32_bytes, bf16_bytes);
+      index::Bf16KernelName(kernel), median(fp32_rate), median(bf16_rate),
+      median(ratios), static_cast<long long>(mismatches), check, fp32_bytes,
+      bf16_bytes);
   return mismatches == 0 ? 0 : 2;
 }
 

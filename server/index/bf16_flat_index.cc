@@ -73,15 +73,15 @@ double Prune(ProbeState* st) {
   double cut = st->floor_cut;
   if (st->k > 0 && st->rows.size() >= static_cast<size_t>(st->k)) {
     auto kth = st->rows.begin() + (st->k - 1);
-    std::nth_element(st->rows.begin(), kth, st->rows.end(),
-                     [](const Pending& a, const Pending& b) {
-                       return a.score > b.score;
-                     });
+    std::nth_element(
+        st->rows.begin(), kth, st->rows.end(),
+        [](const Pending& a, const Pending& b) { return a.score > b.score; });
     cut = std::max(cut, static_cast<double>(kth->score) - st->width);
     const float f = FloorToFloat(cut);
-    st->rows.erase(std::remove_if(st->rows.begin(), st->rows.end(),
-                                  [f](const Pending& p) { return p.score < f; }),
-                   st->rows.end());
+    st->rows.erase(
+        std::remove_if(st->rows.begin(), st->rows.end(),
+                       [f](const Pending& p) { return p.score < f; }),
+        st->rows.end());
   }
   st->cap = std::max<size_t>(2 * st->rows.size(), 2 * size_t(st->k) + 64);
   return cut;
@@ -158,9 +158,9 @@ absl::Status Bf16FlatIndex::Add(absl::Span<const EntryId> ids,
                                 absl::Span<const float> vectors) {
   const size_t d = options_.dimension;
   if (vectors.size() != ids.size() * d) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Add: ", vectors.size(), " floats for ", ids.size(),
-                     " ids of dimension ", d));
+    return absl::InvalidArgumentError(absl::StrCat("Add: ", vectors.size(),
+                                                   " floats for ", ids.size(),
+                                                   " ids of dimension ", d));
   }
   double max_norm = max_norm_;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -212,8 +212,7 @@ absl::Status Bf16FlatIndex::Remove(absl::Span<const EntryId> ids) {
       std::copy_n(rows_.data() + last * padded_dim_, padded_dim_,
                   rows_.data() + row * padded_dim_);
       if (options_.fp32_rows == nullptr) {
-        std::copy_n(own_fp32_.data() + last * d, d,
-                    own_fp32_.data() + row * d);
+        std::copy_n(own_fp32_.data() + last * d, d, own_fp32_.data() + row * d);
       }
       ids_[row] = ids_[last];
       row_of_[ids_[row]] = row;
@@ -267,8 +266,8 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
       double sq = 0;
       for (int c = 0; c < d; ++c) sq += double(p[c]) * p[c];
       const double norm = std::sqrt(sq);
-      const double bound = relative * norm * max_norm_ + absolute +
-                           flushed * (norm + max_norm_);
+      const double bound =
+          relative * norm * max_norm_ + absolute + flushed * (norm + max_norm_);
       const ProbeQuery& q = queries[q0 + j];
       ProbeState& st = initial[j];
       st.k = std::max(q.top_k, 0);
@@ -294,8 +293,7 @@ absl::StatusOr<SearchHits> Bf16FlatIndex::Search(
           SelectTileAvx512(scores.data(), rows, r0, count, padded, mine,
                            cuts.data());
         } else {
-          SelectTile(scores.data(), rows, r0, count, padded, mine,
-                     cuts.data());
+          SelectTile(scores.data(), rows, r0, count, padded, mine, cuts.data());
         }
       }
     }
@@ -340,7 +338,8 @@ void Bf16FlatIndex::Rescore(const float* probes,
       const float* p = probes + size_t(j) * d;
       for (int64_t row : survivors[j]) {
         const float score = faiss::fvec_inner_product(p, Fp32Row(row), d);
-        if (score >= queries[j].threshold) hits[j].push_back({ids_[row], score});
+        if (score >= queries[j].threshold)
+          hits[j].push_back({ids_[row], score});
       }
       finish(j, hits[j]);
     }
@@ -390,11 +389,10 @@ void Bf16FlatIndex::Rescore(const float* probes,
 
 MemoryBytes Bf16FlatIndex::memory() const {
   MemoryBytes bytes;
-  bytes.host_bytes = rows_.capacity() * sizeof(uint16_t) +
-                     ids_.capacity() * sizeof(EntryId) +
-                     row_of_.bucket_count() *
-                         (sizeof(std::pair<EntryId, size_t>) + 1) +
-                     own_fp32_.capacity() * sizeof(float);
+  bytes.host_bytes =
+      rows_.capacity() * sizeof(uint16_t) + ids_.capacity() * sizeof(EntryId) +
+      row_of_.bucket_count() * (sizeof(std::pair<EntryId, size_t>) + 1) +
+      own_fp32_.capacity() * sizeof(float);
   return bytes;
 }
 

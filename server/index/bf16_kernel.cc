@@ -72,8 +72,8 @@ CANDOR_AVX512BF16 void MicroTileBf16(const uint16_t* rows, int64_t row_stride,
   }
 }
 
-using MicroTileFn = void (*)(const uint16_t*, int64_t, const uint32_t*,
-                             int64_t, int, float*, int64_t);
+using MicroTileFn = void (*)(const uint16_t*, int64_t, const uint32_t*, int64_t,
+                             int, float*, int64_t);
 
 template <int PB, int... Rs>
 constexpr auto MakeTable(std::integer_sequence<int, Rs...>) {
@@ -115,23 +115,22 @@ constexpr int kFewProbes = 4;  // probes per pass over a few rows
 // and _mm512_reduce_add_ps trip -Wuninitialized inside its own header.)
 CANDOR_AVX512BF16 inline float SumLanes(__m512 v) {
   constexpr __mmask16 kAll = 0xffff;
-  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, kAll, v, v,
-                                                 _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_mask_shuffle_f32x4(v, kAll, v, v,
-                                                 _MM_SHUFFLE(2, 3, 0, 1)));
-  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, kAll, v,
-                                              _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_mask_permute_ps(v, kAll, v,
-                                              _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_add_ps(
+      v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(
+      v, _mm512_mask_shuffle_f32x4(v, kAll, v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_add_ps(
+      v, _mm512_mask_permute_ps(v, kAll, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(
+      v, _mm512_mask_permute_ps(v, kAll, v, _MM_SHUFFLE(2, 3, 0, 1)));
   return _mm512_cvtss_f32(v);
 }
 
 template <int R, int P>
 CANDOR_AVX512BF16 void FewTileBf16(const uint16_t* rows, int64_t row_stride,
                                    int steps, __mmask32 tail,
-                                   const uint32_t* probes,
-                                   int64_t probe_stride, float* out,
-                                   int64_t out_stride) {
+                                   const uint32_t* probes, int64_t probe_stride,
+                                   float* out, int64_t out_stride) {
   __m512 acc[R][P];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
@@ -150,7 +149,8 @@ CANDOR_AVX512BF16 void FewTileBf16(const uint16_t* rows, int64_t row_stride,
       const __m512bh p =
           (__m512bh)_mm512_loadu_si512(probes + j * probe_stride + 16 * s);
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], g[r], p);
+      for (int r = 0; r < R; ++r)
+        acc[r][j] = _mm512_dpbf16_ps(acc[r][j], g[r], p);
     }
   };
   for (int s = 0; s < steps; ++s) step(s, ~__mmask32{0});
@@ -179,8 +179,7 @@ constexpr auto FewTable(std::integer_sequence<int, Rs...>) {
       FewRow<Rs + 1>(std::make_integer_sequence<int, kFewProbes>())...};
 }
 
-CANDOR_AVX512BF16 void ScoreFewAvx512Bf16(const uint16_t* gallery,
-                                          int64_t rows,
+CANDOR_AVX512BF16 void ScoreFewAvx512Bf16(const uint16_t* gallery, int64_t rows,
                                           const PackedProbes& probes,
                                           float* scores) {
   static constexpr auto kTable =
@@ -202,8 +201,8 @@ CANDOR_AVX512BF16 void ScoreFewAvx512Bf16(const uint16_t* gallery,
                              probe_stride, out + j0, out_stride);
     }
     for (int r = 0; r < nr; ++r) {
-      std::fill(out + r * out_stride + probes.count,
-                out + (r + 1) * out_stride, 0.0f);
+      std::fill(out + r * out_stride + probes.count, out + (r + 1) * out_stride,
+                0.0f);
     }
   }
 }
@@ -230,8 +229,7 @@ constexpr int kAmxDims = 32;  // bf16 per row of an A tile (64 bytes)
 template <bool kTwo>
 CANDOR_AMX void AmxGroup(const uint16_t* a, int64_t a_stride, int steps,
                          const uint16_t* tail, const uint32_t* block,
-                         int64_t block_stride, float* out,
-                         int64_t out_stride) {
+                         int64_t block_stride, float* out, int64_t out_stride) {
   const uint16_t* a1 = a + 16 * a_stride;
   const uint32_t* block1 = block + block_stride;
   const int64_t a_bytes = a_stride * 2;
@@ -353,8 +351,7 @@ bool AmxUsable() {
 #if defined(__linux__)
     constexpr long kArchReqXcompPerm = 0x1023;
     constexpr long kXfeatureXtiledata = 18;
-    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) ==
-           0;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
 #else
     return false;
 #endif

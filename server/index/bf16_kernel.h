@@ -70,8 +70,8 @@ struct PackedProbes {
   // by_probe (kAvx512Bf16, count < kBf16FewProbes): per probe, its
   // block_pairs pairs as u32. Other paths: fp32 rows of padded_dim rounded
   // up to 8.
-  int block_pairs = 0;   // padded_dim / 2; rounded up to 16 for kAmxBf16
-                         // and by_probe
+  int block_pairs = 0;  // padded_dim / 2; rounded up to 16 for kAmxBf16
+                        // and by_probe
   bool by_probe = false;
   std::vector<uint32_t> words;
   std::vector<float> floats;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "faiss/utils/distances.h"
 #include "absl/strings/str_format.h"
+#include "faiss/utils/distances.h"
 #include "gtest/gtest.h"
 #include "server/index/cpu_blas.h"
 #include "server/index/index_factory.h"
@@ -36,10 +36,9 @@ std::vector<Bf16Kernel> SupportedKernels() {
 }
 
 Fp32ScoreFn ServingGemm() {
-  return [](int m, int n, int k, const float* probes, const float* rows,
-            float* c) {
-    ServingBlas().Scores(m, n, k, probes, k, rows, k, c, n);
-  };
+  return
+      [](int m, int n, int k, const float* probes, const float* rows,
+         float* c) { ServingBlas().Scores(m, n, k, probes, k, rows, k, c, n); };
 }
 
 struct Case {
@@ -183,7 +182,8 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
     const double kNoise = std::max(1e-6, dim * std::ldexp(1.0, -24));
     const float* probe = c.probes.data() + j * dim;
     auto truth = [&](EntryId id) {
-      const size_t r = std::find(c.ids.begin(), c.ids.end(), id) - c.ids.begin();
+      const size_t r =
+          std::find(c.ids.begin(), c.ids.end(), id) - c.ids.begin();
       double dot = 0;
       for (int k = 0; k < dim; ++k) {
         dot += double{c.gallery[r * dim + k]} * double{probe[k]};
@@ -198,10 +198,10 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
       }
     }
     const bool full = hits.size() == size_t(c.queries[j].top_k);
-    const double bar = full ? truth(hits.back().id)
-                            : double{c.queries[j].threshold};
-    const auto oracle = BruteForceSearch(c.gallery, c.ids, dim, probe,
-                                         c.queries[j]);
+    const double bar =
+        full ? truth(hits.back().id) : double{c.queries[j].threshold};
+    const auto oracle =
+        BruteForceSearch(c.gallery, c.ids, dim, probe, c.queries[j]);
     for (const ScoredId& o : oracle) {
       if (truth(o.id) <= bar + kNoise) continue;
       EXPECT_TRUE(std::any_of(hits.begin(), hits.end(),
@@ -263,9 +263,9 @@ TEST(Bf16FlatIndexTest, SmallBatchesGiveTheFp32ScoresToTheLastBit) {
     auto got = (*bf16)->Search(span, queries);
     ASSERT_TRUE(want.ok() && got.ok());
     for (int j = 0; j < m; ++j) {
-      EXPECT_EQ((*got)[j], (*want)[j])
-          << "batch " << m << " probe " << j << "\nbf16: "
-          << Describe((*got)[j]) << "\nfp32: " << Describe((*want)[j]);
+      EXPECT_EQ((*got)[j], (*want)[j]) << "batch " << m << " probe " << j
+                                       << "\nbf16: " << Describe((*got)[j])
+                                       << "\nfp32: " << Describe((*want)[j]);
     }
   }
 }
@@ -384,8 +384,8 @@ TEST(Bf16FlatIndexTest, RawScoresStayWithinTheBound) {
             worst = std::max(worst, err);
           }
         }
-        EXPECT_LE(worst, bound) << "dim " << dim << " kernel "
-                                << Bf16KernelName(kernel);
+        EXPECT_LE(worst, bound)
+            << "dim " << dim << " kernel " << Bf16KernelName(kernel);
         // The bound is not vacuous: the built rows come within a factor 4.
         if (&rows == &rows_sets.back() && Bf16KernelRoundsProbes(kernel)) {
           EXPECT_GE(worst, bound / 4) << "dim " << dim;

@@ -97,9 +97,9 @@ TEST_P(Bf16KernelTest, ScoresMatchTheFloat64DotProductOfWhatItReads) {
             }
             const double got = scores[r * packed.padded_count + j];
             if (std::abs(got - exact) > gamma * magnitude && ++bad <= 3) {
-              ADD_FAILURE() << "row " << r << " probe " << j << ": " << got
-                            << " vs " << exact << " (allowed "
-                            << gamma * magnitude << ")";
+              ADD_FAILURE()
+                  << "row " << r << " probe " << j << ": " << got << " vs "
+                  << exact << " (allowed " << gamma * magnitude << ")";
             }
           }
         }
@@ -148,13 +148,14 @@ TEST_P(Bf16KernelTest, ScoresPickOutComponents) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllPaths, Bf16KernelTest,
-    ::testing::Values(Bf16Kernel::kScalar, Bf16Kernel::kAvx2,
-                      Bf16Kernel::kAvx512Bf16, Bf16Kernel::kAmxBf16),
-    [](const ::testing::TestParamInfo<Bf16Kernel>& info) {
-      return std::string(Bf16KernelName(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(AllPaths, Bf16KernelTest,
+                         ::testing::Values(Bf16Kernel::kScalar,
+                                           Bf16Kernel::kAvx2,
+                                           Bf16Kernel::kAvx512Bf16,
+                                           Bf16Kernel::kAmxBf16),
+                         [](const ::testing::TestParamInfo<Bf16Kernel>& info) {
+                           return std::string(Bf16KernelName(info.param));
+                         });
 
 }  // namespace
 }  // namespace candor::index
