@@ -5,12 +5,21 @@
 // and flags, load average, OPENBLAS_CORETYPE), then one line per candidate:
 // library, version, kernel set, probes/s, GFLOP/s and the largest error
 // against a float64 oracle on sampled scores (a GEMM off by more than
-// 1e-4 is marked WRONG and its figures do not count).
+// 1e-4 is marked WRONG and its figures do not count). With --bf16, the
+// bf16 flat index as the server builds it (fp32 rescoring included), its
+// memory and the process's peak resident memory; next to --flat its
+// answers must equal cpu-flat's.
 //
 //   candor-gemm-bench [--entries=100000] [--dim=512] [--batch=256]
-//     [--top_k=10] [--threads=N] [--reps=5] [--flat]
+//     [--top_k=10] [--threads=N] [--reps=5] [--flat] [--bf16]
 //     [--candidates=scipy-openblas,openblas,blis,mkl] [--mkl=PATH]
 //     [--blis=PATH] [--keep_coretype]
+//
+// The fp32 gallery is held whole only for what needs it (a GEMM candidate,
+// --flat). `--bf16 --candidates=` alone makes the gallery in chunks into
+// the bf16 index and makes again the rows it rescores (bench_gallery.h):
+// 10M x 512 then peaks near the index's 10 GiB, where the fp32 rows alone
+// would be 20.
 //
 // Lines starting "RESULT " are for scripts (bench/cpu_limit.sh): key=value
 // pairs. --keep_coretype loads scipy-openblas under OPENBLAS_CORETYPE as the
@@ -19,25 +28,25 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bench/common/gaussian_rows.h"
+#include "bench/gemm/bench_gallery.h"
+#include "bench/gemm/bench_output.h"
+#include "bench/gemm/flat_timing.h"
 #include "server/index/cpu_blas.h"
 #include "server/index/cpu_flat_index.h"
 #include "server/index/faiss_flat_index.h"
@@ -56,6 +65,13 @@ ABSL_FLAG(int, paired, 0,
           "rounds' ratios, which the machine's load moves far less than "
           "figures timed minutes apart");
 ABSL_FLAG(bool, faiss, true, "with --flat: FAISS's flat index too");
+ABSL_FLAG(bool, bf16, false,
+          "also time the bf16 flat index (cpu-bf16, as the server builds "
+          "it); with no GEMM candidate and no --flat, without ever holding "
+          "the fp32 gallery whole");
+ABSL_FLAG(int64_t, add_chunk_rows, 65536,
+          "--bf16 without the fp32 gallery: at most this many rows made "
+          "and added per Add call");
 ABSL_FLAG(std::string, candidates, "scipy-openblas,openblas,blis,mkl",
           "GEMMs to time, those that load");
 ABSL_FLAG(std::string, blis, "/usr/lib/x86_64-linux-gnu/libblis.so.4",
@@ -67,53 +83,6 @@ ABSL_FLAG(bool, keep_coretype, false,
 
 namespace candor::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      return line.substr(line.find(':') + 2);
-    }
-  }
-  return "unknown";
-}
-
-// The flags that decide a GEMM's kernels.
-std::string CpuFlags() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) != 0) continue;
-    std::vector<std::string> kept;
-    for (absl::string_view f : absl::StrSplit(line.substr(line.find(':') + 2), ' ')) {
-      if (f == "avx" || f == "avx2" || f == "fma" || f == "f16c" ||
-          absl::StartsWith(f, "avx512") || absl::StartsWith(f, "amx")) {
-        kept.emplace_back(f);
-      }
-    }
-    return absl::StrJoin(kept, " ");
-  }
-  return "";
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-// OpenBLAS's idle threads spin for a while after a call before they sleep
-// (and OpenMP's, BLIS's, briefly): a pause before each timed call keeps one
-// candidate's spinning out of the next one's figure.
-void Pause() { usleep(300 * 1000); }
-
-double Seconds(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Largest |gemm - float64| over sampled cells.
 double OracleError(const std::vector<float>& probes,
@@ -133,24 +102,6 @@ double OracleError(const std::vector<float>& probes,
     worst = std::max(worst, std::abs(dot - double{scores[i * entries + j]}));
   }
   return worst;
-}
-
-void PrintResult(const std::string& kind, const std::string& name,
-                 const std::string& detail, double seconds, int64_t batch,
-                 int64_t entries, int dim, double error, int threads) {
-  const double probes_per_s = batch / seconds;
-  const double gflops = 2.0 * batch * entries * dim / seconds / 1e9;
-  const bool wrong = error > 1e-4;
-  std::printf("%-6s %-16s %-44s %10.0f probes/s %7.1f GFLOP/s  err %.1e%s\n",
-              kind.c_str(), name.c_str(), detail.c_str(), probes_per_s, gflops,
-              error, wrong ? "  WRONG" : "");
-  std::printf(
-      "RESULT kind=%s name=%s probes_per_s=%.1f gflops=%.2f error=%.2e "
-      "ok=%d threads=%d entries=%lld dim=%d batch=%lld detail=\"%s\"\n",
-      kind.c_str(), name.c_str(), probes_per_s, gflops, error, wrong ? 0 : 1,
-      threads, static_cast<long long>(entries), dim,
-      static_cast<long long>(batch), detail.c_str());
-  std::fflush(stdout);
 }
 
 struct Candidate {
@@ -219,17 +170,26 @@ int Run() {
               CpuModel().c_str(), CpuFlags().c_str(), LoadAverage().c_str(),
               forced ? forced : "");
 
-  std::mt19937_64 rng(2024);
-  const std::vector<float> gallery = GaussianRowsFrom(entries, dim, rng, true);
-  const std::vector<float> probes = GaussianRowsFrom(batch, dim, rng, true);
-  std::vector<float> scores(static_cast<size_t>(batch * entries));
-
   std::set<std::string> wanted;
   for (absl::string_view c :
        absl::StrSplit(absl::GetFlag(FLAGS_candidates), ',', absl::SkipEmpty())) {
     wanted.emplace(c);
   }
+  const bool flat = absl::GetFlag(FLAGS_flat);
+  // The gallery's rows depend on (seed, row) only: the same rows whether
+  // held whole or made in chunks (bench_gallery.h).
+  constexpr uint64_t kGallerySeed = 2024;
+  std::vector<float> gallery;
+  if (!wanted.empty() || flat) {
+    gallery.resize(static_cast<size_t>(entries) * dim);
+    MakeGalleryRows(kGallerySeed, 0, entries, dim, threads, gallery.data());
+  }
+  std::mt19937_64 rng(2025);
+  const std::vector<float> probes = GaussianRowsFrom(batch, dim, rng, true);
+  std::vector<float> scores;
+
   for (Candidate& c : LoadCandidates(wanted)) {
+    scores.resize(static_cast<size_t>(batch * entries));
     c.blas->SetThreads(threads);
     const auto gemm = [&] {
       c.blas->Scores(static_cast<int>(batch), static_cast<int>(entries), dim,
@@ -253,55 +213,46 @@ int Run() {
                 c.blas->threads());
   }
 
-  if (absl::GetFlag(FLAGS_flat)) {
+  const int top_k = absl::GetFlag(FLAGS_top_k);
+  const std::vector<ProbeQuery> queries(batch, ProbeQuery{0.0f, top_k});
+  std::optional<index::SearchHits> cpu_flat_hits;
+  if (flat) {
     // As the server runs it: scipy-openblas single-threaded under the
     // index's own workers (the fallback OpenBLAS keeps its threads).
     if (index::ServingBlas().info().library == "scipy-openblas") {
       index::ServingBlas().SetThreads(1);
     }
     index::SetCpuFlatThreads(threads);
-    const int top_k = absl::GetFlag(FLAGS_top_k);
     std::vector<EntryId> ids(entries);
     std::iota(ids.begin(), ids.end(), 1);
-    const std::vector<ProbeQuery> queries(batch, ProbeQuery{0.0f, top_k});
-    auto time_index = [&](const std::string& name, index::Index& idx) {
+    const HeldRows rows(gallery.data(), dim);
+    auto time_index =
+        [&](const std::string& name,
+            index::Index& idx) -> std::optional<index::SearchHits> {
       if (absl::Status s = idx.Add(ids, gallery); !s.ok()) {
         std::printf("skip   %-16s %s\n", name.c_str(), s.ToString().c_str());
-        return;
+        return std::nullopt;
       }
-      auto first = idx.Search(probes, queries);  // warm
-      double best = 1e30;
-      for (int r = 0; r < reps; ++r) {
-        Pause();
-        const auto start = Clock::now();
-        auto hits = idx.Search(probes, queries);
-        best = std::min(best, Seconds(start));
-        if (!hits.ok()) {
-          std::printf("skip   %-16s %s\n", name.c_str(),
-                      hits.status().ToString().c_str());
-          return;
-        }
+      double best = 0;
+      auto first = TimeSearch(idx, probes, queries, reps, &best);
+      if (!first.ok()) {
+        std::printf("skip   %-16s %s\n", name.c_str(),
+                    first.status().ToString().c_str());
+        return std::nullopt;
       }
-      // Check against the float64 oracle on the first probe's best hit.
-      double error = 0;
-      if (first.ok() && !(*first)[0].empty()) {
-        const ScoredId top = (*first)[0][0];
-        double dot = 0;
-        for (int c = 0; c < dim; ++c) {
-          dot += double{probes[c]} * double{gallery[(top.id - 1) * dim + c]};
-        }
-        error = std::abs(dot - top.score);
-      }
-      PrintResult("flat", name, idx.backend() + " top_k " + std::to_string(top_k),
-                  best, batch, entries, dim, error, threads);
+      PrintResult(
+          "flat", name, idx.backend() + " top_k " + std::to_string(top_k), best,
+          batch, entries, dim, TopHitError(*first, probes, rows, dim), threads);
+      return *std::move(first);
     };
     {
       index::CpuFlatIndex::Options options;
       options.tile_rows = absl::GetFlag(FLAGS_tile_rows);
       auto cpu = index::CpuFlatIndex::Create(dim, options);
-      if (cpu.ok()) time_index("cpu-flat", **cpu);
+      if (cpu.ok()) cpu_flat_hits = time_index("cpu-flat", **cpu);
       const int rounds = absl::GetFlag(FLAGS_paired);
-      if (cpu.ok() && rounds > 0) {
+      if (cpu_flat_hits && rounds > 0) {
+        scores.resize(static_cast<size_t>(batch * entries));
         const index::CpuBlas& blas = index::ServingBlas();
         std::vector<double> ratios;
         double best_gemm = 1e30, best_flat = 1e30;
@@ -318,11 +269,11 @@ int Run() {
           Pause();
           start = Clock::now();
           auto hits = (*cpu)->Search(probes, queries);
-          const double flat = Seconds(start);
+          const double flat_s = Seconds(start);
           if (!hits.ok()) break;
-          ratios.push_back(gemm / flat);  // flat probes/s over GEMM probes/s
+          ratios.push_back(gemm / flat_s);  // flat probes/s over GEMM probes/s
           best_gemm = std::min(best_gemm, gemm);
-          best_flat = std::min(best_flat, flat);
+          best_flat = std::min(best_flat, flat_s);
         }
         if (!ratios.empty()) {
           std::sort(ratios.begin(), ratios.end());
@@ -342,6 +293,21 @@ int Run() {
       auto faiss = index::FaissFlatIndex::Create(dim);
       if (faiss.ok()) time_index("faiss-cpu", **faiss);
     }
+  }
+  std::vector<float>().swap(scores);
+  if (absl::GetFlag(FLAGS_bf16)) {
+    Bf16Run run;
+    run.gallery = gallery.empty() ? nullptr : &gallery;
+    run.seed = kGallerySeed;
+    run.add_chunk_rows = absl::GetFlag(FLAGS_add_chunk_rows);
+    run.entries = entries;
+    run.dim = dim;
+    run.reps = reps;
+    run.threads = threads;
+    run.fp32_hits = cpu_flat_hits ? &*cpu_flat_hits : nullptr;
+    TimeBf16(run, probes, queries);
+  }
+  if (flat || absl::GetFlag(FLAGS_bf16)) {
     std::printf("serving GEMM: %s\n",
                 index::ServingBlas().info().Describe().c_str());
   }
