@@ -5,6 +5,7 @@
 //   candor-bench --address=127.0.0.1:50051 --gallery=g --concurrency=64
 //   candor-bench --address=... --gallery=g --mode=open --rate=2000 --batch=1
 //   candor-bench --address=... --gallery=g --enroll=100000 --dim=512 ...
+//   candor-bench --address=... --gallery=b --precision=bf16 --enroll=1000 ...
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/load/gallery_setup.h"
 #include "bench/load/latency_stats.h"
 #include "bench/load/load_driver.h"
 #include "bench/load/probe_source.h"
@@ -52,6 +54,11 @@ ABSL_FLAG(int64_t, distinct_requests, 64, "distinct requests sent in turn");
 ABSL_FLAG(int64_t, enroll, 0,
           "before the run, create the gallery (if absent) at --dim and "
           "enroll this many random unit vectors (seed --seed + 1)");
+ABSL_FLAG(std::string, precision, "",
+          "fp32 or bf16: the gallery's vector precision. A gallery --enroll "
+          "creates gets it; an existing gallery must hold it (the run fails "
+          "otherwise). Unset: fp32 for a created gallery, any for an "
+          "existing one. The report names the gallery's precision");
 ABSL_FLAG(bool, json, false, "print the summary as JSON");
 ABSL_FLAG(bool, check_responses, false,
           "verify every OK answer (one result per probe, top_k, threshold, "
@@ -62,35 +69,6 @@ ABSL_FLAG(bool, expect_self_match, false,
 
 namespace candor::load {
 namespace {
-
-absl::Status Fail(const std::string& what, const absl::Status& status) {
-  return absl::Status(status.code(),
-                      absl::StrCat(what, ": ", status.message()));
-}
-
-// Creates the gallery when it does not exist and enrolls `entries` random
-// vectors in chunks.
-absl::Status Enroll(Client& client, const std::string& gallery, int64_t dim,
-                    int64_t entries, uint64_t seed) {
-  absl::StatusOr<v1::Gallery> existing = client.GetGallery(gallery);
-  if (existing.status().code() == absl::StatusCode::kNotFound) {
-    existing = client.CreateGallery(gallery, static_cast<uint32_t>(dim));
-  }
-  if (!existing.ok()) return Fail("create gallery", existing.status());
-  constexpr int64_t kChunk = 4096;
-  for (int64_t first = 0; first < entries; first += kChunk) {
-    const int64_t rows = std::min(kChunk, entries - first);
-    const std::vector<float> vectors =
-        RandomUnitProbes(rows, dim, seed + first);
-    std::vector<std::string> subjects;
-    for (int64_t i = 0; i < rows; ++i) {
-      subjects.push_back(absl::StrCat("bench-", first + i));
-    }
-    auto ids = client.Enroll(gallery, vectors, rows, dim, subjects);
-    if (!ids.ok()) return Fail("enroll", ids.status());
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Main() {
   RunDescription run;
@@ -125,22 +103,23 @@ absl::Status Main() {
   }
 
   Client client(run.address, plan.call_timeout);
-  const int64_t enroll = absl::GetFlag(FLAGS_enroll);
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (enroll > 0) {
-    if (run.dim < 1) {
-      return absl::InvalidArgumentError("--enroll needs --dim");
-    }
-    if (absl::Status s = Enroll(client, run.gallery, run.dim, enroll, seed + 1);
-        !s.ok()) {
-      return s;
-    }
+  GallerySpec gallery_spec;
+  gallery_spec.name = run.gallery;
+  gallery_spec.dim = run.dim;
+  gallery_spec.enroll = absl::GetFlag(FLAGS_enroll);
+  gallery_spec.seed = seed + 1;
+  absl::StatusOr<v1::Precision> precision =
+      ParsePrecision(absl::GetFlag(FLAGS_precision));
+  if (!precision.ok()) return precision.status();
+  gallery_spec.precision = *precision;
+  if (gallery_spec.enroll > 0 && run.dim < 1) {
+    return absl::InvalidArgumentError("--enroll needs --dim");
   }
-  if (run.dim == 0) {
-    absl::StatusOr<v1::Gallery> gallery = client.GetGallery(run.gallery);
-    if (!gallery.ok()) return Fail("get gallery", gallery.status());
-    run.dim = gallery->dimension();
-  }
+  absl::StatusOr<v1::Gallery> gallery = PrepareGallery(client, gallery_spec);
+  if (!gallery.ok()) return gallery.status();
+  if (run.dim == 0) run.dim = gallery->dimension();
+  run.precision = PrecisionName(gallery->precision());
 
   SearchOptions options;
   options.top_k = static_cast<uint32_t>(absl::GetFlag(FLAGS_top_k));

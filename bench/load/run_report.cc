@@ -26,12 +26,13 @@ std::string FormatText(const RunReport& r) {
   int64_t failed = 0;
   for (const auto& [code, count] : r.latency.errors) failed += count;
   std::string out = absl::StrFormat(
-      "candor-bench %s gallery %s: %s, %d probes x %d per request, %.2f s\n"
+      "candor-bench %s gallery %s (%s): %s, %d probes x %d per request, "
+      "%.2f s\n"
       "requests    %d ok, %d failed, %d skipped (client over max_in_flight)\n"
       "throughput  %.1f req/s, %.1f probes/s\n"
       "latency ms  p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  mean %.3f\n",
-      r.run.address, r.run.gallery, load, r.run.batch, r.run.dim,
-      absl::ToDoubleSeconds(r.totals.elapsed), r.latency.ok, failed,
+      r.run.address, r.run.gallery, r.run.precision, load, r.run.batch,
+      r.run.dim, absl::ToDoubleSeconds(r.totals.elapsed), r.latency.ok, failed,
       r.totals.skipped, r.requests_per_s, r.probes_per_s,
       r.latency.p50_us / 1e3, r.latency.p95_us / 1e3, r.latency.p99_us / 1e3,
       r.latency.max_us / 1e3, r.latency.mean_us / 1e3);
@@ -51,6 +52,7 @@ std::string FormatJson(const RunReport& r) {
   nlohmann::json j;
   j["address"] = r.run.address;
   j["gallery"] = r.run.gallery;
+  j["precision"] = r.run.precision;
   j["mode"] = plan.mode == LoopMode::kClosed ? "closed" : "open";
   if (plan.mode == LoopMode::kClosed) {
     j["concurrency"] = plan.concurrency;

@@ -17,6 +17,8 @@ struct RunDescription {
   LoadPlan plan;
   int64_t batch = 1;
   int64_t dim = 0;
+  // The gallery's, as the server reports it (gallery_setup.h's names).
+  std::string precision;
 };
 
 struct RunReport {

@@ -6,7 +6,11 @@
 #     must be well formed and find each probe itself;
 #   - faiss-baseline, the in-process reference of bench/run.sh, on the same
 #     files: alone, then in its paired mode against the server (the mode
-#     bench/run.sh reports row 1 from), which fails on any failed call.
+#     bench/run.sh reports row 1 from), which fails on any failed call;
+#   - candor-bench --precision=bf16 on a server with --backend=cpu (bf16 is
+#     a CPU flat feature): a bf16 gallery it creates and enrolls itself, and
+#     one of the same rows as above that finds every probe itself; asking
+#     for bf16 of the fp32 gallery fails before any call.
 #
 #   load_smoke_test.sh CANDOR_SERVER CANDOR_CLI CANDOR_BENCH FAISS_BASELINE
 set -euo pipefail
@@ -28,13 +32,16 @@ addr=$CANDOR_ADDR
 "$cli_bin" --server "$addr" enroll g --vectors "$work/set/gallery.npy" \
   --meta "$work/set/gallery.csv" >/dev/null
 
-# expect_ok FILE WHAT: the run sent calls, all answered OK and all correct.
+# expect_ok FILE WHAT [PRECISION]: the run sent calls, all answered OK and
+# all correct, on a gallery of PRECISION (default fp32).
 expect_ok() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${3:-fp32}" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 what = sys.argv[2]
 problems = []
+if r.get("precision") != sys.argv[3]:
+    problems.append(f"precision {r.get('precision')}, expected {sys.argv[3]}")
 if r["ok"] < 1: problems.append("no successful calls")
 if r["errors"]: problems.append(f"errors {r['errors']}")
 if r["invalid_responses"]: problems.append(
@@ -90,3 +97,32 @@ if problems:
     print(f"FAIL faiss-baseline paired: {r}: " + "; ".join(problems)); sys.exit(1)
 print(f"ok faiss-baseline paired: ratios {[g['median_ratio'] for g in r['grpc'].values()]}")
 PY
+
+# ---------------------------------------------------------------- bf16
+stop_candor_server
+mkdir "$work/bf16"
+start_candor_server "$server_bin" "$work/bf16" --metrics_listen= --backend=cpu
+addr=$CANDOR_ADDR
+"$cli_bin" --server "$addr" gallery create g --dim 32 >/dev/null
+"$cli_bin" --server "$addr" gallery create mated --dim 32 --precision bf16 >/dev/null
+"$cli_bin" --server "$addr" enroll mated --vectors "$work/set/gallery.npy" \
+  --meta "$work/set/gallery.csv" >/dev/null
+
+common=(--address="$addr" --batch=8 --top_k=5 --threshold=0.2 --check_responses
+        --json --timeout=30s --mode=closed --concurrency=2 --requests=24)
+"$bench_bin" "${common[@]}" --gallery=made --precision=bf16 --enroll=700 --dim=32 \
+  >"$work/bf16-made.json" 2>"$work/bf16-made.err"
+expect_ok "$work/bf16-made.json" "bf16 gallery created by candor-bench" bf16
+"$bench_bin" "${common[@]}" --gallery=mated --precision=bf16 \
+  --probes_npy="$work/set/gallery.npy" --expect_self_match \
+  >"$work/bf16-mated.json" 2>"$work/bf16-mated.err"
+expect_ok "$work/bf16-mated.json" "bf16 gallery, enrolled rows as probes" bf16
+
+if "$bench_bin" "${common[@]}" --gallery=g --precision=bf16 \
+    >"$work/bf16-wrong.json" 2>"$work/bf16-wrong.err"; then
+  echo "FAIL: --precision=bf16 ran on the fp32 gallery"; exit 1
+fi
+grep -q "holds fp32 vectors, not the bf16" "$work/bf16-wrong.err" ||
+  { echo "FAIL: --precision=bf16 on fp32: $(cat "$work/bf16-wrong.err")"; exit 1; }
+[[ ! -s "$work/bf16-wrong.json" ]] || { echo "FAIL: a report of the refused run"; exit 1; }
+echo "ok --precision=bf16 refused on the fp32 gallery"
