@@ -8,18 +8,21 @@
 #       repository's .venv, each with OPENBLAS_CORETYPE as found and unset;
 #   (b) candor in process: CpuFlatIndex::Search (and FAISS's flat index);
 #   (c) candor end to end: candor-server, 2 closed-loop gRPC callers
-#       (candor-bench), batch 256;
+#       (candor-bench), batch 256, on an fp32 gallery and on a bf16 one;
 #
 # then the ratios (targets: in process >= 0.97 x the limit, end to end
-# >= 0.9 x), and a scaling table of (a) and (b) from 10k to 1M entries
-# (--big adds 10M: about 20 GiB of gallery, minutes of set-up).
+# >= 0.9 x), and a scaling table of (a), (b) and the bf16 index in process
+# from 10k to 1M entries. --big adds 10M in bf16 alone: the gallery made in
+# chunks into the bf16 index, never held in fp32 (about 10 GiB resident;
+# fp32 would need 40: the gallery and cpu-flat's copy of it), an estimated
+# 5 to 15 minutes more on 2 cores, from the 1M figures and the load.
 #
 #   bench/cpu_limit.sh [--quick] [--big] [--write] [--entries=N] [BUILD_DIR]
 #
 # --write also writes the report to bench/RESULTS-cpu-limit.md.
 # BUILD_DIR (default build/) must hold candor-server, candor-gemm-bench and
-# candor-bench (targets of those names). Takes about 3 minutes on 2 cores
-# (--quick: one rep, 10 s of load, no 1M row: about 1 minute). The server
+# candor-bench (targets of those names). Takes about 5 minutes on 2 cores
+# (--quick: one rep, 10 s of load, no 1M row: about 3 minutes). The server
 # listens on 127.0.0.1 only; every step is bounded by `timeout`; the EXIT
 # trap stops the server and removes the scratch folder. Figures are best of
 # a few reps; the load average is printed before and after: compare runs
@@ -41,7 +44,7 @@ for arg in "$@"; do
     --big) BIG=1 ;;
     --write) WRITE=1 ;;
     --entries=*) ENTRIES="${arg#--entries=}" ;;
-    -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "cpu_limit.sh: unknown option ${arg}" >&2; exit 2 ;;
     *) BUILD="${arg}" ;;
   esac
@@ -187,11 +190,11 @@ run_server() {  # run_server BACKEND: starts candor-server, sets SERVER_PID and 
 stop_server() {
   kill "${SERVER_PID}" 2>/dev/null; wait "${SERVER_PID}" 2>/dev/null; SERVER_PID=""
 }
-e2e() {  # e2e BACKEND: probes/s of 2 closed-loop callers
+e2e() {  # e2e BACKEND [PRECISION]: probes/s of 2 closed-loop callers
   run_server "$1" || return 1
   grep -m1 'CPU flat search GEMM' "${WORK}/server-$1.log" | sed 's/^.*CPU flat/server: CPU flat/' >&2
   timeout 1200 "${LOAD}" --address="${ADDR}" --gallery=limit --enroll="${ENTRIES}" --dim="${DIM}" \
-    --mode=closed --concurrency=2 --batch="${BATCH}" --requests=4 --threshold=-1 \
+    --precision="${2:-fp32}" --mode=closed --concurrency=2 --batch="${BATCH}" --requests=4 --threshold=-1 \
     --top_k="${TOP_K}" --timeout=300s > /dev/null 2> "${WORK}/enroll-$1.err" ||
     { log "enroll/warm-up ($1) failed: $(tail -2 "${WORK}/enroll-$1.err")"; stop_server; return 1; }
   timeout $((DUR + 600)) "${LOAD}" --address="${ADDR}" --gallery=limit --mode=closed \
@@ -203,6 +206,7 @@ e2e() {  # e2e BACKEND: probes/s of 2 closed-loop callers
 }
 E2E=$(e2e cpu)
 E2E_FAISS=$(e2e faiss-cpu)
+E2E_BF16=$(e2e cpu bf16)
 
 echo
 echo "## ratios (${ENTRIES} x ${DIM}, batch ${BATCH}, top_k ${TOP_K})"
@@ -213,24 +217,40 @@ printf '%-44s %10s        %s x (rounds alternating both, median)\n' "cpu-flat in
 printf '%-44s %10s probes/s  %s x limit (target >= 0.9)\n' "cpu-flat end to end (gRPC, 2 callers)" "${E2E:-n/a}" "$(ratio "${E2E}" "${LIMIT}")"
 printf '%-44s %10s probes/s  %s x limit\n' "faiss-cpu in process" "${FAISS_INPROC:-n/a}" "$(ratio "${FAISS_INPROC}" "${LIMIT}")"
 printf '%-44s %10s probes/s  %s x limit\n' "faiss-cpu end to end (gRPC, 2 callers)" "${E2E_FAISS:-n/a}" "$(ratio "${E2E_FAISS}" "${LIMIT}")"
+printf '%-44s %10s probes/s  %s x limit, %s x cpu-flat end to end\n' "cpu-bf16 end to end (gRPC, 2 callers)" \
+  "${E2E_BF16:-n/a}" "$(ratio "${E2E_BF16}" "${LIMIT}")" "$(ratio "${E2E_BF16}" "${E2E}")"
 
 # ---------------------------------------------------------------- scaling
 echo
-echo "## scaling (batch ${BATCH}, top_k ${TOP_K}): scipy-openblas GEMM vs cpu-flat in process"
-echo "(ratio: best figures timed apart; paired: median over rounds alternating both)"
+echo "## scaling (batch ${BATCH}, top_k ${TOP_K}): scipy-openblas GEMM vs cpu-flat and cpu-bf16 in process"
+echo "(ratio: best figures timed apart; paired: median over rounds alternating both;"
+echo " bf16 GFLOP/s counts the fp32 GEMM's operations; RSS: the process's peak)"
 SIZES=(10000 100000 1000000)
 [[ ${QUICK} == 1 ]] && SIZES=(10000 100000)
 [[ ${BIG} == 1 ]] && SIZES+=(10000000)
-printf '%-10s %14s %14s %8s %8s\n' entries "GEMM probes/s" "flat probes/s" ratio paired
+printf '%-10s %14s %14s %8s %8s %14s %10s %9s %9s\n' entries "GEMM probes/s" "flat probes/s" ratio paired \
+  "bf16 probes/s" "bf16 GF/s" bf16/flat "RSS GiB"
 for n in "${SIZES[@]}"; do
+  if [[ ${n} -le 1000000 ]]; then
+    # fp32 and bf16 on the same rows, held once.
+    args=(--candidates=scipy-openblas --flat --nofaiss --paired=$((REPS + 2)))
+  else
+    # bf16 alone: the fp32 gallery (4 bytes per value) is never held.
+    args=(--candidates=)
+  fi
   timeout 3600 "${GEMM}" --entries="${n}" --dim="${DIM}" --batch="${BATCH}" --top_k="${TOP_K}" \
-    --reps="${REPS}" --threads="${THREADS}" --candidates=scipy-openblas --flat --nofaiss \
-    --paired=$((REPS + 2)) \
+    --reps="${REPS}" --threads="${THREADS}" --bf16 "${args[@]}" \
     > "${WORK}/scale-${n}.txt" 2>&1
   g=$(field probes_per_s "${WORK}/scale-${n}.txt" scipy-openblas)
   f=$(field probes_per_s "${WORK}/scale-${n}.txt" cpu-flat)
+  b=$(field probes_per_s "${WORK}/scale-${n}.txt" cpu-bf16)
+  bg=$(field gflops "${WORK}/scale-${n}.txt" cpu-bf16)
+  rss=$(grep '^RESULT kind=memory name=cpu-bf16 ' "${WORK}/scale-${n}.txt" |
+    sed -n 's/.* peak_rss_bytes=\([^ ]*\).*/\1/p' | awk '{ printf "%.2f", $1 / 2^30 }')
   pm=$(grep '^RESULT kind=paired' "${WORK}/scale-${n}.txt" | sed -n 's/.* median=\([^ ]*\).*/\1/p')
-  printf '%-10s %14s %14s %8s %8s\n' "${n}" "${g:-n/a}" "${f:-n/a}" "$(ratio "${f}" "${g}")" "${pm:-n/a}"
+  printf '%-10s %14s %14s %8s %8s %14s %10s %9s %9s\n' "${n}" "${g:-n/a}" "${f:-n/a}" "$(ratio "${f}" "${g}")" \
+    "${pm:-n/a}" "${b:-n/a}" "${bg:-n/a}" "$(ratio "${b}" "${f}")" "${rss:-n/a}"
+  grep -E '^(answers|memory) ' "${WORK}/scale-${n}.txt" | sed "s/^/  ${n}: /"
 done
 
 # ---------------------------------------------------------------- bf16
