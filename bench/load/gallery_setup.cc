@@ -43,7 +43,7 @@ absl::Status CheckPrecision(const v1::Gallery& gallery, v1::Precision wanted) {
     return absl::FailedPreconditionError(
         absl::StrCat("gallery ", gallery.name(),
                      ": the server does not say its precision "
-                     "(a router?), so --precision=",
+                     "(an older server?), so --precision=",
                      PrecisionName(wanted), " cannot be checked"));
   }
   return absl::FailedPreconditionError(

@@ -229,6 +229,7 @@ absl::Status CandorService::DoGetStats(v1::Stats* resp) {
     p.set_host_bytes(p.host_bytes() + info.memory.host_bytes);
     total.host_bytes += info.memory.host_bytes;
     total.device_bytes += info.memory.device_bytes;
+    total.mapped_bytes += info.memory.mapped_bytes;
     entries += info.size;
     if (backend.empty()) backend = info.backend;
   }

@@ -22,6 +22,7 @@ v1::Gallery AggregateGallery(const std::vector<const v1::Gallery*>& parts) {
   out.set_dimension(first.dimension());
   *out.mutable_index() = first.index();
   out.set_backend(first.backend());
+  out.set_precision(first.precision());
   out.set_created_at_us(first.created_at_us());
   out.set_trained(true);
   std::map<std::string, uint64_t> groups;

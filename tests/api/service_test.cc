@@ -120,6 +120,21 @@ TEST_F(ServiceTest, GalleryLifecycle) {
   EXPECT_EQ(g.groups(0).group(), "A");
   EXPECT_EQ(g.backend(), "cpu-flat");
   EXPECT_GT(g.memory().host_bytes(), 5u * kDim * 4);
+  EXPECT_EQ(g.memory().mapped_bytes(), 0u);
+  {
+    // Compacted, the rows are read from the mapped snapshot, and GetStats
+    // adds them up.
+    grpc::ClientContext ctx;
+    v1::CompactGalleryRequest req;
+    req.set_name("faces");
+    v1::CompactGalleryResponse resp;
+    ASSERT_TRUE(server_.stub().CompactGallery(&ctx, req, &resp).ok());
+    EXPECT_EQ(GetGallery("faces").memory().mapped_bytes(), 5u * kDim * 4);
+    grpc::ClientContext stats_ctx;
+    v1::Stats stats;
+    ASSERT_TRUE(server_.stub().GetStats(&stats_ctx, {}, &stats).ok());
+    EXPECT_EQ(stats.memory().mapped_bytes(), 5u * kDim * 4);
+  }
 
   grpc::ClientContext list_ctx;
   v1::ListGalleriesResponse list;

@@ -81,6 +81,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   a.set_trained(true);
   a.mutable_memory()->set_host_bytes(300);
   a.mutable_memory()->set_mapped_bytes(2048);
+  a.set_precision(v1::PRECISION_BF16);
   auto* ga = a.add_groups();
   ga->set_group("A");
   ga->set_entries(3);
@@ -100,6 +101,7 @@ TEST(AggregateTest, SumsSizesGroupsMemoryAndVersions) {
   EXPECT_EQ(out.created_at_us(), 10);
   EXPECT_EQ(out.memory().host_bytes(), 400u);
   EXPECT_EQ(out.memory().mapped_bytes(), 3072u);
+  EXPECT_EQ(out.precision(), v1::PRECISION_BF16);
   EXPECT_DOUBLE_EQ(out.memory().host_bytes_per_entry(), 100.0);
   ASSERT_EQ(out.groups_size(), 2);
   EXPECT_EQ(out.groups(0).group(), "A");
