@@ -16,11 +16,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "bench/common/gaussian_rows.h"
+#include "bench/gemm/bench_output.h"
 #include "server/index/bf16_flat_index.h"
 #include "server/index/cpu_blas.h"
 #include "server/index/index_factory.h"
@@ -49,36 +48,6 @@ namespace {
 using index::Backend;
 using index::IndexConfig;
 using index::Precision;
-
-std::string CpuLine(const std::string& key) {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key, 0) == 0) {
-      const auto colon = line.find(':');
-      return colon == std::string::npos ? "" : line.substr(colon + 2);
-    }
-  }
-  return "";
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
-std::string SimdFlags() {
-  std::istringstream flags(CpuLine("flags"));
-  std::string f, out;
-  while (flags >> f) {
-    if (f.rfind("avx", 0) == 0 || f.rfind("amx", 0) == 0 || f == "fma") {
-      out += f + " ";
-    }
-  }
-  return out;
-}
 
 // The bf16 index as index_factory.cc builds it, with another kernel.
 absl::StatusOr<std::unique_ptr<index::Index>> Bf16WithKernel(
@@ -108,7 +77,7 @@ int Run() {
   const int batch = absl::GetFlag(FLAGS_batch);
   const int rounds = absl::GetFlag(FLAGS_rounds);
   std::printf("cpu: %s\nsimd flags: %s\ncores: %ld\nload average before: %s\n",
-              CpuLine("model name").c_str(), SimdFlags().c_str(),
+              CpuModel().c_str(), CpuFlags().c_str(),
               sysconf(_SC_NPROCESSORS_ONLN), LoadAverage().c_str());
   index::Bf16Kernel kernel = index::BestBf16Kernel();
   const std::string kernel_flag = absl::GetFlag(FLAGS_kernel);
