@@ -278,4 +278,29 @@ if enr:
     w("")
     w(", ".join(f"{k[len('enroll-'):]}: {v} s" for k, v in sorted(enr.items())))
     w("")
+# (7) ------------------------------------------------------------------
+# bench/cpu_limit.sh runs on its own (about 15 minutes with --big): its
+# report is quoted here as it stands, with its own date, commit and load.
+w("## 7. The CPU path at the machine's limit; bf16 vs fp32; scaling to 10M")
+w("")
+limit = Path(__file__).resolve().parent.parent / "RESULTS-cpu-limit.md"
+text = limit.read_text() if limit.exists() else ""
+keep = [l for l in text.splitlines()
+        if l.startswith(("date:", "cpu:", "load average before:"))][:3]
+start = text.find("## ratios")
+if keep and start >= 0:
+    w("Quoted from `bench/RESULTS-cpu-limit.md`, the output of "
+      "`bench/cpu_limit.sh --big --write` (its own run, not this one's). Targets: "
+      "cpu-flat in process >= 0.97x the best fp32 GEMM of the same score matrix, "
+      "end to end (gRPC, 2 callers) >= 0.9x; bf16 >= 1.6x fp32 with 0 mismatches. "
+      "Batch sizes and kernel paths measured by hand: `bench/RESULTS-bf16.md`.")
+    w("")
+    w("```")
+    out.extend(keep)
+    w("")
+    out.extend(text[start:].rstrip().rstrip("`").rstrip().splitlines())
+    w("```")
+else:
+    w("Not measured: run `bench/cpu_limit.sh --big --write` (bench/RESULTS-cpu-limit.md is missing).")
+w("")
 print("\n".join(out))
