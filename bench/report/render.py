@@ -101,7 +101,7 @@ w(f"- Machine: {run.get('nproc', '?')} cores ({run.get('cpu', '?')}), "
 w(f"- Load average at start {run.get('load_start', '?')}, at end {run.get('load_end', '?')}")
 w(f"- Mode: {'--quick (smoke sizes, smaller than the design targets name)' if run.get('quick') == '1' else 'full'}; "
   f"sizes {run.get('sizes', '?')}")
-w("- Server: `candor-server --threads=2 --metrics_listen=` (OpenBLAS 2 threads, OpenMP 1), "
+w("- Server: `candor-server --gemm_threads=2 --metrics_listen=` (2 GEMM threads, OpenMP 1), "
   "on 127.0.0.1; data from `candor synth --per-subject 1 --seed 7` (L2-normalized rows); "
   "probes: its mated probes; every search threshold -1, top_k 10, report included; "
   "candor-bench closed loop for a fixed duration, after as many untimed warm-up calls as callers "
