@@ -11,6 +11,8 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -144,16 +146,21 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
   ASSERT_TRUE(fp32.ok()) << fp32.status();
   ASSERT_TRUE((*fp32)->Add(c.ids, c.gallery).ok());
 
+  // Each id's row in the case (a lookup, not a scan: the checks below ask
+  // for thousands of rows per probe).
+  std::unordered_map<EntryId, size_t> row_of;
+  for (size_t r = 0; r < c.ids.size(); ++r) row_of[c.ids[r]] = r;
   // The fp32 rows the index rescores from: the gallery's copy, by id.
   struct Rows : Fp32RowSource {
     const Case* c;
+    const std::unordered_map<EntryId, size_t>* row_of;
     int dim;
     const float* Row(EntryId id) const override {
-      const auto it = std::find(c->ids.begin(), c->ids.end(), id);
-      return c->gallery.data() + (it - c->ids.begin()) * dim;
+      return c->gallery.data() + row_of->at(id) * dim;
     }
   } source;
   source.c = &c;
+  source.row_of = &row_of;
   source.dim = dim;
   Bf16FlatIndexOptions options;
   options.dimension = dim;
@@ -182,8 +189,7 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
     const double kNoise = std::max(1e-6, dim * std::ldexp(1.0, -24));
     const float* probe = c.probes.data() + j * dim;
     auto truth = [&](EntryId id) {
-      const size_t r =
-          std::find(c.ids.begin(), c.ids.end(), id) - c.ids.begin();
+      const size_t r = row_of.at(id);
       double dot = 0;
       for (int k = 0; k < dim; ++k) {
         dot += double{c.gallery[r * dim + k]} * double{probe[k]};
@@ -202,11 +208,11 @@ void ExpectSameAsFp32(const Case& c, int dim, Bf16Kernel kernel,
         full ? truth(hits.back().id) : double{c.queries[j].threshold};
     const auto oracle =
         BruteForceSearch(c.gallery, c.ids, dim, probe, c.queries[j]);
+    std::unordered_set<EntryId> hit_ids;
+    for (const ScoredId& h : hits) hit_ids.insert(h.id);
     for (const ScoredId& o : oracle) {
       if (truth(o.id) <= bar + kNoise) continue;
-      EXPECT_TRUE(std::any_of(hits.begin(), hits.end(),
-                              [&](const ScoredId& h) { return h.id == o.id; }))
-          << "missing " << o.id;
+      EXPECT_TRUE(hit_ids.count(o.id)) << "missing " << o.id;
     }
   }
 }
