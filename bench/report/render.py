@@ -279,7 +279,7 @@ if enr:
     w(", ".join(f"{k[len('enroll-'):]}: {v} s" for k, v in sorted(enr.items())))
     w("")
 # (7) ------------------------------------------------------------------
-# bench/cpu_limit.sh runs on its own (about 15 minutes with --big): its
+# bench/cpu_limit.sh runs on its own (about 8 minutes with --big): its
 # report is quoted here as it stands, with its own date, commit and load.
 w("## 7. The CPU path at the machine's limit; bf16 vs fp32; scaling to 10M")
 w("")
